@@ -1,0 +1,76 @@
+package org.fixres4j.kernels;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI bindings of the kernels' C ABI ({@code kernels/include/fixres4j/kernels.h}) through the flat wrappers of
+ * {@code native/fixres4j_jni.h}. Internal: use {@link Kernels} and the typed APIs built on it, which pass only
+ * memory they own with its true sizes. Every function returns an fx status code; {@link #fx_last_error()} has the
+ * calling thread's message.
+ */
+@Platform(
+        value = "linux-x86_64",
+        include = {"fixres4j/kernels.h", "fixres4j_jni.h"},
+        link = "fixres4j_kernels",
+        library = "jnifixres4j")
+public final class FxNative {
+    static {
+        Loader.load();
+    }
+
+    private FxNative() {}
+
+    public static native @Cast("const char*") String fx_last_error();
+
+    public static native int fx_abi_version();
+
+    public static native @Cast("const char*") String fx_build_info();
+
+    public static native int fx_cpu_supports_avx2();
+
+    public static native int fx_cpu_set_isa(int isa);
+
+    public static native int fx_cpu_isa();
+
+    public static native int fx_cuda_compiled();
+
+    public static native int fxj_cuda_device_count();
+
+    public static native int fxj_preprocess_cpu_batch(
+            int count,
+            @Cast("const long long*") long[] imageAddr,
+            @Cast("const long long*") long[] imageStride,
+            @Cast("const int32_t*") int[] imageInts,
+            @Cast("const int32_t*") int[] planInts,
+            @Cast("const double*") double[] boxes,
+            @Cast("const long long*") long[] indices,
+            @Cast("long long") long outAddr,
+            @Cast("long long") long batch,
+            @Cast("const int32_t*") int[] outInts,
+            @Cast("const float*") float[] mean,
+            @Cast("const float*") float[] std,
+            int threads);
+
+    public static native int fxj_preprocess_cuda_batch(
+            @Cast("long long") long preprocessor,
+            int count,
+            @Cast("const long long*") long[] imageAddr,
+            @Cast("const long long*") long[] imageStride,
+            @Cast("const int32_t*") int[] imageInts,
+            @Cast("const int32_t*") int[] planInts,
+            @Cast("const double*") double[] boxes,
+            @Cast("const long long*") long[] indices,
+            @Cast("long long") long outAddr,
+            @Cast("long long") long batch,
+            @Cast("const int32_t*") int[] outInts,
+            @Cast("const float*") float[] mean,
+            @Cast("const float*") float[] std,
+            @Cast("long long") long stream);
+
+    public static native @Cast("long long") long fxj_cuda_preprocessor_create(
+            int device, @Cast("int32_t*") int[] status);
+
+    public static native void fxj_cuda_preprocessor_destroy(@Cast("long long") long preprocessor);
+}

@@ -1,0 +1,139 @@
+/*
+ * The JavaCPP-facing glue: flat wrappers over the C ABI (kernels/include/fixres4j/kernels.h) that take Java
+ * primitive arrays instead of structs, so one JNI call carries a whole batch. Nothing here validates: the kernels do
+ * (every fx_* entry point checks its arguments before touching memory), and the Java side only passes addresses of
+ * memory it owns together with that memory's true sizes.
+ *
+ * Per-job arrays (job j):
+ *   image_addr[j], image_stride[j]               address of the top-left pixel, bytes per row
+ *   image_ints[5j .. 5j+3]                        width, height, channels, order (5j+4 unused)
+ *   plan_ints[12j .. 12j+11]                      roi_x, roi_y, roi_w, roi_h, resize_w, resize_h, crop_x, crop_y,
+ *                                                 out_w, out_h, filter, flip_x
+ *   boxes[4j .. 4j+3]                             box_x0, box_y0, box_x1, box_y1
+ *   indices[j]                                    batch slot
+ * Output: out_addr, batch, out_ints = {layout, dtype, order, out_w, out_h}, mean[3], std[3].
+ */
+#ifndef FIXRES4J_JNI_H
+#define FIXRES4J_JNI_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixres4j/kernels.h"
+
+static inline fx_status fxj_fill_jobs(int32_t count, const long long *image_addr, const long long *image_stride,
+                                      const int32_t *image_ints, const int32_t *plan_ints, const double *boxes,
+                                      const long long *indices, fx_preprocess_job *jobs) {
+    for (int32_t j = 0; j < count; j++) {
+        fx_preprocess_job *job = &jobs[j];
+        memset(job, 0, sizeof(*job));
+        job->image.data = (const uint8_t *)(uintptr_t)image_addr[j];
+        job->image.row_stride = image_stride[j];
+        job->image.width = image_ints[5 * j + 0];
+        job->image.height = image_ints[5 * j + 1];
+        job->image.channels = image_ints[5 * j + 2];
+        job->image.order = image_ints[5 * j + 3];
+        const int32_t *p = &plan_ints[12 * j];
+        job->plan.roi_x = p[0];
+        job->plan.roi_y = p[1];
+        job->plan.roi_w = p[2];
+        job->plan.roi_h = p[3];
+        job->plan.resize_w = p[4];
+        job->plan.resize_h = p[5];
+        job->plan.crop_x = p[6];
+        job->plan.crop_y = p[7];
+        job->plan.out_w = p[8];
+        job->plan.out_h = p[9];
+        job->plan.filter = p[10];
+        job->plan.flip_x = p[11];
+        job->plan.box_x0 = boxes[4 * j + 0];
+        job->plan.box_y0 = boxes[4 * j + 1];
+        job->plan.box_x1 = boxes[4 * j + 2];
+        job->plan.box_y1 = boxes[4 * j + 3];
+        job->index = indices[j];
+    }
+    return FX_OK;
+}
+
+static inline void fxj_fill_output(long long out_addr, long long batch, const int32_t *out_ints, const float *mean,
+                                   const float *std, fx_output *out) {
+    memset(out, 0, sizeof(*out));
+    out->data = (void *)(uintptr_t)out_addr;
+    out->batch = batch;
+    out->layout = out_ints[0];
+    out->dtype = out_ints[1];
+    out->order = out_ints[2];
+    out->out_w = out_ints[3];
+    out->out_h = out_ints[4];
+    for (int c = 0; c < 3; c++) {
+        out->mean[c] = mean[c];
+        out->std[c] = std[c];
+    }
+}
+
+/* CPU batch (count >= 1) over `threads` threads. Returns an fx_status; fx_last_error() has the message. */
+static inline int32_t fxj_preprocess_cpu_batch(int32_t count, const long long *image_addr,
+                                               const long long *image_stride, const int32_t *image_ints,
+                                               const int32_t *plan_ints, const double *boxes,
+                                               const long long *indices, long long out_addr, long long batch,
+                                               const int32_t *out_ints, const float *mean, const float *std,
+                                               int32_t threads) {
+    if (count < 1 || count > (1 << 24)) {
+        return fx_preprocess_cpu_batch(NULL, count < 0 ? count : -1, NULL, threads); /* the kernel reports it */
+    }
+    fx_preprocess_job *jobs = (fx_preprocess_job *)calloc((size_t)count, sizeof(fx_preprocess_job));
+    if (jobs == NULL) {
+        return FX_ERR_OUT_OF_MEMORY;
+    }
+    fxj_fill_jobs(count, image_addr, image_stride, image_ints, plan_ints, boxes, indices, jobs);
+    fx_output out;
+    fxj_fill_output(out_addr, batch, out_ints, mean, std, &out);
+    fx_status status = fx_preprocess_cpu_batch(jobs, count, &out, threads);
+    free(jobs);
+    return status;
+}
+
+/* CUDA batch: images are host memory, out_addr device memory; stream is a cudaStream_t (0 = default). */
+static inline int32_t fxj_preprocess_cuda_batch(long long preprocessor, int32_t count, const long long *image_addr,
+                                                const long long *image_stride, const int32_t *image_ints,
+                                                const int32_t *plan_ints, const double *boxes,
+                                                const long long *indices, long long out_addr, long long batch,
+                                                const int32_t *out_ints, const float *mean, const float *std,
+                                                long long stream) {
+    if (count < 1 || count > (1 << 24)) {
+        return fx_cuda_preprocess_batch((fx_cuda_preprocessor *)(uintptr_t)preprocessor, NULL, count < 0 ? count : -1,
+                                        NULL, NULL);
+    }
+    fx_preprocess_job *jobs = (fx_preprocess_job *)calloc((size_t)count, sizeof(fx_preprocess_job));
+    if (jobs == NULL) {
+        return FX_ERR_OUT_OF_MEMORY;
+    }
+    fxj_fill_jobs(count, image_addr, image_stride, image_ints, plan_ints, boxes, indices, jobs);
+    fx_output out;
+    fxj_fill_output(out_addr, batch, out_ints, mean, std, &out);
+    fx_status status = fx_cuda_preprocess_batch((fx_cuda_preprocessor *)(uintptr_t)preprocessor, jobs, count, &out,
+                                                (void *)(uintptr_t)stream);
+    free(jobs);
+    return status;
+}
+
+/* CUDA preprocessor handle as a jlong (0 on failure; fx_last_error() says why). */
+static inline long long fxj_cuda_preprocessor_create(int32_t device, int32_t *status) {
+    fx_cuda_preprocessor *p = NULL;
+    *status = fx_cuda_preprocessor_create(device, &p);
+    return (long long)(uintptr_t)p;
+}
+
+static inline void fxj_cuda_preprocessor_destroy(long long preprocessor) {
+    fx_cuda_preprocessor_destroy((fx_cuda_preprocessor *)(uintptr_t)preprocessor);
+}
+
+/* Number of CUDA devices, or a negative fx_status (fx_last_error() says why). */
+static inline int32_t fxj_cuda_device_count(void) {
+    int32_t count = 0;
+    fx_status status = fx_cuda_device_count(&count);
+    return status == FX_OK ? count : -status;
+}
+
+#endif
