@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
                 + "timm-compatible models on libtorch, and the FixRes protocol.",
         subcommands = {
             InfoCommand.class,
+            PreprocessCommand.class,
+            BenchCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,0 +1,63 @@
+package org.fixres4j.cli;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.fixres4j.bench.PreprocessBench;
+import org.fixres4j.io.Json;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fixres bench}: quick benchmark tables (the JMH suite in tests/jmh gives the rigorous figures). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Quick benchmarks: each pipeline against its named baseline, in the same run.",
+        subcommands = {BenchCommand.Preprocess.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "preprocess", mixinStandardHelpOptions = true,
+            description = {"The fused preprocessing kernel against an OpenCV chain (resize, crop, cvtColor, split, "
+                    + "convertTo) and Pillow 9.4 (timm's transform, timed by python3 in the same run), for a 500x375 "
+                    + "photograph, single thread and all threads."})
+    static final class Preprocess implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the report as JSON instead of a table.")
+        boolean json;
+
+        @Option(names = "--res", split = ",", paramLabel = "R", defaultValue = "224,320,600",
+                description = "Output resolutions (default: ${DEFAULT-VALUE}).")
+        int[] resolutions;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "1.0",
+                description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--threads", paramLabel = "T",
+                description = "Threads of the 'all threads' rows (default: all hardware threads).")
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            if (seconds <= 0 || seconds > 600) {
+                throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
+            }
+            if (Arrays.stream(resolutions).anyMatch(r -> r < 16 || r > 4096)) {
+                throw new IllegalArgumentException("--res values must be in 16..4096");
+            }
+            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+            if (n < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1");
+            }
+            Map<String, Object> report = new PreprocessBench(resolutions, seconds, n).run();
+            System.out.println(json ? Json.writePretty(report) : PreprocessBench.table(report));
+            return 0;
+        }
+    }
+}
