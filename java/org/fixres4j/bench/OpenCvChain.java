@@ -64,8 +64,9 @@ public final class OpenCvChain implements AutoCloseable {
         split(rgb, planes);
         long plane = (long) res * res;
         for (int c = 0; c < 3; c++) {
-            try (FloatPointer dst = new FloatPointer(out.getPointer(c * plane));
-                 Mat target = new Mat(res, res, CV_32FC1, dst)) {
+            // a view of plane c: never close it (closing a JavaCPP view releases the memory it was made from)
+            FloatPointer dst = out.getPointer(c * plane);
+            try (Mat target = new Mat(res, res, CV_32FC1, dst)) {
                 planes.get(c).convertTo(target, CV_32F, 1.0 / (255.0 * std[c]), -mean[c] / std[c]);
             }
         }

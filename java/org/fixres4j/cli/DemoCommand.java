@@ -76,8 +76,7 @@ final class DemoCommand implements Callable<Integer> {
         try (DecodedImage img = ImageDecoder.decode(photo)) {
             System.out.printf("%nimage: %s, %dx%d, %d channel(s)%n%n", label, img.width(), img.height(),
                     img.channels());
-            System.out.printf("%-11s %-62s %-10s %-10s %s%n", "name", "transform", "ms/image", "vs Pillow",
-                    "crop");
+            System.out.printf("%-11s %-9s %-10s %s%n", "name", "ms/image", "vs Pillow", "crop");
             List<Map.Entry<String, SampleTransform>> cases = List.of(
                     Map.entry("timm_224", TimmEvalTransform.of(224)),
                     Map.entry("timm_320", TimmEvalTransform.of(320)),
@@ -96,7 +95,8 @@ final class DemoCommand implements Callable<Integer> {
                 double ms = time(() -> kernel.runToFloats(img, plan, f32), quick ? 0.2 : 1.0);
                 Path png = outDir.resolve(c.getKey() + ".png");
                 writePng(png, bgr, plan.outW(), plan.outH());
-                System.out.printf("%-11s %-62s %-10.3f %-10s %s%n", c.getKey(), t.describe(), ms, verdict, png);
+                System.out.printf("%-11s %-9.3f %-10s %s%n", c.getKey(), ms, verdict, png);
+                System.out.printf("            %s%n", t.describe());
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("transform", t.describe());
                 r.put("plan", plan.toMap());
