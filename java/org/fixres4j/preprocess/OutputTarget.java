@@ -38,7 +38,7 @@ final class OutputTarget {
             case UINT8 -> ScalarType.Byte;
         };
         ScalarType actual = out.scalar_type();
-        if (actual != expected) {
+        if (actual.value != expected.value) {
             throw new IllegalArgumentException("output tensor has dtype " + actual + ", the spec asks for "
                     + spec.type() + " (" + expected + ")");
         }
