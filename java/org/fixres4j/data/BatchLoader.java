@@ -1,0 +1,754 @@
+package org.fixres4j.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.LayoutOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.image.DecodedImage;
+import org.fixres4j.preprocess.CpuPreprocessor;
+import org.fixres4j.preprocess.OutputSpec;
+import org.fixres4j.torch.Torch;
+import org.fixres4j.transform.ResamplePlan;
+import org.fixres4j.transform.SampleTransform;
+
+/**
+ * Decodes and preprocesses a {@link Dataset} on worker threads into pooled libtorch batch tensors.
+ *
+ * <p><b>What it guarantees.</b>
+ * <ul>
+ *   <li><b>Deterministic batches.</b> An epoch's order is the dataset order, or with {@code shuffle} a permutation
+ *       drawn from (seed, epoch). Batch {@code k} holds positions {@code k*B .. k*B+B-1} of that order, whatever the
+ *       number of threads or their timing; batches come out in order.</li>
+ *   <li><b>Seeded augmentation.</b> Sample {@code i} (dataset index) of epoch {@code e} gets the generator
+ *       {@link Seeds#sample(long, int, int) Seeds.sample(seed, e, i)}, never one shared between threads.</li>
+ *   <li><b>Parallel, per image.</b> Each sample is one task on the worker pool (decode, plan, preprocess into its
+ *       row, one kernel thread per task), so a slow image holds up only its own row; batch {@code k} is published
+ *       when its last sample is done.</li>
+ *   <li><b>Back-pressure.</b> The pool has {@code poolSize} slots (a {@code [B,3,H,W]} tensor of the spec's dtype and
+ *       an int64 {@code [B]} label tensor each, allocated once); a batch is started only when a slot is free, so at
+ *       most {@code poolSize} batches exist at once: those being filled, those ready, and those the consumer holds.
+ *       Memory: {@code poolSize * B * sampleBytes}.</li>
+ *   <li><b>Failures.</b> A sample whose file cannot be read or decoded, or whose size the transform refuses, is
+ *       recorded as a {@link LoadFailure} (index, name, message) and left out of its batch; with {@code strict} the
+ *       epoch instead stops at the first failure: {@code next()} throws an {@link UncheckedIOException} naming the
+ *       file. Any other exception (a bug) ends the epoch with that exception.</li>
+ * </ul>
+ *
+ * <p><b>Use and memory discipline.</b>
+ * <pre>{@code
+ * try (BatchLoader loader = BatchLoader.builder(dataset, transform).batchSize(64).threads(2).build()) {
+ *     try (BatchLoader.Epoch epoch = loader.epoch(0)) {
+ *         while (epoch.hasNext()) {
+ *             try (Batch batch = epoch.next(); PointerScope scope = new PointerScope()) {
+ *                 Tensor logits = model.forward(batch.input());   // temporaries belong to the scope
+ *                 ...                                             // finish all reads of batch.input() here
+ *             }                                                   // the scope frees them, the batch goes back
+ *         }
+ *     }
+ *     System.out.println(epoch.failures());
+ * }
+ * }</pre>
+ * The consumer releases each batch back to the pool with {@link Batch#close()}; holding {@code poolSize} batches
+ * and asking for another is an error (it would wait forever). The pool tensors are retained by the loader, so a
+ * {@code PointerScope} open around {@link Builder#build()} does not free them; they are freed when the loader is
+ * closed and no batch holds them. One epoch is open at a time: a new one may start once the previous is closed or
+ * fully iterated; {@link Epoch#close()} stops an epoch's work early (closing the loader closes it), and
+ * {@link #close()} stops the worker threads. Not thread-safe: one consumer thread.
+ */
+public final class BatchLoader implements AutoCloseable {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private final Dataset dataset;
+    private final SampleTransform transform;
+    private final OutputSpec spec;
+    private final int batchSize;
+    private final int threads;
+    private final int poolSize;
+    private final long seed;
+    private final boolean shuffle;
+    private final boolean dropLast;
+    private final boolean strict;
+    private final String name;
+    private final ExecutorService workers;
+    private final List<Thread> workerThreads = new ArrayList<>();
+    private final List<Slot> slots = new ArrayList<>();
+    private final BlockingQueue<Slot> free;
+    private final AtomicInteger held = new AtomicInteger();
+    private final CpuPreprocessor preprocessor;
+    private volatile boolean closed;
+    private Epoch current;
+
+    /** A pool slot: the batch tensors, allocated once, and raw views of their memory. */
+    static final class Slot {
+        final int id;
+        final Tensor input;
+        final Tensor labels;
+        final BytePointer inputData;
+        final LongPointer labelData;
+        boolean released;
+
+        Slot(int id, Tensor input, Tensor labels, long inputBytes, int batch) {
+            this.id = id;
+            this.input = input;
+            this.labels = labels;
+            this.inputData = new BytePointer(input.data_ptr());
+            this.inputData.capacity(inputBytes).limit(inputBytes);
+            this.labelData = new LongPointer(labels.data_ptr());
+            this.labelData.capacity(batch).limit(batch);
+        }
+
+        void release() {
+            if (!released) {
+                released = true;
+                input.releaseReference();
+                labels.releaseReference();
+            }
+        }
+    }
+
+    private BatchLoader(Builder b) {
+        this.dataset = b.dataset;
+        this.transform = b.transform;
+        this.spec = b.spec != null ? b.spec
+                : OutputSpec.nchwFloat(transform.outputWidth(), transform.outputHeight(), transform.normalization());
+        if (spec.width() != transform.outputWidth() || spec.height() != transform.outputHeight()) {
+            throw new IllegalArgumentException("the spec's size " + spec.width() + "x" + spec.height()
+                    + " differs from the transform's output " + transform.outputWidth() + "x"
+                    + transform.outputHeight());
+        }
+        this.batchSize = b.batchSize;
+        this.threads = b.threads;
+        this.poolSize = b.poolSize;
+        this.seed = b.seed;
+        this.shuffle = b.shuffle;
+        this.dropLast = b.dropLast;
+        this.strict = b.strict;
+        this.name = "fixres4j-loader-" + IDS.incrementAndGet();
+        Torch.ensureLoaded();
+        this.preprocessor = new CpuPreprocessor(1);
+        this.free = new ArrayBlockingQueue<>(poolSize);
+        ScalarType dtype = switch (spec.type()) {
+            case FLOAT32 -> ScalarType.Float;
+            case FLOAT16 -> ScalarType.Half;
+            case BFLOAT16 -> ScalarType.BFloat16;
+            case UINT8 -> ScalarType.Byte;
+        };
+        try {
+            for (int s = 0; s < poolSize; s++) {
+                Tensor input = empty(spec.shape(batchSize), dtype).retainReference();
+                Tensor labels = empty(new long[] {batchSize}, ScalarType.Long).retainReference();
+                Slot slot = new Slot(s, input, labels, batchSize * spec.sampleBytes(), batchSize);
+                slots.add(slot);
+                free.add(slot);
+            }
+        } catch (RuntimeException | Error e) {
+            slots.forEach(Slot::release);
+            throw e;
+        }
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, name + "-worker-" + n.getAndIncrement());
+            t.setDaemon(true);
+            synchronized (workerThreads) {
+                workerThreads.add(t);
+            }
+            return t;
+        });
+    }
+
+    private static Tensor empty(long[] shape, ScalarType dtype) {
+        return torch.empty(shape, new ScalarTypeOptional(dtype), new LayoutOptional(), new DeviceOptional(),
+                new BoolOptional(), new MemoryFormatOptional());
+    }
+
+    /** A builder for {@code dataset} preprocessed by {@code transform}. */
+    public static Builder builder(Dataset dataset, SampleTransform transform) {
+        return new Builder(dataset, transform);
+    }
+
+    /** Options of a {@link BatchLoader}; every setter validates its argument. */
+    public static final class Builder {
+        private final Dataset dataset;
+        private final SampleTransform transform;
+        private OutputSpec spec;
+        private int batchSize = 32;
+        private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int poolSize = 3;
+        private long seed;
+        private boolean shuffle;
+        private boolean dropLast;
+        private boolean strict;
+
+        private Builder(Dataset dataset, SampleTransform transform) {
+            this.dataset = Objects.requireNonNull(dataset, "dataset");
+            this.transform = Objects.requireNonNull(transform, "transform");
+        }
+
+        /** Samples a batch (default 32). */
+        public Builder batchSize(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("batch size must be >= 1, got " + n);
+            }
+            this.batchSize = n;
+            return this;
+        }
+
+        /** Worker threads (default: one per processor). */
+        public Builder threads(int n) {
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("threads must be in 1..1024, got " + n);
+            }
+            this.threads = n;
+            return this;
+        }
+
+        /** Pool slots, i.e. batches in existence at once (default 3; at least 2 lets loading overlap use). */
+        public Builder poolSize(int n) {
+            if (n < 1 || n > 64) {
+                throw new IllegalArgumentException("pool size must be in 1..64, got " + n);
+            }
+            this.poolSize = n;
+            return this;
+        }
+
+        /** The seed of augmentation and shuffling (default 0). */
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** Whether each epoch visits the samples in a seeded random order (default false: dataset order). */
+        public Builder shuffle(boolean on) {
+            this.shuffle = on;
+            return this;
+        }
+
+        /** Whether an incomplete last batch is left out (default false). */
+        public Builder dropLast(boolean on) {
+            this.dropLast = on;
+            return this;
+        }
+
+        /** Whether the first unreadable sample ends the epoch with an exception (default false: skip and record). */
+        public Builder strict(boolean on) {
+            this.strict = on;
+            return this;
+        }
+
+        /**
+         * The batch layout and dtype (default: float32 NCHW RGB with the transform's normalisation); its size must
+         * be the transform's output size.
+         */
+        public Builder spec(OutputSpec s) {
+            this.spec = Objects.requireNonNull(s, "spec");
+            return this;
+        }
+
+        /** Allocates the pool and starts the worker threads. */
+        public BatchLoader build() {
+            return new BatchLoader(this);
+        }
+    }
+
+    /** The dataset. */
+    public Dataset dataset() {
+        return dataset;
+    }
+
+    /** The transform. */
+    public SampleTransform transform() {
+        return transform;
+    }
+
+    /** The batch layout and dtype. */
+    public OutputSpec spec() {
+        return spec;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public int poolSize() {
+        return poolSize;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** The prefix of the worker threads' names ({@code fixres4j-loader-N}). */
+    public String name() {
+        return name;
+    }
+
+    /** Batches an epoch has (before skipping batches whose samples all failed). */
+    public int batchesPerEpoch() {
+        int n = dataset.size();
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+    }
+
+    /** The dataset indices in epoch {@code epoch}'s order. */
+    public int[] order(int epoch) {
+        int n = dataset.size();
+        if (shuffle) {
+            return Seeds.permutation(n, Seeds.shuffle(seed, epoch));
+        }
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) {
+            o[i] = i;
+        }
+        return o;
+    }
+
+    /**
+     * Starts epoch {@code epoch} (any number &gt;= 0; it selects the shuffle and the augmentation streams).
+     *
+     * @throws IllegalStateException if the loader is closed or another epoch is open and not fully iterated
+     */
+    public synchronized Epoch epoch(int epoch) {
+        if (closed) {
+            throw new IllegalStateException("loader " + name + " is closed");
+        }
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+        }
+        if (current != null && !current.closed) {
+            if (!current.exhausted()) {
+                throw new IllegalStateException("epoch " + current.epoch + " is still open: close it first");
+            }
+            current.close();
+        }
+        current = new Epoch(epoch);
+        current.start();
+        return current;
+    }
+
+    /** Whether {@link #close()} was called and every worker thread has ended. */
+    public boolean isTerminated() {
+        if (!closed || !workers.isTerminated()) {
+            return false;
+        }
+        synchronized (workerThreads) {
+            return workerThreads.stream().noneMatch(Thread::isAlive);
+        }
+    }
+
+    /**
+     * Closes the open epoch, stops the worker threads and joins them (images in progress finish first; none of the
+     * threads outlives this call, and an interrupt does not cut the wait short but is re-asserted after), then frees
+     * the pool tensors that no open batch holds (the others are freed when their batch is closed). Idempotent.
+     */
+    @Override
+    public void close() {
+        Epoch e;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            e = current;
+        }
+        if (e != null) {
+            e.close();
+        }
+        workers.shutdownNow();
+        boolean interrupted = false;
+        List<Thread> started;
+        synchronized (workerThreads) {
+            started = new ArrayList<>(workerThreads);
+        }
+        while (true) {
+            try {
+                // a kernel call cannot be interrupted: wait until it ends; then the threads themselves must end
+                while (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                    // keep waiting
+                }
+                for (Thread t : started) {
+                    t.join();
+                }
+                break;
+            } catch (InterruptedException ie) {
+                interrupted = true;
+            }
+        }
+        synchronized (this) {
+            Slot s;
+            while ((s = free.poll()) != null) {
+                s.release();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Gives a slot back: to the free queue, or freed when the loader is closed. */
+    synchronized void returnSlot(Slot slot, boolean fromConsumer) {
+        if (fromConsumer) {
+            held.decrementAndGet();
+        }
+        if (closed) {
+            slot.release();
+        } else {
+            free.add(slot);
+        }
+    }
+
+    /** One pass over the dataset: an iterator of batches, in order. See {@link BatchLoader}. */
+    public final class Epoch implements Iterator<Batch>, AutoCloseable {
+        private final int epoch;
+        private final int[] order;
+        private final int numBatches;
+        private final AtomicReferenceArray<Pending> pending;
+        private final List<CompletableFuture<Batch>> futures;
+        private final ConcurrentLinkedQueue<LoadFailure> failures = new ConcurrentLinkedQueue<>();
+        private final Thread dispatcher;
+        private volatile boolean cancelled;
+        private volatile boolean closed;
+        private int next;
+        private Batch lookahead;
+        private boolean failed;
+
+        private Epoch(int epoch) {
+            this.epoch = epoch;
+            this.order = order(epoch);
+            this.numBatches = batchesPerEpoch();
+            this.pending = new AtomicReferenceArray<>(numBatches);
+            this.futures = new ArrayList<>(numBatches);
+            for (int k = 0; k < numBatches; k++) {
+                futures.add(new CompletableFuture<>());
+            }
+            this.dispatcher = new Thread(this::dispatch, name + "-dispatch-e" + epoch);
+            this.dispatcher.setDaemon(true);
+        }
+
+        private void start() {
+            dispatcher.start();
+        }
+
+        /** Whether every batch has been handed out (an exhausted epoch need not be closed before the next). */
+        boolean exhausted() {
+            return lookahead == null && (failed || next >= numBatches);
+        }
+
+        /** The epoch number. */
+        public int number() {
+            return epoch;
+        }
+
+        /** The batches of this epoch (before skipping batches whose samples all failed). */
+        public int batchCount() {
+            return numBatches;
+        }
+
+        /** The samples that failed so far, in epoch order (all of them once the iteration has ended). */
+        public List<LoadFailure> failures() {
+            List<LoadFailure> out = new ArrayList<>(failures);
+            out.sort(Comparator.comparingInt(LoadFailure::position));
+            return out;
+        }
+
+        private void dispatch() {
+            try {
+                for (int k = 0; k < numBatches && !cancelled; k++) {
+                    Slot slot = free.take();
+                    if (cancelled) {
+                        returnSlot(slot, false);
+                        return;
+                    }
+                    int start = k * batchSize;
+                    int count = Math.min(batchSize, order.length - start);
+                    Pending p = new Pending(k, slot, start, count);
+                    pending.set(k, p);
+                    for (int j = 0; j < count; j++) {
+                        int row = j;
+                        workers.execute(() -> load(p, row));
+                    }
+                }
+            } catch (InterruptedException e) {
+                // cancelled by close()
+            } catch (RuntimeException e) { // the executor refused work: the loader is closing
+                cancelled = true;
+            }
+        }
+
+        /** Decodes, plans and preprocesses one sample into its row of the slot. */
+        private void load(Pending p, int row) {
+            try {
+                if (cancelled) {
+                    return;
+                }
+                int position = p.start + row;
+                int index = order[position];
+                Sample sample = dataset.get(index);
+                p.labels[row] = sample.label();
+                p.names[row] = sample.name();
+                try (DecodedImage image = sample.decode()) {
+                    ResamplePlan plan = transform.plan(image.width(), image.height(),
+                            Seeds.sample(seed, epoch, index));
+                    preprocessor.run(List.of(new org.fixres4j.preprocess.Sample(image, plan, row)), spec,
+                            p.slot.inputData);
+                    p.ok[row] = true;
+                } catch (IOException | IllegalArgumentException e) {
+                    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+                    LoadFailure f = new LoadFailure(index, position, sample.name(), message);
+                    p.failures[row] = f;
+                    failures.add(f);
+                }
+            } catch (Throwable t) {
+                p.error(t);
+            } finally {
+                if (p.remaining.decrementAndGet() == 0) {
+                    finish(p);
+                }
+            }
+        }
+
+        /** Runs on the thread that completed the last sample of a batch: compact the rows and publish. */
+        private void finish(Pending p) {
+            CompletableFuture<Batch> future = futures.get(p.number);
+            try {
+                if (cancelled) {
+                    returnSlot(p.slot, false);
+                    future.cancel(false);
+                    return;
+                }
+                if (p.error != null) {
+                    returnSlot(p.slot, false);
+                    future.completeExceptionally(p.error);
+                    return;
+                }
+                List<LoadFailure> failed = new ArrayList<>();
+                for (LoadFailure f : p.failures) {
+                    if (f != null) {
+                        failed.add(f);
+                    }
+                }
+                if (strict && !failed.isEmpty()) {
+                    LoadFailure f = failed.get(0);
+                    returnSlot(p.slot, false);
+                    future.completeExceptionally(new UncheckedIOException(new IOException("sample " + f.index()
+                            + " (" + f.name() + ") could not be loaded: " + f.message())));
+                    return;
+                }
+                int n = 0;
+                long rowBytes = spec.sampleBytes();
+                int[] idx = new int[p.count - failed.size()];
+                int[] pos = new int[idx.length];
+                int[] lab = new int[idx.length];
+                List<String> names = new ArrayList<>(idx.length);
+                for (int j = 0; j < p.count; j++) {
+                    if (!p.ok[j]) {
+                        continue;
+                    }
+                    if (n != j) {
+                        Pointer.memmove(new BytePointer(p.slot.inputData).position(n * rowBytes),
+                                new BytePointer(p.slot.inputData).position(j * rowBytes), rowBytes);
+                    }
+                    p.slot.labelData.put(n, p.labels[j]);
+                    idx[n] = order[p.start + j];
+                    pos[n] = p.start + j;
+                    lab[n] = p.labels[j];
+                    names.add(p.names[j]);
+                    n++;
+                }
+                if (n == 0) {
+                    returnSlot(p.slot, false);
+                    future.complete(null); // nothing loaded: the iterator skips this batch
+                    return;
+                }
+                Tensor input = p.slot.input.narrow(0, 0, n);
+                Tensor labels = p.slot.labels.narrow(0, 0, n);
+                future.complete(new Batch(BatchLoader.this, p.slot, epoch, p.number, idx, pos, lab, names, failed,
+                        input, labels));
+            } catch (Throwable t) {
+                returnSlot(p.slot, false);
+                future.completeExceptionally(t);
+            }
+        }
+
+        /**
+         * Whether another batch follows; waits for it when needed (to skip batches whose samples all failed).
+         * After an exception from {@link #next()}, or once closed, this is false.
+         */
+        @Override
+        public boolean hasNext() {
+            if (lookahead != null) {
+                return true;
+            }
+            if (failed || closed) {
+                return false;
+            }
+            while (next < numBatches) {
+                CompletableFuture<Batch> f = futures.get(next);
+                if (!f.isDone() && pending.get(next) == null && held.get() >= poolSize) {
+                    throw new IllegalStateException("all " + poolSize + " pool slots are held by open batches: "
+                            + "close() each Batch before asking for the next one (or raise poolSize)");
+                }
+                Batch b;
+                try {
+                    b = f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for batch " + next, e);
+                } catch (ExecutionException | CancellationException e) {
+                    return true; // next() reports it
+                }
+                if (b == null) {
+                    next++;
+                    continue;
+                }
+                held.incrementAndGet();
+                lookahead = b;
+                next++;
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * The next batch (the caller closes it).
+         *
+         * @throws UncheckedIOException in strict mode, for the first sample that could not be loaded
+         * @throws NoSuchElementException after the last batch
+         */
+        @Override
+        public Batch next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("epoch " + epoch + " has no more batches");
+            }
+            if (lookahead != null) {
+                Batch b = lookahead;
+                lookahead = null;
+                return b;
+            }
+            failed = true;
+            try {
+                futures.get(next).join();
+                throw new IllegalStateException("unreachable");
+            } catch (CompletionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (c instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException("loading batch " + next + " failed: " + c, c);
+            } catch (CancellationException e) {
+                throw new IllegalStateException("epoch " + epoch + " was closed", e);
+            }
+        }
+
+        /**
+         * Stops the epoch: no new batch is started, queued samples are dropped, images in progress finish, and the
+         * batches not yet handed out go back to the pool. Batches the consumer holds stay valid until closed.
+         * Idempotent.
+         */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            cancelled = true;
+            dispatcher.interrupt();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    dispatcher.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (lookahead != null) {
+                lookahead.close();
+                lookahead = null;
+            }
+            for (int k = next; k < numBatches; k++) {
+                if (pending.get(k) == null) {
+                    continue;
+                }
+                Batch b;
+                try {
+                    b = futures.get(k).join();
+                } catch (CompletionException | CancellationException e) {
+                    continue;
+                }
+                if (b != null) {
+                    held.incrementAndGet(); // close() below counts it back
+                    b.close();
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A batch being filled. */
+    private static final class Pending {
+        final int number;
+        final Slot slot;
+        final int start;
+        final int count;
+        final AtomicInteger remaining;
+        final boolean[] ok;
+        final int[] labels;
+        final String[] names;
+        final LoadFailure[] failures;
+        volatile Throwable error;
+
+        Pending(int number, Slot slot, int start, int count) {
+            this.number = number;
+            this.slot = slot;
+            this.start = start;
+            this.count = count;
+            this.remaining = new AtomicInteger(count);
+            this.ok = new boolean[count];
+            this.labels = new int[count];
+            this.names = new String[count];
+            this.failures = new LoadFailure[count];
+        }
+
+        synchronized void error(Throwable t) {
+            if (error == null) {
+                error = t;
+            }
+        }
+    }
+}
