@@ -1,0 +1,147 @@
+package org.fixres4j.eval;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * ImageNet ReaL accuracy (Beyer et al. 2020; timm's {@code RealLabelsImagenet}): a sample is top-k correct when
+ * <b>any</b> of its k best classes is in its list of ReaL labels. Samples with an empty (or null) list are skipped
+ * and counted; the accuracy is over the scored samples only (46,837 of the 50,000 validation images). The k best
+ * classes come from {@link Ranking#topK} (ties: lower index first). Not thread-safe.
+ */
+public final class RealAccuracy {
+    private final int numClasses;
+    private final int[] ks;
+    private long scored;
+    private long skipped;
+    private final long[] correct;
+
+    /** Top-1 and top-5 over {@code numClasses} classes. */
+    public RealAccuracy(int numClasses) {
+        this(numClasses, 1, 5);
+    }
+
+    /** Top-k for each k of {@code ks} (distinct, ascending, each &gt;= 1). */
+    public RealAccuracy(int numClasses, int... ks) {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
+        }
+        if (ks.length == 0) {
+            throw new IllegalArgumentException("at least one k is needed");
+        }
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i] < 1 || (i > 0 && ks[i] <= ks[i - 1])) {
+                throw new IllegalArgumentException("ks must be >= 1, distinct and ascending, got "
+                        + Arrays.toString(ks));
+            }
+        }
+        this.numClasses = numClasses;
+        this.ks = ks.clone();
+        this.correct = new long[ks.length];
+    }
+
+    /** Adds one sample: scores {@code scores[offset .. offset+numClasses-1]} and its ReaL labels (may be empty). */
+    public void add(float[] scores, int offset, int[] realLabels) {
+        if (realLabels == null || realLabels.length == 0) {
+            skipped++;
+            return;
+        }
+        int[] top = Ranking.topK(scores, offset, numClasses, ks[ks.length - 1]);
+        scored++;
+        for (int i = 0; i < ks.length; i++) {
+            int k = Math.min(ks[i], top.length);
+            boolean hit = false;
+            for (int j = 0; j < k && !hit; j++) {
+                for (int l : realLabels) {
+                    if (top[j] == l) {
+                        hit = true;
+                        break;
+                    }
+                }
+            }
+            if (hit) {
+                correct[i]++;
+            }
+        }
+    }
+
+    /** Adds {@code realLabels.length} samples whose scores are consecutive rows of {@code numClasses} values. */
+    public void addRows(float[] rows, int[][] realLabels) {
+        if ((long) realLabels.length * numClasses != rows.length) {
+            throw new IllegalArgumentException(realLabels.length + " samples need "
+                    + (long) realLabels.length * numClasses + " scores (" + numClasses + " classes), got "
+                    + rows.length);
+        }
+        for (int r = 0; r < realLabels.length; r++) {
+            add(rows, r * numClasses, realLabels[r]);
+        }
+    }
+
+    /** Adds a batch of logits {@code [N, numClasses]}. */
+    public void add(LogitRows logits, int[][] realLabels) {
+        if (logits.cols() != numClasses) {
+            throw new IllegalArgumentException("logits have " + logits.cols() + " classes, expected " + numClasses);
+        }
+        addRows(logits.data(), realLabels);
+    }
+
+    /** Adds a batch of logits {@code [N, numClasses]} from a tensor. */
+    public void add(Tensor logits, int[][] realLabels) {
+        add(LogitRows.of(logits), realLabels);
+    }
+
+    /** Samples scored (non-empty label list). */
+    public long scored() {
+        return scored;
+    }
+
+    /** Samples skipped (empty label list). */
+    public long skipped() {
+        return skipped;
+    }
+
+    /** Top-k correct samples; k must be one of the ks. */
+    public long correct(int k) {
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i] == k) {
+                return correct[i];
+            }
+        }
+        throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
+    }
+
+    /** ReaL top-k accuracy as a fraction of the scored samples; NaN when none was scored. */
+    public double accuracy(int k) {
+        return scored == 0 ? Double.NaN : (double) correct(k) / scored;
+    }
+
+    /** ReaL top-k accuracy in percent; NaN when none was scored. */
+    public double percent(int k) {
+        return 100.0 * accuracy(k);
+    }
+
+    /** For reports: {@code scored}, {@code skipped}, {@code top<k>} (percent) and {@code top<k>_correct}. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scored", scored);
+        m.put("skipped", skipped);
+        for (int i = 0; i < ks.length; i++) {
+            m.put("top" + ks[i], scored == 0 ? null : 100.0 * correct[i] / scored);
+            m.put("top" + ks[i] + "_correct", correct[i]);
+        }
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("ReaL ");
+        for (int i = 0; i < ks.length; i++) {
+            b.append(i == 0 ? "" : ", ").append("top-").append(ks[i]).append(' ')
+                    .append(scored == 0 ? "n/a" : String.format("%.3f%%", 100.0 * correct[i] / scored));
+        }
+        return b.append(" of ").append(scored).append(" scored (").append(skipped).append(" skipped)").toString();
+    }
+}

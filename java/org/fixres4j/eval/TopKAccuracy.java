@@ -1,0 +1,230 @@
+package org.fixres4j.eval;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Top-k accuracy accumulated over batches of scores, overall and per class (default k = 1 and 5). A sample is
+ * top-k correct when its label's {@link Ranking rank} is below k: ties are broken by class index, lower first, and
+ * NaN scores rank last, so the result never depends on how a sort breaks ties. Only ranks are used: no softmax, no
+ * confidence. k larger than the number of classes counts every sample as correct. Not thread-safe.
+ */
+public final class TopKAccuracy {
+    private final int numClasses;
+    private final int[] ks;
+    private long count;
+    private final long[] correct;
+    private final long[] classCount;
+    private final long[][] classCorrect;
+    private long nanRows;
+
+    /** Top-1 and top-5 over {@code numClasses} classes. */
+    public TopKAccuracy(int numClasses) {
+        this(numClasses, 1, 5);
+    }
+
+    /** Top-k for each k of {@code ks} (distinct, ascending, each &gt;= 1). */
+    public TopKAccuracy(int numClasses, int... ks) {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
+        }
+        if (ks.length == 0) {
+            throw new IllegalArgumentException("at least one k is needed");
+        }
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i] < 1 || (i > 0 && ks[i] <= ks[i - 1])) {
+                throw new IllegalArgumentException("ks must be >= 1, distinct and ascending, got "
+                        + Arrays.toString(ks));
+            }
+        }
+        this.numClasses = numClasses;
+        this.ks = ks.clone();
+        this.correct = new long[ks.length];
+        this.classCount = new long[numClasses];
+        this.classCorrect = new long[ks.length][numClasses];
+    }
+
+    /** Adds one sample: its scores {@code scores[offset .. offset+numClasses-1]} and its label. */
+    public void add(float[] scores, int offset, int label) {
+        int rank = Ranking.rankOf(scores, offset, numClasses, label);
+        for (int c = 0; c < numClasses; c++) {
+            if (Float.isNaN(scores[offset + c])) {
+                nanRows++;
+                break;
+            }
+        }
+        count++;
+        classCount[label]++;
+        for (int i = 0; i < ks.length; i++) {
+            if (rank < ks[i]) {
+                correct[i]++;
+                classCorrect[i][label]++;
+            }
+        }
+    }
+
+    /** Adds one sample whose scores fill the whole array. */
+    public void add(float[] scores, int label) {
+        if (scores.length != numClasses) {
+            throw new IllegalArgumentException("expected " + numClasses + " scores, got " + scores.length);
+        }
+        add(scores, 0, label);
+    }
+
+    /** Adds {@code labels.length} samples whose scores are consecutive rows of {@code numClasses} values. */
+    public void addRows(float[] rows, int[] labels) {
+        if ((long) labels.length * numClasses != rows.length) {
+            throw new IllegalArgumentException(labels.length + " labels need " + (long) labels.length * numClasses
+                    + " scores (" + numClasses + " classes), got " + rows.length);
+        }
+        for (int r = 0; r < labels.length; r++) {
+            add(rows, r * numClasses, labels[r]);
+        }
+    }
+
+    /** Adds a batch of logits {@code [N, numClasses]}. */
+    public void add(LogitRows logits, int[] labels) {
+        if (logits.cols() != numClasses) {
+            throw new IllegalArgumentException("logits have " + logits.cols() + " classes, expected " + numClasses);
+        }
+        addRows(logits.data(), labels);
+    }
+
+    /** Adds a batch of logits {@code [N, numClasses]} from a tensor (any floating dtype or device). */
+    public void add(Tensor logits, int[] labels) {
+        add(LogitRows.of(logits), labels);
+    }
+
+    /** Adds the counts of another accumulator with the same classes and ks. */
+    public void merge(TopKAccuracy other) {
+        if (other.numClasses != numClasses || !Arrays.equals(other.ks, ks)) {
+            throw new IllegalArgumentException("cannot merge accumulators of different classes or ks");
+        }
+        count += other.count;
+        nanRows += other.nanRows;
+        for (int i = 0; i < ks.length; i++) {
+            correct[i] += other.correct[i];
+            for (int c = 0; c < numClasses; c++) {
+                classCorrect[i][c] += other.classCorrect[i][c];
+            }
+        }
+        for (int c = 0; c < numClasses; c++) {
+            classCount[c] += other.classCount[c];
+        }
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** The ks, ascending (a copy). */
+    public int[] ks() {
+        return ks.clone();
+    }
+
+    /** Samples added. */
+    public long count() {
+        return count;
+    }
+
+    /** Samples whose scores held a NaN (they are still counted, ranked as the class comment says). */
+    public long nanRows() {
+        return nanRows;
+    }
+
+    /** Top-k correct samples; k must be one of {@link #ks()}. */
+    public long correct(int k) {
+        return correct[indexOfK(k)];
+    }
+
+    /** Top-k accuracy as a fraction in [0, 1]; NaN when no sample was added. */
+    public double accuracy(int k) {
+        return count == 0 ? Double.NaN : (double) correct(k) / count;
+    }
+
+    /** Top-k accuracy in percent; NaN when no sample was added. */
+    public double percent(int k) {
+        return 100.0 * accuracy(k);
+    }
+
+    /** Samples of class {@code c} added. */
+    public long classCount(int c) {
+        return classCount[c];
+    }
+
+    /** Top-k correct samples of class {@code c}. */
+    public long classCorrect(int k, int c) {
+        return classCorrect[indexOfK(k)][c];
+    }
+
+    /** Per-class counts, class order; classes without samples included. */
+    public List<ClassResult> perClass() {
+        List<ClassResult> out = new ArrayList<>(numClasses);
+        for (int c = 0; c < numClasses; c++) {
+            long[] k = new long[ks.length];
+            for (int i = 0; i < ks.length; i++) {
+                k[i] = classCorrect[i][c];
+            }
+            out.add(new ClassResult(c, classCount[c], ks.clone(), k));
+        }
+        return out;
+    }
+
+    /**
+     * The counts of one class.
+     *
+     * @param classIndex the class
+     * @param count samples of the class
+     * @param ks the ks
+     * @param correct top-k correct samples of the class, per k
+     */
+    public record ClassResult(int classIndex, long count, int[] ks, long[] correct) {
+        /** Top-k accuracy of the class as a fraction; NaN without samples. */
+        public double accuracy(int k) {
+            for (int i = 0; i < ks.length; i++) {
+                if (ks[i] == k) {
+                    return count == 0 ? Double.NaN : (double) correct[i] / count;
+                }
+            }
+            throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
+        }
+    }
+
+    /** The overall result for reports: {@code count}, {@code top<k>} (percent) and {@code top<k>_correct}. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", count);
+        for (int i = 0; i < ks.length; i++) {
+            m.put("top" + ks[i], count == 0 ? null : 100.0 * correct[i] / count);
+            m.put("top" + ks[i] + "_correct", correct[i]);
+        }
+        if (nanRows > 0) {
+            m.put("nan_rows", nanRows);
+        }
+        return m;
+    }
+
+    private int indexOfK(int k) {
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i] == k) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < ks.length; i++) {
+            b.append(i == 0 ? "" : ", ").append("top-").append(ks[i]).append(' ')
+                    .append(count == 0 ? "n/a" : String.format("%.3f%%", 100.0 * correct[i] / count));
+        }
+        return b.append(" of ").append(count).toString();
+    }
+}
