@@ -7,6 +7,13 @@
 #include <cstdint>
 #include <vector>
 
+// Marks a definition of the C ABI (fx_*) as exported. The library is compiled with -fvisibility=hidden and
+// linked with a version script that exports fx_* only; a definition of an fx_* function must carry FX_API
+// (e.g. `extern "C" FX_API fx_status fx_cuda_device_count(int32_t *count) { ... }`), or it stays hidden.
+#ifndef FX_API
+#define FX_API __attribute__((visibility("default")))
+#endif
+
 namespace fx {
 
 // ---- errors ---------------------------------------------------------------------------------------

@@ -1,0 +1,365 @@
+// fx_preprocess_cpu / fx_preprocess_cpu_batch: validation, geometry, per-thread scratch, the row loop and the
+// thread pool. The arithmetic lives in the per-ISA row kernels (scalar.cpp, avx2.cpp).
+//
+// Row loop of one job (out_h output rows, in order):
+//   horizontal taps for the out_w output columns in output order (flip applied, padding columns n = 0),
+//   vertical taps for the out_h output rows (padding rows n = 0);
+//   for each output row y with taps: the input rows it needs are passed through the horizontal kernel into a
+//   ring of max(n) intermediate rows (each input row once), then the vertical kernel makes the row's values
+//   (one byte row per plane) and the emit kernel writes them to the output (normalised, in its layout).
+//   Padding rows are written from a row of zeros.
+#include "cpu_internal.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fx {
+namespace cpu {
+
+namespace {
+
+constexpr int32_t kMaxThreads = 1024;
+// Refuse jobs whose scratch would exceed this (bytes): a pathological plan must not exhaust the machine.
+constexpr size_t kMaxScratch = size_t(1) << 31;
+
+// What one axis' taps depend on (the cache key of Scratch::h / Scratch::v).
+struct TapsKey {
+    int32_t filter = -1, in_size = 0, out_size = 0, start = 0, count = 0, flip = 0;
+    double box0 = 0, box1 = 0;
+    bool operator==(const TapsKey &o) const {
+        return filter == o.filter && in_size == o.in_size && out_size == o.out_size && start == o.start &&
+               count == o.count && flip == o.flip && std::memcmp(&box0, &o.box0, sizeof box0) == 0 &&
+               std::memcmp(&box1, &o.box1, sizeof box1) == 0;
+    }
+};
+
+struct Scratch {
+    // The taps and the ISA tables of the last job are kept: images of the same size and geometry (common in
+    // a dataset) skip their computation.
+    AxisTaps h, v;
+    TapsKey hkey, vkey;
+    const IsaOps *prep_ops = nullptr; // ops the prep tables were built for (for hkey); nullptr: none
+    std::vector<uint8_t> prep, planes, ring, vb, zero;
+    std::vector<int32_t> slot_row, work;
+    std::vector<const uint8_t *> rows;
+};
+
+thread_local Scratch t_scratch;
+
+struct TableCache {
+    bool valid = false;
+    int32_t dtype = -1;
+    float mean[3] = {0, 0, 0}, std[3] = {0, 0, 0};
+    ValueTable table;
+    const IsaOps *arith_ops = nullptr; // the ops check_arith ran for
+    uint32_t arith_generation = 0;     // isa_generation() when it ran
+    int32_t arith = 0;
+};
+
+thread_local TableCache t_tables;
+
+// The value table for `out` (cached per thread) and whether `ops` may use its arithmetic path.
+const ValueTable *value_table(const fx_output &out, const IsaOps &ops, int32_t *arith) {
+    *arith = 0;
+    if (out.dtype == FX_DTYPE_UINT8) return nullptr;
+    TableCache &t = t_tables;
+    if (!t.valid || t.dtype != out.dtype || std::memcmp(t.mean, out.mean, sizeof t.mean) != 0 ||
+        std::memcmp(t.std, out.std, sizeof t.std) != 0) {
+        make_value_table(&out, &t.table);
+        t.dtype = out.dtype;
+        std::memcpy(t.mean, out.mean, sizeof t.mean);
+        std::memcpy(t.std, out.std, sizeof t.std);
+        t.arith_ops = nullptr;
+        t.valid = true;
+    }
+    if (ops.check_arith != nullptr) {
+        const uint32_t generation = isa_generation();
+        if (t.arith_ops != &ops || t.arith_generation != generation) {
+            t.arith = ops.check_arith(&out, &t.table);
+            t.arith_ops = &ops;
+            t.arith_generation = generation;
+        }
+        *arith = t.arith;
+    }
+    return &t.table;
+}
+
+void reverse_taps(AxisTaps &t) {
+    const size_t count = t.n.size(), k = (size_t)t.ksize;
+    std::reverse(t.first.begin(), t.first.end());
+    std::reverse(t.n.begin(), t.n.end());
+    for (size_t i = 0, j = count ? count - 1 : 0; i < j; ++i, --j)
+        std::swap_ranges(t.coeffs.begin() + (ptrdiff_t)(i * k), t.coeffs.begin() + (ptrdiff_t)((i + 1) * k),
+                         t.coeffs.begin() + (ptrdiff_t)(j * k));
+}
+
+inline size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+// Runs one validated job. May throw std::bad_alloc.
+fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan &plan, int64_t index,
+                  const fx_output &out, const ValueTable *table, int32_t arith, Scratch &s) {
+    TapsKey hkey;
+    hkey.filter = plan.filter, hkey.in_size = plan.roi_w, hkey.out_size = plan.resize_w, hkey.start = plan.crop_x;
+    hkey.count = plan.out_w, hkey.flip = plan.flip_x, hkey.box0 = plan.box_x0, hkey.box1 = plan.box_x1;
+    TapsKey vkey;
+    vkey.filter = plan.filter, vkey.in_size = plan.roi_h, vkey.out_size = plan.resize_h, vkey.start = plan.crop_y;
+    vkey.count = plan.out_h, vkey.box0 = plan.box_y0, vkey.box1 = plan.box_y1;
+    if (!(hkey == s.hkey)) {
+        s.hkey = TapsKey{};
+        s.prep_ops = nullptr;
+        const fx_status st = axis_taps(plan.filter, plan.roi_w, plan.box_x0, plan.box_x1, plan.resize_w,
+                                       plan.crop_x, plan.out_w, &s.h);
+        if (st != FX_OK) return st;
+        if (plan.flip_x) reverse_taps(s.h);
+        s.hkey = hkey;
+    }
+    if (!(vkey == s.vkey)) {
+        s.vkey = TapsKey{};
+        const fx_status st = axis_taps(plan.filter, plan.roi_h, plan.box_y0, plan.box_y1, plan.resize_h,
+                                       plan.crop_y, plan.out_h, &s.v);
+        if (st != FX_OK) return st;
+        s.vkey = vkey;
+    }
+
+    const int32_t out_w = plan.out_w, out_h = plan.out_h;
+    const int32_t nplanes = img.channels == 1 ? 1 : 3;
+    const size_t wpad = round_up((size_t)out_w, 32) + kRowSlack;
+
+    EmitJob ej;
+    ej.out = (uint8_t *)out.data;
+    ej.index = index;
+    ej.layout = out.layout;
+    ej.dtype = out.dtype;
+    ej.out_w = out_w;
+    ej.out_h = out_h;
+    ej.nplanes = nplanes;
+    ej.table = table;
+    ej.mean = out.mean;
+    ej.std = out.std;
+    ej.arith = arith;
+
+    // Input columns and rows the taps read.
+    int32_t sx0 = INT32_MAX, sx1 = 0, max_hn = 0, max_vn = 0;
+    for (int32_t i = 0; i < out_w; ++i)
+        if (s.h.n[(size_t)i] > 0) {
+            sx0 = std::min(sx0, s.h.first[(size_t)i]);
+            sx1 = std::max(sx1, s.h.first[(size_t)i] + s.h.n[(size_t)i]);
+            max_hn = std::max(max_hn, s.h.n[(size_t)i]);
+        }
+    for (int32_t y = 0; y < out_h; ++y) max_vn = std::max(max_vn, s.v.n[(size_t)y]);
+
+    if (s.zero.size() < 3 * wpad) s.zero.assign(3 * wpad, 0);
+    const uint8_t *zero_rows[3] = {s.zero.data(), s.zero.data() + wpad, s.zero.data() + 2 * wpad};
+
+    if (max_hn == 0 || max_vn == 0) { // the crop window misses the resized image: all padding
+        for (int32_t y = 0; y < out_h; ++y) ops.emit(ej, y, zero_rows);
+        return FX_OK;
+    }
+
+    const size_t span = (size_t)(sx1 - sx0);
+    const size_t plane_bytes = span + (size_t)s.h.ksize + kRowSlack;
+    const size_t ring_rows = (size_t)max_vn;
+    if (ring_rows * nplanes * wpad + nplanes * plane_bytes > kMaxScratch)
+        return fail(FX_ERR_OUT_OF_MEMORY, "the plan needs more than %zu bytes of scratch (%zu intermediate rows of %zu)",
+                    kMaxScratch, ring_rows, wpad);
+
+    HorizontalJob hj;
+    hj.src = img.data + (int64_t)plan.roi_y * img.row_stride + (int64_t)plan.roi_x * img.channels;
+    hj.stride = img.row_stride;
+    hj.channels = img.channels;
+    hj.nplanes = nplanes;
+    for (int c = 0; c < 3; ++c) {
+        const int colour = out.order == FX_ORDER_RGB ? c : 2 - c; // 0 red, 1 green, 2 blue
+        hj.src_ch[c] = img.channels == 1 ? 0 : (img.order == FX_ORDER_RGB ? colour : 2 - colour);
+    }
+    hj.out_w = out_w;
+    hj.ksize = s.h.ksize;
+    hj.first = s.h.first.data();
+    hj.n = s.h.n.data();
+    hj.coeffs = s.h.coeffs.data();
+    hj.sx0 = sx0;
+    hj.sx1 = sx1;
+    hj.max_n = max_hn;
+
+    s.planes.assign(nplanes * plane_bytes, 0);
+    for (int p = 0; p < 3; ++p) hj.planes[p] = s.planes.data() + (p < nplanes ? p : 0) * plane_bytes;
+
+    if (s.prep_ops != &ops) {
+        s.prep_ops = nullptr;
+        const size_t prep_bytes = ops.hprep_size(hj);
+        s.prep.resize(prep_bytes);
+        if (prep_bytes > 0) ops.hprep(hj, s.prep.data());
+        s.prep_ops = &ops;
+    }
+    hj.prep = s.prep.empty() ? nullptr : s.prep.data();
+
+    const size_t slot_bytes = (size_t)nplanes * wpad;
+    if (s.ring.size() < ring_rows * slot_bytes) s.ring.resize(ring_rows * slot_bytes, 0);
+    s.slot_row.assign(ring_rows, -1);
+    if (s.vb.size() < 3 * wpad) s.vb.resize(3 * wpad, 0);
+    uint8_t *vb[3] = {s.vb.data(), s.vb.data() + wpad, s.vb.data() + 2 * wpad};
+    s.rows.assign(ring_rows * 3, nullptr);
+    s.work.resize((kVrowWorkPerTap * ring_rows + 64) / sizeof(int32_t));
+
+    for (int32_t y = 0; y < out_h; ++y) {
+        const int32_t n = s.v.n[(size_t)y];
+        if (n == 0) {
+            ops.emit(ej, y, zero_rows);
+            continue;
+        }
+        const int32_t first = s.v.first[(size_t)y];
+        for (int32_t t = 0; t < n; ++t) {
+            const int32_t r = first + t;
+            const size_t slot = (size_t)r % ring_rows;
+            uint8_t *base = s.ring.data() + slot * slot_bytes;
+            if (s.slot_row[slot] != r) {
+                uint8_t *dst[3] = {base, base + (nplanes == 3 ? wpad : 0), base + (nplanes == 3 ? 2 * wpad : 0)};
+                ops.hrow(hj, hj.src + (int64_t)r * img.row_stride, dst);
+                s.slot_row[slot] = r;
+            }
+            for (int p = 0; p < nplanes; ++p) s.rows[(size_t)t * 3 + p] = base + p * wpad;
+        }
+        ops.vrow(nplanes, out_w, s.rows.data(), n, s.v.coeffs.data() + (size_t)y * s.v.ksize, vb, s.work.data());
+        ops.emit(ej, y, vb);
+    }
+    return FX_OK;
+}
+
+// Big scratch buffers are released after the call instead of being kept by the thread forever.
+void trim(Scratch &s) {
+    constexpr size_t kKeep = size_t(16) << 20;
+    auto shrink = [](auto &v) {
+        if (v.capacity() * sizeof(v[0]) > kKeep) {
+            v.clear();
+            v.shrink_to_fit();
+        }
+    };
+    if (s.h.coeffs.capacity() * sizeof(int32_t) > kKeep || s.prep.capacity() > kKeep) {
+        s.hkey = TapsKey{};
+        s.prep_ops = nullptr;
+    }
+    if (s.v.coeffs.capacity() * sizeof(int32_t) > kKeep) s.vkey = TapsKey{};
+    shrink(s.h.coeffs);
+    shrink(s.v.coeffs);
+    shrink(s.prep);
+    shrink(s.planes);
+    shrink(s.ring);
+}
+
+} // namespace
+
+} // namespace cpu
+} // namespace fx
+
+using namespace fx;
+using namespace fx::cpu;
+
+extern "C" {
+
+FX_API fx_status fx_preprocess_cpu(const fx_image *image, const fx_resample_plan *plan, int64_t index,
+                                   const fx_output *out) {
+    try {
+        fx_status st = validate_job(image, plan, index, out);
+        if (st != FX_OK) return st;
+        const IsaOps &ops = current_ops();
+        int32_t arith = 0;
+        const ValueTable *table = value_table(*out, ops, &arith);
+        st = run_job(ops, *image, *plan, index, *out, table, arith, t_scratch);
+        trim(t_scratch);
+        return st;
+    } catch (const std::bad_alloc &) {
+        trim(t_scratch);
+        return fail(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu: out of memory");
+    } catch (...) {
+        return fail(FX_ERR_STATE, "fx_preprocess_cpu: unexpected internal error");
+    }
+}
+
+FX_API fx_status fx_preprocess_cpu_batch(const fx_preprocess_job *jobs, int32_t count, const fx_output *out,
+                                         int32_t threads) {
+    try {
+        fx_status st = validate_output(out);
+        if (st != FX_OK) return st;
+        if (count < 0) return fail(FX_ERR_INVALID_ARGUMENT, "count must be >= 0 (got %d)", (int)count);
+        if (count > 0 && jobs == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "jobs is null (count %d)", (int)count);
+        if (threads < 1 || threads > kMaxThreads)
+            return fail(FX_ERR_INVALID_ARGUMENT, "threads must be in [1, %d] (got %d)", kMaxThreads, (int)threads);
+        for (int32_t i = 0; i < count; ++i) {
+            st = validate_job(&jobs[i].image, &jobs[i].plan, jobs[i].index, out);
+            if (st != FX_OK) {
+                const std::string msg = fx_last_error();
+                return fail(st, "jobs[%d]: %s", (int)i, msg.c_str());
+            }
+        }
+        if (count == 0) return FX_OK;
+
+        const IsaOps &ops = current_ops();
+        int32_t arith = 0;
+        const ValueTable *table = value_table(*out, ops, &arith); // shared read-only by the workers
+
+        std::atomic<int32_t> next{0};
+        std::atomic<bool> failed{false};
+        std::mutex error_mutex;
+        fx_status error_status = FX_OK;
+        std::string error_message;
+
+        auto record = [&](fx_status code, const char *msg) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (error_status == FX_OK) {
+                error_status = code;
+                error_message = msg;
+            }
+            failed.store(true);
+        };
+        auto work = [&](Scratch &s) {
+            try {
+                for (;;) {
+                    if (failed.load(std::memory_order_relaxed)) break;
+                    const int32_t i = next.fetch_add(1);
+                    if (i >= count) break;
+                    const fx_preprocess_job &j = jobs[i];
+                    const fx_status r = run_job(ops, j.image, j.plan, j.index, *out, table, arith, s);
+                    if (r != FX_OK) {
+                        const std::string msg = std::string("jobs[") + std::to_string(i) + "]: " + fx_last_error();
+                        record(r, msg.c_str());
+                        break;
+                    }
+                }
+            } catch (const std::bad_alloc &) {
+                record(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu_batch: out of memory");
+            } catch (...) {
+                record(FX_ERR_STATE, "fx_preprocess_cpu_batch: unexpected internal error");
+            }
+        };
+
+        const int32_t nthreads = std::min(threads, count);
+        std::vector<std::thread> pool;
+        try {
+            pool.reserve((size_t)nthreads - 1);
+            for (int32_t t = 1; t < nthreads; ++t)
+                pool.emplace_back([&work]() {
+                    Scratch local;
+                    work(local);
+                });
+        } catch (...) {
+            // Could not start every thread (resources): the threads that did start and the caller do the work.
+        }
+        work(t_scratch);
+        for (auto &th : pool) th.join();
+        trim(t_scratch);
+        if (error_status != FX_OK) return fail(error_status, "%s", error_message.c_str());
+        return FX_OK;
+    } catch (const std::bad_alloc &) {
+        return fail(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu_batch: out of memory");
+    } catch (...) {
+        return fail(FX_ERR_STATE, "fx_preprocess_cpu_batch: unexpected internal error");
+    }
+}
+
+} // extern "C"
