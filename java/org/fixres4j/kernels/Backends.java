@@ -47,7 +47,8 @@ public final class Backends {
         if (count == 0) {
             return new Backend("cuda-kernels", false, "no CUDA device");
         }
-        return new Backend("cuda-kernels", false, "no CUDA device: " + FxNative.fx_last_error());
+        String why = FxNative.fx_last_error();
+        return new Backend("cuda-kernels", false, why == null || why.isBlank() ? "no CUDA device" : why);
     }
 
     /** Number of CUDA devices the kernels can use (0 when none or not compiled). */

@@ -1,0 +1,46 @@
+package org.fixres4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.fixres4j.preprocess.CudaPreprocessor;
+import org.junit.jupiter.api.Test;
+
+/** The library loads and reports its backends on any machine; without a GPU the CUDA path says why, as exceptions. */
+class BackendsTest {
+    @Test
+    void reportsEveryBackendWithAReason() {
+        List<Backends.Backend> report = Backends.report(false);
+        assertEquals("cpu-kernels", report.get(0).name());
+        assertTrue(report.get(0).available(), report.get(0).detail());
+        Backends.Backend cuda = report.get(1);
+        assertEquals("cuda-kernels", cuda.name());
+        assertFalse(cuda.detail().isBlank(), "the CUDA line says why or how many devices");
+        assertTrue(Kernels.buildInfo().contains("ABI 1"), Kernels.buildInfo());
+    }
+
+    @Test
+    void cudaWithoutADeviceIsAnException() {
+        if (Backends.cudaDeviceCount() > 0) {
+            try (CudaPreprocessor p = new CudaPreprocessor(0)) {
+                assertEquals(0, p.device());
+            }
+            return;
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new CudaPreprocessor(0));
+        assertFalse(e.getMessage().isBlank());
+        assertThrows(IllegalArgumentException.class, () -> new CudaPreprocessor(-1));
+    }
+
+    @Test
+    void isaCanBeForcedAndRestored() {
+        Kernels.setCpuIsa(Kernels.Isa.SCALAR);
+        assertEquals(Kernels.Isa.SCALAR, Kernels.cpuIsa());
+        Kernels.resetCpuIsa();
+        assertEquals(Kernels.cpuSupportsAvx2() ? Kernels.Isa.AVX2 : Kernels.Isa.SCALAR, Kernels.cpuIsa());
+    }
+}
