@@ -432,8 +432,9 @@ public class EfficientNet extends Module implements AutoCloseable {
                 return y;
             }
             double keep = 1.0 - p;
-            Tensor mask = torch.empty(y.size(0), 1, 1, 1).bernoulli_(keep, new GeneratorOptional())
-                    .div_(new Scalar(keep));
+            Tensor mask = torch.empty(y.size(0), 1, 1, 1);
+            mask.bernoulli_(keep, new GeneratorOptional()); // in-place ops: their returned handles are not used
+            mask.div_(new Scalar(keep));
             return y.mul(mask);
         }
 

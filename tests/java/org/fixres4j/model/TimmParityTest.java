@@ -138,7 +138,107 @@ class TimmParityTest {
                 assertTrue(eLogits <= TOLERANCE, name + ": logits rel err " + eLogits);
                 assertTrue(ePooled <= TOLERANCE, name + ": pooled rel err " + ePooled);
                 assertEquals(expectedSum, featureSum, 1e-4 * Math.abs(expectedSum) + 1e-3, "feature map sum");
+
+                try (FastEfficientNet fast = FastEfficientNet.fuse(model)) {
+                    Features ff = fast.features(x);
+                    double fLogits = relError(values(ff.logits()), expected);
+                    double fVsPlain = relError(values(ff.logits()), values(f.logits()));
+                    double fMap = relError(values(ff.map()), values(f.map()));
+                    System.out.printf("parity %-28s fast:  logits rel err %.2e, vs plain %.2e, map vs plain %.2e%n",
+                            name, fLogits, fVsPlain, fMap);
+                    assertTrue(fLogits <= TOLERANCE, name + ": fast logits rel err " + fLogits);
+                    assertTrue(fVsPlain <= TOLERANCE, name + ": fast vs plain " + fVsPlain);
+                    assertTrue(fMap <= TOLERANCE, name + ": fast map vs plain " + fMap);
+                    assertTrue(ff.map().is_contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast));
+                    assertTrue(relError(values(fast.forward(x)), values(ff.logits())) == 0.0, "forward = features");
+                }
             }
+        }
+    }
+
+    @Test
+    void trainingStepMatchesTimm() throws IOException {
+        Map<String, Object> c = findCase("tf_efficientnet_b0_train_96");
+        int classes = ((Number) c.get("num_classes")).intValue();
+        try (EfficientNet model = seededModel(c, classes); PointerScope scope = new PointerScope()) {
+            model.train(true);
+            Tensor x = TorchTensors.toTorch(SeededWeights.input(longs(c.get("input_shape"))));
+            Tensor labels = TorchTensors.toTorch(TensorData.ofLongs(new long[] {4}, longs(c.get("labels"))));
+            Tensor logits = model.forward(x);
+            Tensor loss = org.bytedeco.pytorch.global.torch.cross_entropy_loss(logits, labels);
+            loss.backward();
+            double eLogits = relError(values(logits), npy((String) c.get("logits")));
+            double eLoss = Math.abs(loss.item_double() - ((Number) c.get("loss")).doubleValue());
+            System.out.printf("parity train step: logits rel err %.2e, loss abs err %.2e%n", eLogits, eLoss);
+            assertTrue(eLogits <= TOLERANCE, "train-mode logits " + eLogits);
+            assertTrue(eLoss <= 1e-5, "loss " + eLoss);
+            Map<String, Tensor> named = model.namedTensors();
+            for (Map.Entry<String, Object> g : ((Map<String, Object>) c.get("grads")).entrySet()) {
+                Tensor grad = named.get(g.getKey()).grad();
+                assertTrue(grad.defined(), g.getKey() + " has no gradient");
+                double e = relError(values(grad), npy((String) g.getValue()));
+                System.out.printf("parity train step: grad %-34s rel err %.2e%n", g.getKey(), e);
+                assertTrue(e <= TOLERANCE, "gradient of " + g.getKey() + ": " + e);
+            }
+            for (Map.Entry<String, Object> r : ((Map<String, Object>) c.get("running")).entrySet()) {
+                double e = relError(values(named.get(r.getKey())), npy((String) r.getValue()));
+                assertTrue(e <= TOLERANCE, "updated " + r.getKey() + ": " + e);
+            }
+            assertEquals(((Number) c.get("bn1_num_batches_tracked")).longValue(),
+                    named.get("bn1.num_batches_tracked").item().toLong());
+        }
+    }
+
+    /** A file exactly as torch.save(model.state_dict()) writes it (an OrderedDict with _metadata), read safely. */
+    @Test
+    void torchSaveStateDictLoadsAndMatches() throws IOException {
+        Map<String, Object> c = findCase("tiny_tf_pth");
+        StateDict sd = PthReader.read(TestData.path("timm/" + c.get("pth")));
+        EfficientNetSpec spec = EfficientNetSpec.custom("tiny_tf", ((Number) c.get("width")).doubleValue(),
+                ((Number) c.get("depth")).doubleValue(), true, ((Number) c.get("num_classes")).intValue());
+        assertEquals(((Number) c.get("state_dict_entries")).intValue(), sd.size());
+        assertEquals(((Number) c.get("params")).longValue(), spec.parameterCount());
+        try (EfficientNet model = new EfficientNet(spec); PointerScope scope = new PointerScope()) {
+            StateDictLoader.Report r = StateDictLoader.load(model, sd);
+            assertTrue(r.isClean() && r.defaulted().isEmpty(), r.describe());
+            assertEquals(7L, model.namedTensors().get("blocks.0.0.bn1.num_batches_tracked").item().toLong());
+            model.eval();
+            Tensor x = TorchTensors.toTorch(SeededWeights.input(longs(c.get("input_shape"))));
+            float[] expected = npy((String) c.get("logits"));
+            Tensor logits;
+            try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+                logits = model.forward(x);
+            }
+            double e = relError(values(logits), expected);
+            try (FastEfficientNet fast = FastEfficientNet.fuse(model)) {
+                double ef = relError(values(fast.forward(x)), expected);
+                System.out.printf("parity %-28s plain: logits rel err %.2e, fast %.2e%n", "tiny_tf.pth", e, ef);
+                assertTrue(ef <= TOLERANCE, "fast: " + ef);
+            }
+            assertTrue(e <= TOLERANCE, "logits rel err " + e);
+            // and the Java model's own state dict round-trips to the file's values
+            StateDict back = model.stateDict();
+            assertEquals(List.copyOf(sd.keys()), List.copyOf(back.keys()));
+            for (String k : sd.keys()) {
+                assertTrue(sd.get(k).contentEquals(back.get(k)), k);
+            }
+        }
+    }
+
+    /** The goldens are sensitive: the right weights with native padding on a TF model are far off. */
+    @Test
+    void wrongPaddingIsDetected() throws IOException {
+        Map<String, Object> c = findCase("tf_efficientnet_b0_224");
+        EfficientNetSpec tf = EfficientNetSpec.of("tf_efficientnet_b0");
+        EfficientNetSpec wrong = new EfficientNetSpec("wrong", tf.arch(), tf.width(), tf.depth(), false, tf.bnEps(),
+                tf.bnMomentum(), 1000, 3, 0, 0);
+        try (EfficientNet model = new EfficientNet(wrong); PointerScope scope = new PointerScope();
+             org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            StateDictLoader.load(model, SeededWeights.stateDict(wrong, npy((String) c.get("bn_stats"))));
+            model.eval();
+            Tensor x = TorchTensors.toTorch(SeededWeights.input(longs(c.get("input_shape"))));
+            double e = relError(values(model.forward(x)), npy((String) c.get("logits")));
+            assertTrue(e > 1e-2, "symmetric padding should not match the TF golden: " + e);
         }
     }
 }

@@ -1,0 +1,246 @@
+package org.fixres4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BatchNorm2dImpl;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.MemoryFormat;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The fast inference path of an {@link EfficientNet}: made once from a loaded model by {@link #fuse(EfficientNet)},
+ * it folds every BatchNorm (running statistics, eval semantics) into the convolution before it, in float64, then keeps
+ * the folded weights as float32 channels-last tensors; forward passes run under libtorch's {@code InferenceMode} (no
+ * autograd bookkeeping, no version counters), on channels-last activations, with in-place SiLU, sigmoid, SE scaling
+ * and residual adds, and with the SE's 1x1 convolutions on {@code [N, C, 1, 1]} done as matrix products.
+ *
+ * <p>Folding: for a conv weight {@code W} and a BN ({@code gamma, beta, mean, var, eps}),
+ * {@code s = gamma / sqrt(var + eps)}, {@code W' = W * s} per output channel and {@code b' = beta - mean * s}.
+ * Results equal the plain path within float32 rounding (the tests require 1e-4 of the largest logit).
+ *
+ * <p>The folded weights are copies: later changes to the model do not reach this object (fuse again). Thread-safe:
+ * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
+ */
+public final class FastEfficientNet implements AutoCloseable {
+    private final EfficientNetSpec spec;
+    private final FusedConv stem;
+    private final List<FusedBlock> blocks = new ArrayList<>();
+    private final FusedConv head;
+    private final Tensor classifierWeight;
+    private final Tensor classifierBias;
+    private final List<Pointer> kept = new ArrayList<>();
+
+    private FastEfficientNet(EfficientNet model) {
+        this.spec = model.spec();
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            stem = fold(model.convStem(), model.bn1());
+            for (EfficientNet.Block b : model.blocks()) {
+                blocks.add(new FusedBlock(b));
+            }
+            head = fold(model.convHead(), model.bn2());
+            if (model.classifier() != null) {
+                classifierWeight = keep(model.classifier().weight().detach().clone());
+                classifierBias = keep(model.classifier().bias().detach().clone());
+            } else {
+                classifierWeight = null;
+                classifierBias = null;
+            }
+        }
+    }
+
+    /** Folds a model (its current weights and BN running statistics) into the fast path. */
+    public static FastEfficientNet fuse(EfficientNet model) {
+        return new FastEfficientNet(model);
+    }
+
+    /** The architecture. */
+    public EfficientNetSpec spec() {
+        return spec;
+    }
+
+    /** Logits {@code [N, num_classes]} (pooled features when the model has no classifier). */
+    public Tensor forward(Tensor input) {
+        try (InferenceMode guard = new InferenceMode()) {
+            return Scopes.run(() -> head(features(input, true), false));
+        }
+    }
+
+    /** The pre-pool feature map {@code [N, F, h, w]}, channels-last. */
+    public Tensor forwardFeatures(Tensor input) {
+        try (InferenceMode guard = new InferenceMode()) {
+            return features(input, false);
+        }
+    }
+
+    /** The feature map, pooled features and logits of one pass. */
+    public Features features(Tensor input) {
+        try (InferenceMode guard = new InferenceMode()) {
+            Tensor map = features(input, false);
+            Tensor pooled = Scopes.run(() -> head(map, true));
+            Tensor logits = classifierWeight == null ? null
+                    : Scopes.run(() -> torch.linear(pooled, classifierWeight, new TensorOptional(classifierBias)));
+            return new Features(map, pooled, logits);
+        }
+    }
+
+    private Tensor features(Tensor input, boolean nested) {
+        return Scopes.run(() -> {
+            Tensor x = input.contiguous(MemoryFormat.ChannelsLast);
+            Tensor y = Scopes.run(() -> silu(stem.apply(x)));
+            for (FusedBlock b : blocks) {
+                Tensor next = b.forward(y);
+                y.close();
+                y = next;
+            }
+            Tensor z = y;
+            return Scopes.run(() -> silu(head.apply(z)));
+        });
+    }
+
+    private Tensor head(Tensor map, boolean preLogits) {
+        Tensor pooled = map.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+        if (preLogits || classifierWeight == null) {
+            return pooled;
+        }
+        return torch.linear(pooled, classifierWeight, new TensorOptional(classifierBias));
+    }
+
+    /**
+     * In-place SiLU returning its argument. (In-place ops of the preset return a non-owning view of the argument's
+     * handle: using that return value after the argument's scope closed would crash, so it is never used.)
+     */
+    private static Tensor silu(Tensor t) {
+        torch.silu_(t);
+        return t;
+    }
+
+    private static Tensor sigmoid(Tensor t) {
+        torch.sigmoid_(t);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        for (Pointer p : kept) {
+            p.releaseReference();
+        }
+        kept.clear();
+    }
+
+    private Tensor keep(Tensor t) {
+        kept.add(Scopes.keep(t));
+        return t;
+    }
+
+    /** A convolution with its BN folded in (weight channels-last float32, bias float32). */
+    private final class FusedConv {
+        final Tensor weight;
+        final Tensor bias;
+        final long[] stride;
+        final long[] padding;
+        final long[] dilation = {1, 1};
+        final long groups;
+        final int kernel;
+        final boolean dynamicSame;
+
+        FusedConv(EfficientNet.ConvLayer conv, Tensor weight, Tensor bias) {
+            this.weight = keep(weight);
+            this.bias = keep(bias);
+            this.stride = new long[] {conv.stride, conv.stride};
+            this.padding = new long[] {conv.padding, conv.padding};
+            this.groups = conv.groups;
+            this.kernel = conv.kernel;
+            this.dynamicSame = conv.dynamicSame;
+        }
+
+        Tensor apply(Tensor x) {
+            Tensor in = x;
+            if (dynamicSame) {
+                long[] p = Padding.same((int) x.size(2), (int) x.size(3), kernel, (int) stride[0], 1);
+                if (p[0] != 0 || p[1] != 0 || p[2] != 0 || p[3] != 0) {
+                    in = torch.constant_pad_nd(x, p);
+                }
+            }
+            return torch.conv2d(in, weight, new TensorOptional(bias), stride, padding, dilation, groups);
+        }
+    }
+
+    private FusedConv fold(EfficientNet.ConvLayer conv, BatchNorm2dImpl bn) {
+        double eps = bn.options().eps().get();
+        Tensor w = conv.weight().detach().to(ScalarType.Double);
+        Tensor gamma = bn.weight().detach().to(ScalarType.Double);
+        Tensor beta = bn.bias().detach().to(ScalarType.Double);
+        Tensor mean = bn.running_mean().detach().to(ScalarType.Double);
+        Tensor var = bn.running_var().detach().to(ScalarType.Double);
+        Tensor scale = gamma.mul(var.add(new org.bytedeco.pytorch.Scalar(eps)).rsqrt());
+        Tensor wf = w.mul(scale.reshape(-1, 1, 1, 1)).to(ScalarType.Float).contiguous(MemoryFormat.ChannelsLast);
+        Tensor bf = beta.sub(mean.mul(scale)).to(ScalarType.Float).contiguous();
+        return new FusedConv(conv, wf, bf);
+    }
+
+    /** One block of the fast path. */
+    private final class FusedBlock {
+        final boolean ir;
+        final boolean skip;
+        final FusedConv expand; // IR conv_pw + bn1
+        final FusedConv dw;     // conv_dw + bn (bn1 for DS, bn2 for IR)
+        final FusedConv project; // DS conv_pw + bn2, IR conv_pwl + bn3
+        final Tensor seReduceW;
+        final Tensor seReduceB;
+        final Tensor seExpandW;
+        final Tensor seExpandB;
+
+        FusedBlock(EfficientNet.Block b) {
+            skip = b.cfg.hasSkip();
+            if (b instanceof EfficientNet.InvertedResidual r) {
+                ir = true;
+                expand = fold(r.convPw, r.bn1);
+                dw = fold(r.convDw, r.bn2);
+                project = fold(r.convPwl, r.bn3);
+            } else {
+                EfficientNet.DepthwiseSeparable d = (EfficientNet.DepthwiseSeparable) b;
+                ir = false;
+                expand = null;
+                dw = fold(d.convDw, d.bn1);
+                project = fold(d.convPw, d.bn2);
+            }
+            if (b.se != null) {
+                seReduceW = keep(b.se.convReduce.weight().detach().flatten(1, 3).contiguous());
+                seReduceB = keep(b.se.convReduce.bias().detach().clone());
+                seExpandW = keep(b.se.convExpand.weight().detach().flatten(1, 3).contiguous());
+                seExpandB = keep(b.se.convExpand.bias().detach().clone());
+            } else {
+                seReduceW = null;
+                seReduceB = null;
+                seExpandW = null;
+                seExpandB = null;
+            }
+        }
+
+        Tensor forward(Tensor x) {
+            return Scopes.run(() -> {
+                Tensor y = ir ? silu(expand.apply(x)) : x;
+                y = silu(dw.apply(y));
+                if (seReduceW != null) {
+                    Tensor s = y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+                    s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
+                    s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
+                    y.mul_(s.reshape(s.size(0), s.size(1), 1, 1));
+                }
+                y = project.apply(y);
+                if (skip) {
+                    y.add_(x);
+                }
+                return y;
+            });
+        }
+    }
+}
