@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
             PreprocessCommand.class,
             BenchCommand.class,
             DemoCommand.class,
+            LogitsCommand.class,
+            PredictCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,0 +1,309 @@
+package org.fixres4j.classify;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.image.DecodedImage;
+import org.fixres4j.image.ImageDecoder;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.FastEfficientNet;
+import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.model.StateDictLoader;
+import org.fixres4j.preprocess.CpuPreprocessor;
+import org.fixres4j.preprocess.OutputSpec;
+import org.fixres4j.preprocess.Sample;
+import org.fixres4j.torch.Torch;
+import org.fixres4j.transform.FixResTestTransform;
+import org.fixres4j.transform.Interpolation;
+import org.fixres4j.transform.Normalization;
+import org.fixres4j.transform.SampleTransform;
+import org.fixres4j.transform.TimmEvalTransform;
+import org.fixres4j.weights.StateDict;
+import org.fixres4j.weights.TensorData;
+import org.fixres4j.weights.WeightFiles;
+
+/**
+ * An image classifier for applications: load an EfficientNet with timm weights once, then {@link #classify} image
+ * files or decoded images from any number of threads. Preprocessing is the model's own timm eval transform (or a
+ * FixRes test resolution when given), bit-exact with Pillow; inference runs the BN-folded fast path under
+ * {@code InferenceMode}; images are batched internally ({@link Options#batchSize}).
+ *
+ * <pre>{@code
+ * try (Classifier c = Classifier.load("tf_efficientnet_b0.ap_in1k", Path.of("model.safetensors"),
+ *         new Classifier.Options().resolution(320))) {          // FixRes: test at 320
+ *     List<Classifier.Prediction> top5 = c.classify(Path.of("cat.jpg"), 5);
+ * }
+ * }</pre>
+ */
+public final class Classifier implements AutoCloseable {
+    /** One class of a prediction: index, name, softmax probability. */
+    public record Prediction(int index, String label, double probability) {}
+
+    /** How a classifier preprocesses and runs; defaults are the model's pretrained config. */
+    public static final class Options {
+        Integer resolution;
+        Double cropPct;
+        Interpolation interpolation;
+        Normalization normalization;
+        boolean fixresResize;
+        int batchSize = 8;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        boolean fast = true;
+        boolean strict = true;
+        List<String> classNames;
+
+        /** Test resolution (default: the config's input size); a FixRes-chosen resolution goes here. */
+        public Options resolution(int res) {
+            if (res < 8 || res > 4096) {
+                throw new IllegalArgumentException("resolution must be in 8..4096, got " + res);
+            }
+            this.resolution = res;
+            return this;
+        }
+
+        /** timm's crop_pct (default: the config's). */
+        public Options cropPct(double p) {
+            if (!(p > 0 && p <= 4)) {
+                throw new IllegalArgumentException("crop_pct must be in (0, 4], got " + p);
+            }
+            this.cropPct = p;
+            return this;
+        }
+
+        public Options interpolation(Interpolation i) {
+            this.interpolation = Objects.requireNonNull(i);
+            return this;
+        }
+
+        public Options normalization(Normalization n) {
+            this.normalization = Objects.requireNonNull(n);
+            return this;
+        }
+
+        /** Use the FixRes repository's test transform (height rule, bilinear) instead of timm's. */
+        public Options fixresResize(boolean on) {
+            this.fixresResize = on;
+            return this;
+        }
+
+        /** Images per forward pass (default 8). */
+        public Options batchSize(int n) {
+            if (n < 1 || n > 4096) {
+                throw new IllegalArgumentException("batch size must be in 1..4096, got " + n);
+            }
+            this.batchSize = n;
+            return this;
+        }
+
+        /** Threads of the preprocessing kernel (default: all processors). */
+        public Options threads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + n);
+            }
+            this.threads = n;
+            return this;
+        }
+
+        /** Whether to run the BN-folded fast path (default) or the plain module. */
+        public Options fast(boolean on) {
+            this.fast = on;
+            return this;
+        }
+
+        /** Strict weight loading (default): every key present, no extra, same shapes. */
+        public Options strict(boolean on) {
+            this.strict = on;
+            return this;
+        }
+
+        /** Class names (default: ImageNet's when the model has 1000 classes, else "class N"). */
+        public Options classNames(List<String> names) {
+            this.classNames = List.copyOf(names);
+            return this;
+        }
+    }
+
+    private final EfficientNet model;
+    private final FastEfficientNet fastModel;
+    private final SampleTransform transform;
+    private final OutputSpec spec;
+    private final CpuPreprocessor preprocessor;
+    private final int batchSize;
+    private final int numClasses;
+    private final List<String> labels;
+    private final String name;
+
+    private Classifier(String name, EfficientNet model, PretrainedConfig config, Options o) {
+        this.name = name;
+        this.model = model;
+        this.numClasses = model.spec().numClasses();
+        int res = o.resolution != null ? o.resolution : config.inputSize();
+        Normalization norm = o.normalization != null ? o.normalization : config.normalization();
+        if (o.fixresResize) {
+            transform = new FixResTestTransform(res, o.interpolation != null ? o.interpolation : Interpolation.BILINEAR,
+                    norm);
+        } else {
+            transform = new TimmEvalTransform(res, o.cropPct != null ? o.cropPct : config.cropPct(),
+                    o.interpolation != null ? o.interpolation : config.interpolation(), norm);
+        }
+        spec = OutputSpec.nchwFloat(transform.outputWidth(), transform.outputHeight(), norm);
+        preprocessor = new CpuPreprocessor(o.threads);
+        batchSize = o.batchSize;
+        model.eval();
+        fastModel = o.fast ? FastEfficientNet.fuse(model) : null;
+        if (o.classNames != null) {
+            if (o.classNames.size() != numClasses) {
+                throw new IllegalArgumentException(o.classNames.size() + " class names for a model with "
+                        + numClasses + " classes");
+            }
+            labels = o.classNames;
+        } else if (numClasses == 1000) {
+            labels = ImageNetClasses.names();
+        } else {
+            List<String> l = new ArrayList<>();
+            for (int i = 0; i < numClasses; i++) {
+                l.add("class " + i);
+            }
+            labels = l;
+        }
+    }
+
+    /**
+     * Loads a model by timm name ({@code tf_efficientnet_b0.ap_in1k}, {@code tf_efficientnet_b0_ap}, ...) and a
+     * weight file ({@code .safetensors} or {@code torch.save} {@code .pth}); the class count comes from the weights.
+     */
+    public static Classifier load(String modelName, Path weights, Options options) throws IOException {
+        Torch.ensureLoaded();
+        ModelRegistry.Resolved resolved = ModelRegistry.resolve(modelName);
+        StateDict sd = WeightFiles.read(weights);
+        int classes = resolved.config().numClasses();
+        TensorData head = sd.get("classifier.weight");
+        if (head != null && head.shape().length == 2) {
+            classes = (int) head.shape()[0];
+        }
+        EfficientNet model = ModelRegistry.create(resolved.spec().withNumClasses(classes));
+        StateDictLoader.load(model, sd, options.strict);
+        return new Classifier(resolved.name(), model, resolved.config(), options);
+    }
+
+    /** Wraps a model already built and loaded (e.g. after FixRes fine-tuning). */
+    public static Classifier of(EfficientNet model, PretrainedConfig config, Options options) {
+        return new Classifier(config.name(), model, config, options);
+    }
+
+    /** The model's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The preprocessing this classifier applies. */
+    public SampleTransform transform() {
+        return transform;
+    }
+
+    /** Class names, index = class. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** Top-k predictions of one image file. */
+    public List<Prediction> classify(Path file, int topK) throws IOException {
+        return classify(List.of(file), topK).get(0);
+    }
+
+    /** Top-k predictions of each file, in order; the exception names the first unreadable file. */
+    public List<List<Prediction>> classify(List<Path> files, int topK) throws IOException {
+        List<List<Prediction>> out = new ArrayList<>();
+        for (int start = 0; start < files.size(); start += batchSize) {
+            List<DecodedImage> images = new ArrayList<>();
+            try {
+                for (Path f : files.subList(start, Math.min(files.size(), start + batchSize))) {
+                    images.add(ImageDecoder.decode(f));
+                }
+                out.addAll(classifyImages(images, topK));
+            } finally {
+                images.forEach(DecodedImage::close);
+            }
+        }
+        return out;
+    }
+
+    /** Top-k predictions of decoded images (the caller keeps ownership). */
+    public List<List<Prediction>> classifyImages(List<DecodedImage> images, int topK) {
+        if (topK < 1) {
+            throw new IllegalArgumentException("topK must be >= 1, got " + topK);
+        }
+        float[][] logits = logits(images);
+        List<List<Prediction>> out = new ArrayList<>();
+        for (float[] row : logits) {
+            out.add(top(row, Math.min(topK, numClasses)));
+        }
+        return out;
+    }
+
+    /** Raw logits {@code [images.size()][numClasses]}, batched internally. */
+    public float[][] logits(List<DecodedImage> images) {
+        float[][] out = new float[images.size()][];
+        for (int start = 0; start < images.size(); start += batchSize) {
+            int n = Math.min(batchSize, images.size() - start);
+            try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
+                Tensor input = torch.zeros(spec.shape(n), new TensorOptions(torch.ScalarType.Float));
+                List<Sample> samples = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    DecodedImage im = images.get(start + i);
+                    samples.add(new Sample(im, transform.plan(im.width(), im.height(), null), i));
+                }
+                preprocessor.run(samples, spec, input);
+                Tensor logits = (fastModel != null ? fastModel.forward(input) : model.forward(input)).contiguous();
+                float[] flat = new float[n * numClasses];
+                new FloatPointer(logits.data_ptr()).get(flat);
+                for (int i = 0; i < n; i++) {
+                    out[start + i] = java.util.Arrays.copyOfRange(flat, i * numClasses, (i + 1) * numClasses);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The k most probable classes of one row of logits (softmax in double; ties: lower index first). */
+    List<Prediction> top(float[] logits, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        Integer[] idx = new Integer[logits.length];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        java.util.Arrays.sort(idx, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a])
+                : Integer.compare(a, b));
+        List<Prediction> out = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
+            int c = idx[i];
+            out.add(new Prediction(c, labels.get(c), Math.exp(logits[c] - max) / sum));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (fastModel != null) {
+            fastModel.close();
+        }
+        model.close();
+    }
+}
