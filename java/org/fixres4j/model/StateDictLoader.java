@@ -1,5 +1,7 @@
 package org.fixres4j.model;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -11,6 +13,8 @@ import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.fixres4j.weights.PthReader;
+import org.fixres4j.weights.SafeTensors;
 import org.fixres4j.weights.StateDict;
 import org.fixres4j.weights.TensorData;
 import org.fixres4j.weights.TorchTensors;
@@ -77,6 +81,29 @@ public final class StateDictLoader {
         public Report report() {
             return report;
         }
+    }
+
+    /**
+     * Reads a weight file as timm users have them: {@code .safetensors} (the hub's {@code model.safetensors}) by
+     * {@link SafeTensors}, anything else that looks like a {@code torch.save} file ({@code .pth}, the hub's
+     * {@code pytorch_model.bin}, zip or legacy format, plain or wrapped in {@code state_dict} / {@code model}) by the
+     * code-free {@link PthReader}.
+     *
+     * @throws org.fixres4j.weights.WeightFormatException if the file is neither
+     */
+    public static StateDict read(Path file) throws IOException {
+        if (file.getFileName().toString().endsWith(".safetensors")) {
+            return SafeTensors.read(file);
+        }
+        if (PthReader.looksLikePth(file)) {
+            return PthReader.read(file);
+        }
+        return SafeTensors.read(file); // no telling suffix: safetensors reports what is wrong with it
+    }
+
+    /** Reads {@code file} ({@link #read(Path)}) and loads it strictly or not. */
+    public static Report load(EfficientNet model, Path file, boolean strict) throws IOException {
+        return load(model, read(file), strict);
     }
 
     /** Strict load: every key must match in name and shape. */

@@ -2,7 +2,6 @@ package org.fixres4j.model;
 
 import java.util.Arrays;
 
-import org.fixres4j.weights.DType;
 import org.fixres4j.weights.StateDict;
 import org.fixres4j.weights.TensorData;
 
@@ -95,7 +94,4 @@ final class SeededWeights {
         return sd;
     }
 
-    static DType dtype() {
-        return DType.F32;
-    }
 }

@@ -93,4 +93,22 @@ class StateDictLoaderTest {
             assertEquals(0L, m.namedTensors().get("bn1.num_batches_tracked").item().toLong());
         }
     }
+
+    @Test
+    void readsPthAndSafetensorsFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path pth = org.fixres4j.TestData.path("timm/tiny_tf.pth");
+        StateDict fromPth = StateDictLoader.read(pth);
+        java.nio.file.Path st = dir.resolve("model.safetensors");
+        org.fixres4j.weights.SafeTensors.write(st, fromPth);
+        StateDict fromSt = StateDictLoader.read(st);
+        assertEquals(fromPth.keys(), fromSt.keys()); // as sets: safetensors files are sorted by dtype, then name
+        try (EfficientNet a = new EfficientNet(spec(10)); EfficientNet b = new EfficientNet(spec(10))) {
+            assertTrue(StateDictLoader.load(a, pth, true).isClean());
+            assertTrue(StateDictLoader.load(b, st, true).isClean());
+            assertTrue(a.stateDict().get("classifier.weight").contentEquals(b.stateDict().get("classifier.weight")));
+        }
+        java.nio.file.Path junk = dir.resolve("weights.bin");
+        java.nio.file.Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        assertThrows(java.io.IOException.class, () -> StateDictLoader.read(junk));
+    }
 }
