@@ -27,10 +27,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+// This file is compiled more than once (cmake/CMakeLists.txt), each time with its own -m flags, as a variant
+// of the same kernels: FX_AVX2_VARIANT 0 (or undefined): AVX2 (avx2_ops); 1: AVX2 + AVX-VNNI (avxvnni_ops);
+// 2: AVX2 + AVX512-VNNI/VL, the same 256-bit vpdpwssd in its EVEX form (avx512vnni_ops). The variants differ
+// only in dpwssd below: vpdpwssd adds the two int16 products of each pair to the int32 accumulator, without
+// saturation (modulo 2^32), exactly as vpmaddwd followed by vpaddd, so every variant gives the same integers.
+#ifndef FX_AVX2_VARIANT
+#define FX_AVX2_VARIANT 0
+#endif
+
 namespace fx {
 namespace cpu {
 
 namespace {
+
+// acc + the pairwise products of a and b (int16 pairs -> int32), modulo 2^32.
+inline __m256i dpwssd(__m256i acc, __m256i a, __m256i b) {
+#if FX_AVX2_VARIANT == 1
+    return _mm256_dpwssd_avx_epi32(acc, a, b);
+#elif FX_AVX2_VARIANT == 2
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
 
 constexpr int32_t kGrouped = 0;
 constexpr int32_t kPerPixel = 1;
@@ -349,10 +369,9 @@ inline int32_t hsum8(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-// Sum of the split accumulators with Pillow's rounding, shifted: 8 int32 in [-512, 511].
-inline __m256i total8(__m256i acc_lo, __m256i acc_hi, __m256i round) {
-    return _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(acc_lo, _mm256_slli_epi32(acc_hi, 15)), round),
-                             kPrecisionBits);
+// Sum of the split accumulators (acc_lo includes Pillow's rounding term 2^21), shifted: 8 int32 in [-512, 511].
+inline __m256i total8(__m256i acc_lo, __m256i acc_hi) {
+    return _mm256_srai_epi32(_mm256_add_epi32(acc_lo, _mm256_slli_epi32(acc_hi, 15)), kPrecisionBits);
 }
 
 // Unrolled grouped kernel for every group of a row: J pairs, one 16-byte load per half and plane, the
@@ -378,13 +397,13 @@ void hrow_uniform(const HorizontalJob &j, uint8_t *const *dst, const uint8_t *re
         for (int p = 0; p < NP; ++p) {
             const __m256i data = load2x16(pl[p] + base[1], pl[p] + base[0]);
             __m256i s = _mm256_shuffle_epi8(data, ctrl[0]);
-            __m256i al = _mm256_madd_epi16(s, kl[0]), ah = _mm256_madd_epi16(s, kh[0]);
+            __m256i al = dpwssd(round, s, kl[0]), ah = _mm256_madd_epi16(s, kh[0]);
             for (int q = 1; q < J; ++q) {
                 s = _mm256_shuffle_epi8(data, ctrl[q]);
-                al = _mm256_add_epi32(al, _mm256_madd_epi16(s, kl[q]));
-                ah = _mm256_add_epi32(ah, _mm256_madd_epi16(s, kh[q]));
+                al = dpwssd(al, s, kl[q]);
+                ah = dpwssd(ah, s, kh[q]);
             }
-            t[p] = total8(al, ah, round);
+            t[p] = total8(al, ah); // al holds the rounding term
         }
         if (NP == 3) {
             // [R0-3 G0-3 | R4-7 G4-7] + [B0-3 B0-3 | B4-7 B4-7] -> bytes -> qwords R0-7, G0-7, B0-7
@@ -438,8 +457,8 @@ void hrow_general(const HorizontalJob &j, uint8_t *const *dst, const uint8_t *re
                     const uint8_t *kq = kp + (size_t)jj * 64;
                     for (int32_t q = 0; q < qend; ++q, kq += 64) {
                         const __m256i s = _mm256_shuffle_epi8(data, ctrl);
-                        acc_l = _mm256_add_epi32(acc_l, _mm256_madd_epi16(s, load32(kq)));
-                        acc_h = _mm256_add_epi32(acc_h, _mm256_madd_epi16(s, load32(kq + 32)));
+                        acc_l = dpwssd(acc_l, s, load32(kq));
+                        acc_h = dpwssd(acc_h, s, load32(kq + 32));
                         ctrl = _mm256_add_epi8(ctrl, two);
                     }
                 }
@@ -458,8 +477,8 @@ void hrow_general(const HorizontalJob &j, uint8_t *const *dst, const uint8_t *re
                     __m256i acc_l = _mm256_setzero_si256(), acc_h = _mm256_setzero_si256();
                     for (int32_t c = 0; c < C; ++c, s += 16, kk += 64) {
                         const __m256i d = _mm256_cvtepu8_epi16(load16(s));
-                        acc_l = _mm256_add_epi32(acc_l, _mm256_madd_epi16(d, load32(kk)));
-                        acc_h = _mm256_add_epi32(acc_h, _mm256_madd_epi16(d, load32(kk + 32)));
+                        acc_l = dpwssd(acc_l, d, load32(kk));
+                        acc_h = dpwssd(acc_h, d, load32(kk + 32));
                     }
                     const __m256i t = _mm256_add_epi32(acc_l, _mm256_slli_epi32(acc_h, 15));
                     dst[p][8 * g + i] = finish1(hsum8(t));
@@ -504,8 +523,8 @@ inline void vstep32(const uint8_t *a, const uint8_t *b, int32_t x, const __m256i
     const __m256i u[4] = {_mm256_unpacklo_epi8(tlo, z), _mm256_unpackhi_epi8(tlo, z), _mm256_unpacklo_epi8(thi, z),
                           _mm256_unpackhi_epi8(thi, z)};
     for (int i = 0; i < 4; ++i) {
-        acc.l[i] = _mm256_add_epi32(acc.l[i], _mm256_madd_epi16(u[i], kl));
-        acc.h[i] = _mm256_add_epi32(acc.h[i], _mm256_madd_epi16(u[i], kh));
+        acc.l[i] = dpwssd(acc.l[i], u[i], kl);
+        acc.h[i] = dpwssd(acc.h[i], u[i], kh);
     }
 }
 
@@ -780,11 +799,22 @@ int32_t avx2_check_arith(const fx_output *out, const ValueTable *table) {
     return kArithTable;
 }
 
-const IsaOps kAvx2Ops = {"avx2", avx2_hprep_size, avx2_hprep, avx2_hrow, avx2_vrow, avx2_emit, avx2_check_arith};
+#if FX_AVX2_VARIANT == 1
+#define FX_AVX2_OPS_NAME "avx2+avxvnni"
+#define FX_AVX2_OPS_FN avxvnni_ops
+#elif FX_AVX2_VARIANT == 2
+#define FX_AVX2_OPS_NAME "avx2+avx512vnni"
+#define FX_AVX2_OPS_FN avx512vnni_ops
+#else
+#define FX_AVX2_OPS_NAME "avx2"
+#define FX_AVX2_OPS_FN avx2_ops
+#endif
+
+const IsaOps kAvx2Ops = {FX_AVX2_OPS_NAME, avx2_hprep_size, avx2_hprep, avx2_hrow, avx2_vrow, avx2_emit, avx2_check_arith};
 
 } // namespace
 
-const IsaOps &avx2_ops() { return kAvx2Ops; }
+const IsaOps &FX_AVX2_OPS_FN() { return kAvx2Ops; }
 
 } // namespace cpu
 } // namespace fx

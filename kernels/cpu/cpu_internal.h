@@ -75,7 +75,26 @@ const IsaOps &current_ops();
 uint32_t isa_generation();
 #if defined(FIXRES4J_HAVE_AVX2)
 const IsaOps &avx2_ops();
+// The AVX2 kernels with vpdpwssd (avx2.cpp compiled as its variants 1 and 2): AVX-VNNI (VEX) and
+// AVX512-VNNI + AVX512-VL (EVEX, 256-bit). Both are FX_ISA_AVX2_VNNI.
+const IsaOps &avxvnni_ops();
+const IsaOps &avx512vnni_ops();
 #endif
+
+// ---- the worker pool of fx_preprocess_cpu_batch (pool.cpp) ---------------------------------------------------
+// Work of one batch call: run(ctx) claims items until none is left and returns; it is called by the caller and
+// by every worker that joins, concurrently, and must not throw.
+struct BatchFn {
+    void (*run)(void *ctx);
+    void *ctx;
+};
+// Runs fn on the calling thread and on up to `helpers` persistent workers of the library's pool (created and
+// grown as needed), and returns once every run has returned. Safe to call from several threads at once (each
+// call is its own queue entry). Without workers (shut down, forked child, no thread could start) fn runs on
+// the caller alone, so fn must complete all items whoever runs it.
+void run_batch(BatchFn &fn, int32_t helpers);
+// Workers in the pool now (0 before the first batch call that wanted helpers). For tests.
+int32_t pool_threads();
 
 } // namespace cpu
 } // namespace fx

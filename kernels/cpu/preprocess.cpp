@@ -1,5 +1,5 @@
 // fx_preprocess_cpu / fx_preprocess_cpu_batch: validation, geometry, per-thread scratch, the row loop and the
-// thread pool. The arithmetic lives in the per-ISA row kernels (scalar.cpp, avx2.cpp).
+// batch work shared with the worker pool (pool.cpp). The arithmetic lives in the per-ISA row kernels (scalar.cpp, avx2.cpp).
 //
 // Row loop of one job (out_h output rows, in order):
 //   horizontal taps for the out_w output columns in output order (flip applied, padding columns n = 0),
@@ -12,11 +12,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace fx {
@@ -252,6 +252,63 @@ void trim(Scratch &s) {
     shrink(s.ring);
 }
 
+// One batch call's work, shared by the caller and the pool's workers (BatchFn): jobs are claimed one at a time;
+// each thread uses its own thread_local scratch (the workers' caches survive from call to call).
+struct BatchWork {
+    const fx_preprocess_job *jobs = nullptr;
+    int32_t count = 0;
+    const fx_output *out = nullptr;
+    const IsaOps *ops = nullptr;
+    const ValueTable *table = nullptr; // shared read-only
+    int32_t arith = 0;
+    std::atomic<int32_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex error_mutex;
+    fx_status error_status = FX_OK; // the first error (read by the caller after run_batch)
+    std::string error_message;
+
+    void record(fx_status code, const char *msg) noexcept {
+        try {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (error_status == FX_OK) {
+                error_status = code;
+                error_message = msg;
+            }
+        } catch (...) {
+            if (error_status == FX_OK) error_status = code; // no message (out of memory for it)
+        }
+        failed.store(true);
+    }
+
+    static void run(void *ctx) noexcept { // BatchFn::run: never throws
+        BatchWork &w = *static_cast<BatchWork *>(ctx);
+        Scratch &s = t_scratch;
+        try {
+            for (;;) {
+                if (w.failed.load(std::memory_order_relaxed)) break;
+                const int32_t i = w.next.fetch_add(1, std::memory_order_relaxed);
+                if (i >= w.count) break;
+                const fx_preprocess_job &j = w.jobs[i];
+                const fx_status r = run_job(*w.ops, j.image, j.plan, j.index, *w.out, w.table, w.arith, s);
+                if (r != FX_OK) {
+                    char msg[600];
+                    std::snprintf(msg, sizeof msg, "jobs[%d]: %s", (int)i, fx_last_error());
+                    w.record(r, msg);
+                    break;
+                }
+            }
+        } catch (const std::bad_alloc &) {
+            w.record(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu_batch: out of memory");
+        } catch (...) {
+            w.record(FX_ERR_STATE, "fx_preprocess_cpu_batch: unexpected internal error");
+        }
+        try {
+            trim(s);
+        } catch (...) {
+        }
+    }
+};
+
 } // namespace
 
 } // namespace cpu
@@ -303,57 +360,16 @@ FX_API fx_status fx_preprocess_cpu_batch(const fx_preprocess_job *jobs, int32_t 
         int32_t arith = 0;
         const ValueTable *table = value_table(*out, ops, &arith); // shared read-only by the workers
 
-        std::atomic<int32_t> next{0};
-        std::atomic<bool> failed{false};
-        std::mutex error_mutex;
-        fx_status error_status = FX_OK;
-        std::string error_message;
-
-        auto record = [&](fx_status code, const char *msg) {
-            std::lock_guard<std::mutex> lock(error_mutex);
-            if (error_status == FX_OK) {
-                error_status = code;
-                error_message = msg;
-            }
-            failed.store(true);
-        };
-        auto work = [&](Scratch &s) {
-            try {
-                for (;;) {
-                    if (failed.load(std::memory_order_relaxed)) break;
-                    const int32_t i = next.fetch_add(1);
-                    if (i >= count) break;
-                    const fx_preprocess_job &j = jobs[i];
-                    const fx_status r = run_job(ops, j.image, j.plan, j.index, *out, table, arith, s);
-                    if (r != FX_OK) {
-                        const std::string msg = std::string("jobs[") + std::to_string(i) + "]: " + fx_last_error();
-                        record(r, msg.c_str());
-                        break;
-                    }
-                }
-            } catch (const std::bad_alloc &) {
-                record(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu_batch: out of memory");
-            } catch (...) {
-                record(FX_ERR_STATE, "fx_preprocess_cpu_batch: unexpected internal error");
-            }
-        };
-
-        const int32_t nthreads = std::min(threads, count);
-        std::vector<std::thread> pool;
-        try {
-            pool.reserve((size_t)nthreads - 1);
-            for (int32_t t = 1; t < nthreads; ++t)
-                pool.emplace_back([&work]() {
-                    Scratch local;
-                    work(local);
-                });
-        } catch (...) {
-            // Could not start every thread (resources): the threads that did start and the caller do the work.
-        }
-        work(t_scratch);
-        for (auto &th : pool) th.join();
-        trim(t_scratch);
-        if (error_status != FX_OK) return fail(error_status, "%s", error_message.c_str());
+        BatchWork w;
+        w.jobs = jobs;
+        w.count = count;
+        w.out = out;
+        w.ops = &ops;
+        w.table = table;
+        w.arith = arith;
+        BatchFn fn{&BatchWork::run, &w};
+        run_batch(fn, std::min(threads, count) - 1);
+        if (w.error_status != FX_OK) return fail(w.error_status, "%s", w.error_message.c_str());
         return FX_OK;
     } catch (const std::bad_alloc &) {
         return fail(FX_ERR_OUT_OF_MEMORY, "fx_preprocess_cpu_batch: out of memory");

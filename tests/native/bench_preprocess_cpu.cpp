@@ -1,8 +1,9 @@
 // Micro-benchmark of fx_preprocess_cpu (not a test): a 500x375 RGB image to float32 NCHW normalised, one
-// thread, scalar vs AVX2, for timm-style eval geometries (resize the short side, bicubic, centre crop):
+// thread, scalar vs AVX2 vs AVX2-VNNI, for timm-style eval geometries (resize the short side, bicubic, centre crop):
 //   224: short side 256 -> 341x256, crop 224      320: short 365 -> 486x365, crop 320
 //   600: short 685 -> 913x685, crop 600
-// plus 2-thread batch throughput. Usage: bench_preprocess_cpu [min_seconds_per_measure (default 0.5)]
+// plus 1- and 2-thread batch throughput (batches of 16 and 64, one call per batch).
+// Usage: bench_preprocess_cpu [min_seconds_per_measure (default 0.5)]
 #include "test_util.h"
 
 #include <algorithm>
@@ -90,9 +91,10 @@ int main(int argc, char **argv) {
     Image img = random_image(rng, 500, 375, 3, FX_ORDER_RGB, 0);
     const Geometry geos[] = {{"224 (short 256)", 224, 256}, {"320 (short 365)", 320, 365}, {"600 (short 685)", 600, 685}};
     const bool avx2 = fx_cpu_supports_avx2() != 0;
+    const bool vnni = fx_cpu_supports_avx2_vnni() != 0;
     std::printf("%s\n", fx_build_info());
     std::printf("500x375 RGB -> float32 NCHW normalised, one thread, us/image (median)\n");
-    std::printf("%-18s %-9s %10s %10s %8s\n", "geometry", "filter", "scalar", "avx2", "speedup");
+    std::printf("%-18s %-9s %10s %10s %10s %8s\n", "geometry", "filter", "scalar", "avx2", "avx2-vnni", "speedup");
     const char *fname[3] = {"nearest", "bilinear", "bicubic"};
     for (const Geometry &g : geos) {
         for (int32_t filter : {FX_FILTER_BICUBIC, FX_FILTER_BILINEAR}) {
@@ -100,17 +102,24 @@ int main(int argc, char **argv) {
             Output o = make_output(1, g.res, g.res, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
             fx_cpu_set_isa(FX_ISA_SCALAR);
             const double ts = measure(img.view, plan, o.desc, min_seconds);
-            double ta = 0;
+            double ta = 0, tv = 0;
             if (avx2) {
                 fx_cpu_set_isa(FX_ISA_AVX2);
                 ta = measure(img.view, plan, o.desc, min_seconds);
             }
-            std::printf("%-18s %-9s %10.1f %10.1f %7.1fx\n", g.name, fname[filter], ts, ta, ta > 0 ? ts / ta : 0.0);
+            if (vnni) {
+                fx_cpu_set_isa(FX_ISA_AVX2_VNNI);
+                tv = measure(img.view, plan, o.desc, min_seconds);
+            }
+            const double best = tv > 0 ? tv : ta;
+            std::printf("%-18s %-9s %10.1f %10.1f %10.1f %7.1fx\n", g.name, fname[filter], ts, ta, tv,
+                        best > 0 ? ts / best : 0.0);
         }
     }
     if (avx2) {
-        fx_cpu_set_isa(FX_ISA_AVX2);
-        std::printf("\nAVX2, 224 bicubic, other outputs (us/image):\n");
+        fx_cpu_set_isa(FX_ISA_AUTO);
+        const char *isa = fx_cpu_isa() == FX_ISA_AVX2_VNNI ? "AVX2-VNNI" : "AVX2";
+        std::printf("\n%s, 224 bicubic, other outputs (us/image):\n", isa);
         const fx_resample_plan plan = timm_plan(500, 375, 224, 256, FX_FILTER_BICUBIC);
         const char *dn[4] = {"float32", "float16", "bfloat16", "uint8"};
         for (int32_t layout = 0; layout < 2; ++layout)
@@ -118,8 +127,10 @@ int main(int argc, char **argv) {
                 Output o = make_output(1, 224, 224, layout, dtype, FX_ORDER_RGB);
                 std::printf("  %s %-9s %8.1f\n", layout == 0 ? "NCHW" : "NHWC", dn[dtype], measure(img.view, plan, o.desc, min_seconds / 2));
             }
-        std::printf("\nAVX2, 224 bicubic, batch of 64, us/image: 1 thread %.1f, 2 threads %.1f\n",
-                    measure_batch(img.view, plan, 64, 1, min_seconds), measure_batch(img.view, plan, 64, 2, min_seconds));
+        std::printf("\n%s, 224 bicubic, batch (one call per batch), us/image:\n", isa);
+        for (int32_t count : {16, 64})
+            std::printf("  batch %2d: 1 thread %.1f, 2 threads %.1f\n", count,
+                        measure_batch(img.view, plan, count, 1, min_seconds), measure_batch(img.view, plan, count, 2, min_seconds));
     }
     fx_cpu_set_isa(FX_ISA_AUTO);
     return 0;

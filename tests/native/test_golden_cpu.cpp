@@ -48,7 +48,7 @@ bool read_plan(const Json &pj, fx_resample_plan *p, std::string *err) {
 }
 
 struct Result {
-    int cases = 0, equal_scalar = 0, equal_avx2 = 0;
+    int cases = 0, equal_scalar = 0, equal_avx2 = 0, equal_vnni[2] = {0, 0};
 };
 
 std::vector<uint8_t> run_u8(const fx_image &img, const fx_resample_plan &plan, int32_t layout, int32_t order,
@@ -87,10 +87,9 @@ void run_case(const std::string &dir, const Json &c, Result *res, bool avx2) {
     img.row_stride = (int64_t)W * C;
     ++res->cases;
 
-    const int32_t isas[2] = {FX_ISA_SCALAR, FX_ISA_AVX2};
-    for (int32_t isa : isas) {
-        if (isa == FX_ISA_AVX2 && !avx2) continue;
-        fx_cpu_set_isa(isa);
+    (void)avx2;
+    for (int32_t isa : cpu_isas()) {
+        set_isa(isa);
         fx_status st;
         const std::vector<uint8_t> out = run_u8(img, plan, FX_LAYOUT_NHWC, FX_ORDER_RGB, &st);
         CHECK(st == FX_OK, "%s: %s", name->str.c_str(), fx_last_error());
@@ -108,7 +107,7 @@ void run_case(const std::string &dir, const Json &c, Result *res, bool avx2) {
                   isa, diff, maxd, first, plan_str(plan).c_str());
         } else {
             CHECK(equal);
-            (isa == FX_ISA_SCALAR ? res->equal_scalar : res->equal_avx2)++;
+            (isa == FX_ISA_SCALAR ? res->equal_scalar : isa == FX_ISA_AVX2 ? res->equal_avx2 : res->equal_vnni[isa == kIsaVnni512])++;
         }
 
         // BGR output = the golden with channels swapped
@@ -159,7 +158,7 @@ void run_case(const std::string &dir, const Json &c, Result *res, bool avx2) {
             CHECK(bad == 0, "%s isa %d: %d float32 values differ", name->str.c_str(), isa, bad);
         }
     }
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    set_isa(FX_ISA_AUTO);
 }
 
 } // namespace
@@ -190,8 +189,12 @@ int main(int argc, char **argv) {
     std::printf("Pillow %s goldens in %s: %d cases; byte-identical: scalar %d/%d", pillow ? pillow->str.c_str() : "?",
                 dir.c_str(), res.cases, res.equal_scalar, res.cases);
     if (avx2)
-        std::printf(", AVX2 %d/%d\n", res.equal_avx2, res.cases);
+        std::printf(", AVX2 %d/%d", res.equal_avx2, res.cases);
     else
-        std::printf(" (no AVX2 on this CPU)\n");
+        std::printf(" (no AVX2 on this CPU)");
+    for (int32_t isa : cpu_isas())
+        if (isa == FX_ISA_AVX2_VNNI || isa == kIsaVnni512)
+            std::printf(", %s %d/%d", isa_name(isa), res.equal_vnni[isa == kIsaVnni512], res.cases);
+    std::printf("\n");
     return test_summary();
 }

@@ -3,6 +3,8 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 using namespace fxtest;
 
@@ -90,16 +92,12 @@ Case random_case(Rng &rng, int32_t max_side) {
 }
 
 fx_status run(int32_t isa, const fx_image &img, const fx_resample_plan &plan, int64_t index, const fx_output &out) {
-    if (fx_cpu_set_isa(isa) != FX_OK) return -1;
+    if (set_isa(isa) != FX_OK) return -1;
     return fx_preprocess_cpu(&img, &plan, index, &out);
 }
 
-// ---- AVX2 == scalar on random plans ----------------------------------------------------------------------
-void test_avx2_equals_scalar(int cases, uint64_t seed, int32_t max_side) {
-    if (!g_avx2) {
-        std::printf("note: no AVX2 on this CPU, AVX2 == scalar not tested\n");
-        return;
-    }
+// ---- every SIMD path == scalar on random plans -----------------------------------------------------------
+void test_simd_equals_scalar(int32_t isa, int cases, uint64_t seed, int32_t max_side) {
     Rng rng(seed);
     int mismatches = 0;
     for (int i = 0; i < cases; ++i) {
@@ -115,13 +113,13 @@ void test_avx2_equals_scalar(int cases, uint64_t seed, int32_t max_side) {
             }
         }
         const fx_status sa = run(FX_ISA_SCALAR, c.img.view, c.plan, index, a.desc);
-        const fx_status sb = run(FX_ISA_AVX2, c.img.view, c.plan, index, b.desc);
+        const fx_status sb = run(isa, c.img.view, c.plan, index, b.desc);
         CHECK(sa == FX_OK && sb == FX_OK, "case %d: status %d / %d: %s (%s)", i, sa, sb, fx_last_error(),
               plan_str(c.plan).c_str());
         const bool same = a.bytes == b.bytes;
         if (!same) ++mismatches;
-        CHECK(same, "case %d: AVX2 != scalar: %s, channels %d order %d stride %lld, out layout %d dtype %d order %d",
-              i, plan_str(c.plan).c_str(), c.img.view.channels, c.img.view.order, (long long)c.img.view.row_stride,
+        CHECK(same, "case %d: %s != scalar: %s, channels %d order %d stride %lld, out layout %d dtype %d order %d",
+              i, isa_name(isa), plan_str(c.plan).c_str(), c.img.view.channels, c.img.view.order, (long long)c.img.view.row_stride,
               layout, dtype, order);
         CHECK(guard_ok(a) && guard_ok(b), "case %d: wrote past the end of the output", i);
         // the other batch slots are untouched
@@ -135,7 +133,8 @@ void test_avx2_equals_scalar(int cases, uint64_t seed, int32_t max_side) {
         }
         CHECK(untouched, "case %d: wrote outside slot %lld", i, (long long)index);
     }
-    std::printf("AVX2 == scalar: %d random cases (max side %d), %d mismatches\n", cases, max_side, mismatches);
+    std::printf("%s == scalar: %d random cases (max side %d), %d mismatches\n", isa_name(isa), cases, max_side,
+                mismatches);
 }
 
 // ---- batch == single ---------------------------------------------------------------------------------------
@@ -164,10 +163,8 @@ void test_batch_equals_single(uint64_t seed) {
             j.index = slots[(size_t)i];
             jobs.push_back(j);
         }
-        const int32_t isas[2] = {FX_ISA_SCALAR, FX_ISA_AVX2};
-        for (int32_t isa : isas) {
-            if (isa == FX_ISA_AVX2 && !g_avx2) continue;
-            fx_cpu_set_isa(isa);
+        for (int32_t isa : cpu_isas()) {
+            set_isa(isa);
             Output single = make_output(batch, out_w, out_h, layout, dtype, order);
             for (const auto &j : jobs) CHECK(fx_preprocess_cpu(&j.image, &j.plan, j.index, &single.desc) == FX_OK, "%s", fx_last_error());
             const int32_t thread_counts[3] = {1, 2, 5};
@@ -183,6 +180,59 @@ void test_batch_equals_single(uint64_t seed) {
     Output o = make_output(1, 4, 4, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
     CHECK(fx_preprocess_cpu_batch(nullptr, 0, &o.desc, 1) == FX_OK, "%s", fx_last_error());
     CHECK(all_bytes(o.bytes, 0xA5), "count 0 wrote something");
+}
+
+// ---- concurrent batch calls -----------------------------------------------------------------------------------
+// Several threads call fx_preprocess_cpu_batch at once (the library's worker pool is shared), with different
+// geometries, outputs and thread counts; every result equals the single-image calls made beforehand.
+void test_concurrent_batches(uint64_t seed) {
+    constexpr int kCallers = 4, kRepeats = 6;
+    struct Work {
+        std::vector<Case> cases;
+        std::vector<fx_preprocess_job> jobs;
+        int32_t out_w = 0, out_h = 0, layout = 0, dtype = 0, order = 0;
+        Output single;
+    };
+    Rng rng(seed);
+    std::vector<Work> works(kCallers);
+    for (Work &w : works) {
+        w.out_w = rng.uniform(1, 150), w.out_h = rng.uniform(1, 150);
+        w.layout = rng.uniform(0, 1), w.dtype = rng.uniform(0, 3), w.order = rng.uniform(0, 1);
+        const int32_t count = rng.uniform(1, 24);
+        for (int32_t i = 0; i < count; ++i) {
+            Case c = random_case(rng, 300);
+            c.plan.out_w = w.out_w;
+            c.plan.out_h = w.out_h;
+            w.cases.push_back(std::move(c));
+        }
+        for (int32_t i = 0; i < count; ++i) {
+            fx_preprocess_job j{};
+            j.image = w.cases[(size_t)i].img.view;
+            j.plan = w.cases[(size_t)i].plan;
+            j.index = count - 1 - i;
+            w.jobs.push_back(j);
+        }
+        w.single = make_output(count, w.out_w, w.out_h, w.layout, w.dtype, w.order);
+        for (const auto &j : w.jobs)
+            CHECK(fx_preprocess_cpu(&j.image, &j.plan, j.index, &w.single.desc) == FX_OK, "%s", fx_last_error());
+    }
+    std::atomic<int> bad{0}, errors{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < kCallers; ++t)
+        callers.emplace_back([&, t]() {
+            for (int r = 0; r < kRepeats; ++r) {
+                const Work &w = works[(size_t)((t + r) % kCallers)];
+                Output b = make_output((int64_t)w.jobs.size(), w.out_w, w.out_h, w.layout, w.dtype, w.order);
+                const int32_t threads = 1 + (t + 2 * r) % 5;
+                if (fx_preprocess_cpu_batch(w.jobs.data(), (int32_t)w.jobs.size(), &b.desc, threads) != FX_OK)
+                    ++errors;
+                else if (b.bytes != w.single.bytes)
+                    ++bad;
+            }
+        });
+    for (auto &c : callers) c.join();
+    CHECK(errors.load() == 0, "%d concurrent batch calls failed", errors.load());
+    CHECK(bad.load() == 0, "%d concurrent batch calls differ from the single calls", bad.load());
 }
 
 // ---- semantics -----------------------------------------------------------------------------------------
@@ -201,8 +251,7 @@ fx_resample_plan whole_plan(const fx_image &img, int32_t rw, int32_t rh, int32_t
 }
 
 void for_each_isa(void (*fn)(int32_t isa)) {
-    fn(FX_ISA_SCALAR);
-    if (g_avx2) fn(FX_ISA_AVX2);
+    for (int32_t isa : cpu_isas()) fn(isa);
 }
 
 void test_identity(int32_t isa) {
@@ -398,7 +447,8 @@ void test_geometry_cache() {
         Case &c = cases[(size_t)rng.uniform(0, 3)];
         fx_resample_plan p = c.plan;
         if (rng.chance(0.3)) p.flip_x ^= 1;
-        const int32_t isa = g_avx2 && rng.chance(0.5) ? FX_ISA_AVX2 : FX_ISA_SCALAR;
+        const std::vector<int32_t> isas = cpu_isas();
+        const int32_t isa = isas[(size_t)rng.uniform(0, (int32_t)isas.size() - 1)];
         const int32_t dtype = rng.uniform(0, 3), layout = rng.uniform(0, 1);
         // another image of the same geometry (channels may differ)
         const int32_t chs[3] = {1, 3, 4};
@@ -420,13 +470,22 @@ void test_isa_api() {
     CHECK(fx_cpu_set_isa(7) == FX_ERR_INVALID_ARGUMENT && std::strlen(fx_last_error()) > 0);
     CHECK(fx_cpu_set_isa(-1) == FX_ERR_INVALID_ARGUMENT);
     CHECK(fx_cpu_set_isa(FX_ISA_AUTO) == FX_OK);
-    CHECK(fx_cpu_isa() == (fx_cpu_supports_avx2() ? FX_ISA_AVX2 : FX_ISA_SCALAR));
+    CHECK(fx_cpu_isa() == (fx_cpu_supports_avx2_vnni() ? FX_ISA_AVX2_VNNI
+                                                       : fx_cpu_supports_avx2() ? FX_ISA_AVX2 : FX_ISA_SCALAR));
+    CHECK(!fx_cpu_supports_avx2_vnni() || fx_cpu_supports_avx2(), "VNNI without AVX2");
     if (g_avx2) {
         CHECK(fx_cpu_set_isa(FX_ISA_AVX2) == FX_OK);
         CHECK(fx_cpu_isa() == FX_ISA_AVX2);
     } else {
         CHECK(fx_cpu_set_isa(FX_ISA_AVX2) == FX_ERR_UNSUPPORTED);
     }
+    if (fx_cpu_supports_avx2_vnni()) {
+        CHECK(fx_cpu_set_isa(FX_ISA_AVX2_VNNI) == FX_OK);
+        CHECK(fx_cpu_isa() == FX_ISA_AVX2_VNNI);
+    } else {
+        CHECK(fx_cpu_set_isa(FX_ISA_AVX2_VNNI) == FX_ERR_UNSUPPORTED && std::strlen(fx_last_error()) > 0);
+    }
+    CHECK(fx_cpu_set_isa(4) == FX_ERR_INVALID_ARGUMENT);
     CHECK(fx_abi_version() == FX_ABI_VERSION);
     CHECK(fx_build_info() != nullptr && std::strlen(fx_build_info()) > 0);
     std::printf("build: %s\n", fx_build_info());
@@ -437,26 +496,37 @@ void test_isa_api() {
 int main(int argc, char **argv) {
     const int scale = argc > 1 ? std::atoi(argv[1]) : 1; // more random cases: test_preprocess_cpu 10
     g_avx2 = fx_cpu_supports_avx2() != 0;
-    std::printf("AVX2 available: %s\n", g_avx2 ? "yes" : "no");
+    std::printf("AVX2 available: %s; paths tested:", g_avx2 ? "yes" : "no");
+    for (int32_t isa : cpu_isas()) std::printf(" %s", isa_name(isa));
+    std::printf("\n");
     test_isa_api();
     for_each_isa(test_identity);
     for_each_isa(test_padding);
     for_each_isa(test_dtypes);
-    if (g_avx2) { // the AVX2 output's other evaluations of the normalisation, forced
+    for (int32_t isa : cpu_isas()) { // the SIMD outputs' other evaluations of the normalisation, forced
+        if (isa == FX_ISA_SCALAR) continue;
         for (const char *mode : {"markstein", "table"}) {
             setenv("FIXRES4J_CPU_ARITH", mode, 1);
-            test_dtypes(FX_ISA_AVX2); // run() calls fx_cpu_set_isa, which makes the decision be redone
-            test_padding(FX_ISA_AVX2);
+            test_dtypes(isa); // run() calls fx_cpu_set_isa, which makes the decision be redone
+            test_padding(isa);
         }
         unsetenv("FIXRES4J_CPU_ARITH");
-        fx_cpu_set_isa(FX_ISA_AUTO);
+        set_isa(FX_ISA_AUTO);
     }
     for_each_isa(test_channels);
     for_each_isa(test_edges);
     test_geometry_cache();
-    test_avx2_equals_scalar(1500 * scale, 1, 300);
-    test_avx2_equals_scalar(150 * scale, 2, 600);
+    for (int32_t isa : cpu_isas()) {
+        if (isa == FX_ISA_SCALAR) continue;
+        test_simd_equals_scalar(isa, 1500 * scale, 1, 300);
+        test_simd_equals_scalar(isa, 150 * scale, 2, 600);
+    }
+    if (!g_avx2) std::printf("note: no AVX2 on this CPU, SIMD == scalar not tested\n");
     test_batch_equals_single(3);
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    for (int32_t isa : cpu_isas()) {
+        set_isa(isa);
+        test_concurrent_batches(5 + (uint64_t)isa);
+    }
+    set_isa(FX_ISA_AUTO);
     return test_summary();
 }

@@ -203,9 +203,8 @@ void test_runtime_error() {
     fx_resample_plan p{};
     p.roi_w = 1, p.roi_h = 60000, p.box_x1 = 1, p.box_y1 = 60000;
     p.resize_w = 1 << 16, p.resize_h = 1, p.out_w = 1 << 16, p.out_h = 1, p.filter = FX_FILTER_BICUBIC;
-    for (int32_t isa : {FX_ISA_SCALAR, FX_ISA_AVX2}) {
-        if (isa == FX_ISA_AVX2 && !fx_cpu_supports_avx2()) continue;
-        fx_cpu_set_isa(isa);
+    for (int32_t isa : cpu_isas()) {
+        set_isa(isa);
         Output o = make_output(3, 1 << 16, 1, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
         fx_status st = fx_preprocess_cpu(&tall.view, &p, 0, &o.desc);
         CHECK(st == FX_ERR_OUT_OF_MEMORY && std::strlen(fx_last_error()) > 0, "isa %d: status %d '%s'", isa, st,
@@ -225,20 +224,18 @@ void test_runtime_error() {
                   "isa %d threads %d: status %d '%s'", isa, threads, st, fx_last_error());
         }
     }
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    set_isa(FX_ISA_AUTO);
 }
 
 } // namespace
 
 int main() {
-    test_single(FX_ISA_SCALAR);
-    test_batch(FX_ISA_SCALAR);
-    if (fx_cpu_supports_avx2()) {
-        fx_cpu_set_isa(FX_ISA_AVX2);
-        test_single(FX_ISA_AVX2);
-        test_batch(FX_ISA_AVX2);
+    for (int32_t isa : cpu_isas()) {
+        set_isa(isa);
+        test_single(isa);
+        test_batch(isa);
     }
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    set_isa(FX_ISA_AUTO);
     test_axis_limits();
     test_runtime_error();
     return test_summary();

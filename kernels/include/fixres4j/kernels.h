@@ -49,15 +49,19 @@ const char *fx_build_info(void);
 enum {
     FX_ISA_AUTO = 0,   /* best the CPU supports (the default) */
     FX_ISA_SCALAR = 1, /* portable C++ */
-    FX_ISA_AVX2 = 2    /* AVX2 + FMA */
+    FX_ISA_AVX2 = 2,   /* AVX2 + FMA */
+    FX_ISA_AVX2_VNNI = 3 /* the AVX2 kernels with vpdpwssd: AVX-VNNI, or AVX512-VNNI + AVX512-VL (256-bit) */
 };
 
 /* 1 if this CPU can run the AVX2+FMA paths, else 0. */
 int32_t fx_cpu_supports_avx2(void);
+/* 1 if this CPU can run the FX_ISA_AVX2_VNNI paths (AVX2 + FMA + F16C and AVX-VNNI or AVX512-VNNI/VL), else 0. */
+int32_t fx_cpu_supports_avx2_vnni(void);
 /* The ISA the CPU kernels use from now on, process-wide (tests and benchmarks compare paths with it).
  * FX_ERR_UNSUPPORTED if the CPU lacks it. */
 fx_status fx_cpu_set_isa(int32_t isa);
-/* The ISA the CPU kernels currently use (FX_ISA_SCALAR or FX_ISA_AVX2). */
+/* The ISA the CPU kernels currently use (FX_ISA_SCALAR, FX_ISA_AVX2 or FX_ISA_AVX2_VNNI). FX_ISA_AUTO picks
+ * the best one; all give the same bytes. */
 int32_t fx_cpu_isa(void);
 
 /* 1 if CUDA kernels were compiled into this library. */
@@ -156,5 +160,8 @@ fx_status fx_cuda_preprocess_batch(fx_cuda_preprocessor *p, const fx_preprocess_
 #ifdef __cplusplus
 }
 #endif
+
+/* Depthwise convolution, forward and backward, CPU and CUDA (same ABI rules). */
+#include "fixres4j/depthwise.h"
 
 #endif /* FIXRES4J_KERNELS_H */

@@ -1,0 +1,162 @@
+// The persistent worker pool of fx_preprocess_cpu_batch (see cpu_internal.h for the contract).
+//
+// Design:
+//  - one pool per process, created lazily on the first batch call that wants helpers and grown (never shrunk)
+//    up to the largest number of helpers asked for; workers are plain threads of this library that keep
+//    their thread_local caches (taps, ISA tables, value tables) from one batch call to the next;
+//  - several batch calls may run at once (several Java threads): every call puts its own Batch on the
+//    pool's queue; an idle worker joins the first queued batch that still wants helpers, claims items of
+//    that batch one at a time (an atomic counter) until none is left, and parks again. The caller claims
+//    items too and, when none is left, takes its batch off the queue (no worker can join any more) and
+//    waits for the workers still running one of its items. A worker never blocks inside an item, so a call
+//    always completes even if no worker ever joins (the caller does everything);
+//  - exceptions never leave a worker: BatchFn::run must not throw (preprocess.cpp catches everything);
+//  - shutdown: a destructor function of the library (run at dlclose and at normal process exit) asks the
+//    workers to stop, joins them and frees the pool; the pool object itself is heap allocated and never
+//    destroyed by a static destructor (which could run while parked workers still use its mutex). After
+//    shutdown, and in a child process after fork() (the workers are the parent's), calls run on the caller
+//    alone.
+#include "cpu_internal.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+namespace fx {
+namespace cpu {
+
+namespace {
+
+struct Batch {
+    BatchFn *fn;
+    int32_t helpers_wanted; // workers that may still join
+    int32_t helpers_active; // workers running items of this batch (guarded by Pool::mutex)
+};
+
+struct Pool {
+    std::mutex mutex;
+    std::condition_variable work_cv; // a batch was queued, or shutdown
+    std::condition_variable done_cv; // a worker left a batch
+    std::deque<Batch *> queue;       // batches that may still want helpers
+    std::vector<std::thread> threads;
+    int32_t idle = 0;
+    bool stop = false;
+
+    void worker() {
+        std::unique_lock<std::mutex> lock(mutex);
+        for (;;) {
+            Batch *b = nullptr;
+            for (Batch *q : queue)
+                if (q->helpers_wanted > 0) {
+                    b = q;
+                    break;
+                }
+            if (b == nullptr) {
+                if (stop) return;
+                ++idle;
+                work_cv.wait(lock);
+                --idle;
+                continue;
+            }
+            --b->helpers_wanted;
+            ++b->helpers_active;
+            lock.unlock();
+            b->fn->run(b->fn->ctx); // must not throw
+            lock.lock();
+            if (--b->helpers_active == 0) done_cv.notify_all();
+        }
+    }
+};
+
+std::mutex g_pool_mutex; // guards g_pool and g_shut_down (constant-initialised: safe at any time)
+Pool *g_pool = nullptr;
+bool g_shut_down = false;
+pid_t g_pool_pid = 0;
+
+// The pool with at least `helpers` workers (as many as could be started), or nullptr when there is none to
+// use (shut down, forked child, no thread could be started).
+Pool *acquire_pool(int32_t helpers) {
+    std::lock_guard<std::mutex> lock(g_pool_mutex);
+    if (g_shut_down) return nullptr;
+    if (g_pool != nullptr && g_pool_pid != getpid()) return nullptr; // a forked child: the workers are not here
+    if (g_pool == nullptr) {
+        g_pool = new Pool();
+        g_pool_pid = getpid();
+    }
+    Pool *p = g_pool;
+    std::lock_guard<std::mutex> plock(p->mutex);
+    try {
+        while ((int32_t)p->threads.size() < helpers) {
+            p->threads.reserve((size_t)helpers);
+            p->threads.emplace_back([p]() { p->worker(); });
+        }
+    } catch (...) {
+        // Out of threads or memory: use the workers there are (the caller alone if none).
+    }
+    return p->threads.empty() ? nullptr : p;
+}
+
+__attribute__((destructor)) void shutdown_pool() {
+    Pool *p;
+    {
+        std::lock_guard<std::mutex> lock(g_pool_mutex);
+        g_shut_down = true;
+        p = g_pool;
+        g_pool = nullptr;
+        if (p != nullptr && g_pool_pid != getpid()) p = nullptr; // a forked child: not our threads; leak
+    }
+    if (p == nullptr) return;
+    {
+        std::lock_guard<std::mutex> lock(p->mutex);
+        p->stop = true;
+    }
+    p->work_cv.notify_all();
+    // A worker stops once no queued batch wants it: batches in flight (other threads calling while the process
+    // exits) are finished first, which takes bounded time (a worker never waits inside an item).
+    for (std::thread &t : p->threads)
+        if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+    for (std::thread &t : p->threads)
+        if (t.joinable()) t.detach();
+    delete p;
+}
+
+} // namespace
+
+void run_batch(BatchFn &fn, int32_t helpers) {
+    Pool *p = helpers > 0 ? acquire_pool(helpers) : nullptr;
+    if (p == nullptr) {
+        fn.run(fn.ctx);
+        return;
+    }
+    Batch b{&fn, helpers, 0};
+    {
+        std::lock_guard<std::mutex> lock(p->mutex);
+        p->queue.push_back(&b);
+    }
+    if (helpers == 1)
+        p->work_cv.notify_one();
+    else
+        p->work_cv.notify_all();
+    fn.run(fn.ctx);
+    std::unique_lock<std::mutex> lock(p->mutex);
+    for (auto it = p->queue.begin(); it != p->queue.end(); ++it)
+        if (*it == &b) {
+            p->queue.erase(it);
+            break;
+        }
+    while (b.helpers_active > 0) p->done_cv.wait(lock);
+}
+
+int32_t pool_threads() {
+    std::lock_guard<std::mutex> lock(g_pool_mutex);
+    if (g_pool == nullptr) return 0;
+    std::lock_guard<std::mutex> plock(g_pool->mutex);
+    return (int32_t)g_pool->threads.size();
+}
+
+} // namespace cpu
+} // namespace fx
