@@ -30,6 +30,8 @@ public final class FxNative {
 
     public static native int fx_cpu_supports_avx2();
 
+    public static native int fx_cpu_supports_avx2_vnni();
+
     public static native int fx_cpu_set_isa(int isa);
 
     public static native int fx_cpu_isa();

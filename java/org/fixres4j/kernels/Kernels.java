@@ -74,7 +74,9 @@ public final class Kernels {
         /** Portable C++, any x86-64 CPU. */
         SCALAR(1),
         /** AVX2 + FMA. */
-        AVX2(2);
+        AVX2(2),
+        /** AVX2 with VNNI dot products (AVX-VNNI or AVX512-VNNI/VL): the same integers, fewer instructions. */
+        AVX2_VNNI(3);
 
         final int code;
 
@@ -89,10 +91,36 @@ public final class Kernels {
         return FxNative.fx_cpu_supports_avx2() != 0;
     }
 
+    /** Whether this CPU can run the AVX2-VNNI paths. */
+    public static boolean cpuSupportsAvx2Vnni() {
+        ensureLoaded();
+        return FxNative.fx_cpu_supports_avx2_vnni() != 0;
+    }
+
+    /** Whether this CPU can run the paths of {@code isa}. */
+    public static boolean cpuSupports(Isa isa) {
+        return switch (isa) {
+            case SCALAR -> true;
+            case AVX2 -> cpuSupportsAvx2();
+            case AVX2_VNNI -> cpuSupportsAvx2Vnni();
+        };
+    }
+
+    /** The best instruction set this CPU supports (what the kernels use by default). */
+    public static Isa bestCpuIsa() {
+        return cpuSupportsAvx2Vnni() ? Isa.AVX2_VNNI : cpuSupportsAvx2() ? Isa.AVX2 : Isa.SCALAR;
+    }
+
     /** The instruction set the CPU kernels use now. */
     public static Isa cpuIsa() {
         ensureLoaded();
-        return FxNative.fx_cpu_isa() == Isa.AVX2.code ? Isa.AVX2 : Isa.SCALAR;
+        int code = FxNative.fx_cpu_isa();
+        for (Isa isa : Isa.values()) {
+            if (isa.code == code) {
+                return isa;
+            }
+        }
+        throw new IllegalStateException("the native kernels report an unknown ISA code " + code);
     }
 
     /**

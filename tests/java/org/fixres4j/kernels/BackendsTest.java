@@ -41,6 +41,15 @@ class BackendsTest {
         Kernels.setCpuIsa(Kernels.Isa.SCALAR);
         assertEquals(Kernels.Isa.SCALAR, Kernels.cpuIsa());
         Kernels.resetCpuIsa();
-        assertEquals(Kernels.cpuSupportsAvx2() ? Kernels.Isa.AVX2 : Kernels.Isa.SCALAR, Kernels.cpuIsa());
+        assertEquals(Kernels.bestCpuIsa(), Kernels.cpuIsa());
+        for (Kernels.Isa isa : Kernels.Isa.values()) {
+            if (Kernels.cpuSupports(isa)) {
+                Kernels.setCpuIsa(isa);
+                assertEquals(isa, Kernels.cpuIsa());
+            } else {
+                assertThrows(UnsupportedBackendException.class, () -> Kernels.setCpuIsa(isa));
+            }
+        }
+        Kernels.resetCpuIsa();
     }
 }
