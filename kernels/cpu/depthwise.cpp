@@ -1,0 +1,410 @@
+// Depthwise convolution on the CPU: the fx_depthwise_*_cpu entry points (validation, scratch, threads), the
+// portable instantiation of the forward kernels (depthwise_fwd.h) and the backward pass.
+//
+// Threads: plain std::threads per call (the calling thread is one of them) claiming items from an atomic counter;
+// forward items are (n, channel block) (NHWC, 32 channels) or (n, c) planes (NCHW), backward items are channel
+// blocks (8 channels, or one channel in NCHW) so that each item owns its dw/db sums. Nothing here throws across
+// the ABI: allocation failures become FX_ERR_OUT_OF_MEMORY before anything is written, and a thread that cannot
+// be started leaves its share to the others.
+#include "depthwise_cpu.h"
+#include "depthwise_internal.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <vector>
+
+namespace fx {
+namespace cpu {
+namespace {
+
+// ---- the portable vector: 8 floats, loops the compiler may vectorise -----------------------------------------
+struct Portable {
+    struct V {
+        float v[8];
+    };
+    struct M {
+        int n;
+    };
+    static inline V zero() {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = 0.0f;
+        return r;
+    }
+    static inline V set1(float f) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = f;
+        return r;
+    }
+    static inline V load(const float *p) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = p[i];
+        return r;
+    }
+    static inline V loadm(const float *p, M m) {
+        V r = zero();
+        for (int i = 0; i < m.n; ++i) r.v[i] = p[i];
+        return r;
+    }
+    static inline void store(float *p, V v) {
+        for (int i = 0; i < 8; ++i) p[i] = v.v[i];
+    }
+    static inline void storem(float *p, V v, M m) {
+        for (int i = 0; i < m.n; ++i) p[i] = v.v[i];
+    }
+    static inline V load_even(const float *p) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = p[2 * i];
+        return r;
+    }
+    static inline V fma(V a, V b, V c) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i]; // two roundings (-ffp-contract=off)
+        return r;
+    }
+    static inline V add(V a, V b) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] + b.v[i];
+        return r;
+    }
+    static inline V silu(V a) {
+        V r;
+        for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] / (1.0f + std::exp(-a.v[i]));
+        return r;
+    }
+    static inline M mask(int n) { return M{n}; }
+    static inline V keep(V a, M m) {
+        for (int i = m.n; i < 8; ++i) a.v[i] = 0.0f;
+        return a;
+    }
+    static inline void to_array(float *dst, V v) { store(dst, v); }
+};
+
+#include "depthwise_fwd.h"
+
+const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nchw_dispatch<Portable>};
+
+// ---- threads -----------------------------------------------------------------------------------------------
+// Runs f(item, thread) for every item in [0, items) on up to `threads` threads (thread < threads).
+template <class F>
+void run_items(int64_t items, int32_t threads, const F &f) {
+    if (threads > items) threads = (int32_t)items;
+    if (threads <= 1) {
+        for (int64_t i = 0; i < items; ++i) f(i, 0);
+        return;
+    }
+    std::atomic<int64_t> next(0);
+    auto work = [&](int32_t t) {
+        for (;;) {
+            const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+            if (i >= items) return;
+            f(i, t);
+        }
+    };
+    std::vector<std::thread> pool;
+    try {
+        pool.reserve((size_t)threads - 1);
+        for (int32_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    } catch (...) {
+        // fewer threads than asked: the started ones and the caller do everything
+    }
+    work(0);
+    for (std::thread &th : pool) th.join();
+}
+
+constexpr int32_t kMaxThreads = 4096;
+
+bool aligned4(const void *p) { return ((uintptr_t)p & 3u) == 0; }
+
+const DwFwdOps &forward_ops() {
+#if defined(FIXRES4J_HAVE_AVX2)
+    if (fx_cpu_isa() != FX_ISA_SCALAR && fx_cpu_supports_avx2()) return dw_avx2_ops();
+#endif
+    return kPortableOps;
+}
+
+int64_t round8(int64_t v) { return (v + 7) & ~(int64_t)7; }
+
+// ---- backward (portable code for both ISAs; the compiler vectorises the lane loops) ----------------------------
+struct DwBwdJob {
+    const float *x, *w, *wt, *dy;
+    float *dx, *dw, *db;
+    int64_t n, c, h, w_, cpad, oh, ow;
+    int32_t k, s, pt, pl;
+};
+
+constexpr int kBwdBlock = 8;
+
+// NHWC, channels [c0, c0 + cb), cb <= 8, all images.
+void bwd_nhwc_item(const DwBwdJob &j, int64_t c0, int cb) {
+    const int64_t C = j.c, H = j.h, W = j.w_, OH = j.oh, OW = j.ow;
+    const int K = j.k, S = j.s, KK = K * K;
+    double dwacc[49][kBwdBlock] = {};
+    double dbacc[kBwdBlock] = {};
+    for (int64_t n = 0; n < j.n; ++n) {
+        if (j.dx != nullptr)
+            for (int64_t p = 0; p < H * W; ++p) std::memset(j.dx + (n * H * W + p) * C + c0, 0, sizeof(float) * (size_t)cb);
+        for (int64_t oh = 0; oh < OH; ++oh) {
+            float dwrow[49][kBwdBlock] = {};
+            float dbrow[kBwdBlock] = {};
+            const int64_t ih0 = oh * S - j.pt;
+            const int64_t khlo = ih0 < 0 ? -ih0 : 0, khhi = K < H - ih0 ? K : H - ih0;
+            for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t iw0 = ow * S - j.pl;
+                const int64_t kwlo = iw0 < 0 ? -iw0 : 0, kwhi = K < W - iw0 ? K : W - iw0;
+                const float *g = j.dy + ((n * OH + oh) * OW + ow) * C + c0;
+                for (int l = 0; l < cb; ++l) dbrow[l] += g[l];
+                for (int64_t kh = khlo; kh < khhi; ++kh)
+                    for (int64_t kw = kwlo; kw < kwhi; ++kw) {
+                        const int64_t off = ((n * H + ih0 + kh) * W + iw0 + kw) * C + c0;
+                        const int64_t t = kh * K + kw;
+                        if (j.dw != nullptr) {
+                            const float *xp = j.x + off;
+                            float *acc = dwrow[t];
+                            for (int l = 0; l < cb; ++l) acc[l] += g[l] * xp[l];
+                        }
+                        if (j.dx != nullptr) {
+                            float *dxp = j.dx + off;
+                            const float *wtp = j.wt + t * j.cpad + c0;
+                            for (int l = 0; l < cb; ++l) dxp[l] += g[l] * wtp[l];
+                        }
+                    }
+            }
+            for (int t = 0; t < KK; ++t)
+                for (int l = 0; l < cb; ++l) dwacc[t][l] += (double)dwrow[t][l];
+            for (int l = 0; l < cb; ++l) dbacc[l] += (double)dbrow[l];
+        }
+    }
+    if (j.dw != nullptr)
+        for (int l = 0; l < cb; ++l)
+            for (int t = 0; t < KK; ++t) j.dw[(c0 + l) * KK + t] = (float)dwacc[t][l];
+    if (j.db != nullptr)
+        for (int l = 0; l < cb; ++l) j.db[c0 + l] = (float)dbacc[l];
+}
+
+// NCHW, channel c, all images.
+void bwd_nchw_item(const DwBwdJob &j, int64_t c) {
+    const int64_t H = j.h, W = j.w_, OH = j.oh, OW = j.ow;
+    const int K = j.k, S = j.s, KK = K * K;
+    double dwacc[49] = {};
+    double dbacc = 0.0;
+    // output columns whose tap kw lies inside the row: [lo[kw], hi[kw])
+    int64_t lo[7], hi[7];
+    for (int kw = 0; kw < K; ++kw) {
+        // iw = ow * S - pl + kw in [0, W)
+        int64_t a = j.pl - kw; // ow * S >= a
+        lo[kw] = a <= 0 ? 0 : (a + S - 1) / S;
+        const int64_t b = W - 1 + j.pl - kw; // ow * S <= b
+        hi[kw] = b < 0 ? 0 : b / S + 1;
+        if (hi[kw] > OW) hi[kw] = OW;
+        if (lo[kw] > hi[kw]) lo[kw] = hi[kw];
+    }
+    const float *wc = j.w != nullptr ? j.w + c * KK : nullptr;
+    for (int64_t n = 0; n < j.n; ++n) {
+        const float *xp = j.x != nullptr ? j.x + (n * j.c + c) * H * W : nullptr;
+        float *dxp = j.dx != nullptr ? j.dx + (n * j.c + c) * H * W : nullptr;
+        const float *gp = j.dy + (n * j.c + c) * OH * OW;
+        if (dxp != nullptr) std::memset(dxp, 0, sizeof(float) * (size_t)(H * W));
+        for (int64_t oh = 0; oh < OH; ++oh) {
+            const float *g = gp + oh * OW;
+            float dbrow = 0.0f;
+            for (int64_t ow = 0; ow < OW; ++ow) dbrow += g[ow];
+            dbacc += (double)dbrow;
+            const int64_t ih0 = oh * S - j.pt;
+            const int64_t khlo = ih0 < 0 ? -ih0 : 0, khhi = K < H - ih0 ? K : H - ih0;
+            for (int64_t kh = khlo; kh < khhi; ++kh) {
+                const int64_t row = (ih0 + kh) * W - j.pl;
+                for (int kw = 0; kw < K; ++kw) {
+                    const int64_t t = kh * K + kw;
+                    if (xp != nullptr && j.dw != nullptr) {
+                        const float *xr = xp + row + kw;
+                        float acc = 0.0f;
+                        for (int64_t ow = lo[kw]; ow < hi[kw]; ++ow) acc += g[ow] * xr[ow * S];
+                        dwacc[t] += (double)acc;
+                    }
+                    if (dxp != nullptr) {
+                        float *dr = dxp + row + kw;
+                        const float wv = wc[t];
+                        for (int64_t ow = lo[kw]; ow < hi[kw]; ++ow) dr[ow * S] += g[ow] * wv;
+                    }
+                }
+            }
+        }
+    }
+    if (j.dw != nullptr)
+        for (int t = 0; t < KK; ++t) j.dw[c * KK + t] = (float)dwacc[t];
+    if (j.db != nullptr) j.db[c] = (float)dbacc;
+}
+
+} // namespace
+
+const DwFwdOps &dw_portable_ops() { return kPortableOps; }
+
+} // namespace cpu
+} // namespace fx
+
+using fx::fail;
+
+extern "C" {
+
+FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w,
+                                          const float *b, int32_t act, float *y, float *se_sums, int32_t threads) {
+    using namespace fx::cpu;
+    static const char *fn = "fx_depthwise_forward_cpu";
+    fx::DwCounts cnt;
+    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    if (st != FX_OK) return st;
+    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
+    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
+    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
+    if (!aligned4(x) || !aligned4(w) || !aligned4(b) || !aligned4(y) || !aligned4(se_sums))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn);
+    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
+    if (threads < 1 || threads > kMaxThreads)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
+                    (int)threads);
+    const int64_t xb = cnt.x * 4, yb = cnt.y * 4, wb = cnt.w * 4, cb = shape->c * 4, sb = cnt.nc * 4;
+    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
+        fx::dw_overlap(y, yb, se_sums, sb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
+    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
+
+    const fx_depthwise_shape &s = *shape;
+    const int32_t K = s.k, KK = K * K;
+    DwFwdJob job{};
+    job.x = x;
+    job.wgt = w;
+    job.y = y;
+    job.se = se_sums;
+    job.n = s.n;
+    job.c = s.c;
+    job.h = s.h;
+    job.w = s.w;
+    job.cpad = round8(s.c);
+    job.k = K;
+    job.s = s.stride;
+    job.pt = s.pad_top;
+    job.pl = s.pad_left;
+    job.oh = s.out_h;
+    job.ow = s.out_w;
+    job.act = act;
+    const DwFwdOps &ops = forward_ops();
+    try {
+        std::vector<float> bias((size_t)job.cpad, 0.0f);
+        if (b != nullptr) std::memcpy(bias.data(), b, sizeof(float) * (size_t)s.c);
+        job.bias = bias.data();
+        if (s.layout == FX_LAYOUT_NHWC) {
+            std::vector<float> wt((size_t)(KK * job.cpad), 0.0f);
+            for (int64_t c = 0; c < s.c; ++c)
+                for (int32_t t = 0; t < KK; ++t) wt[(size_t)(t * job.cpad + c)] = w[c * KK + t];
+            job.wt = wt.data();
+            const int64_t blocks = (s.c + kDwNhwcBlock - 1) / kDwNhwcBlock;
+            run_items(s.n * blocks, threads, [&](int64_t item, int32_t) {
+                const int64_t n = item / blocks, c0 = (item % blocks) * kDwNhwcBlock;
+                const int64_t cbk = s.c - c0 < kDwNhwcBlock ? s.c - c0 : kDwNhwcBlock;
+                ops.nhwc(job, n, c0, (int32_t)cbk);
+            });
+        } else {
+            const int64_t ow8 = round8(s.out_w);
+            int64_t wp = ow8 * s.stride + K;
+            if (wp < s.pad_left + s.w) wp = s.pad_left + s.w;
+            wp = round8(wp);
+            job.wp = (int32_t)wp;
+            const int64_t items = s.n * s.c;
+            const int32_t nt = (int32_t)(threads < items ? threads : items);
+            const size_t per = (size_t)(s.h * wp) + 8; // + alignment slack
+            std::vector<float> bufs(per * (size_t)nt, 0.0f);
+            run_items(items, nt, [&](int64_t item, int32_t t) {
+                float *buf = bufs.data() + per * (size_t)t;
+                buf = reinterpret_cast<float *>(((uintptr_t)buf + 31) & ~(uintptr_t)31);
+                ops.nchw(job, item / s.c, item % s.c, buf);
+            });
+        }
+    } catch (const std::bad_alloc &) {
+        return fail(FX_ERR_OUT_OF_MEMORY, "%s: out of memory for the scratch buffers", fn);
+    } catch (...) {
+        return fail(FX_ERR_STATE, "%s: unexpected internal error", fn);
+    }
+    return fx::ok();
+}
+
+FX_API fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w,
+                                           const float *dy, float *dx, float *dw, float *db, int32_t threads) {
+    using namespace fx::cpu;
+    static const char *fn = "fx_depthwise_backward_cpu";
+    fx::DwCounts cnt;
+    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    if (st != FX_OK) return st;
+    if (dy == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: dy is null", fn);
+    if (dx == nullptr && dw == nullptr && db == nullptr)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: dx, dw and db are all null (nothing to compute)", fn);
+    if (dw != nullptr && x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null but dw is wanted", fn);
+    if (dx != nullptr && w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null but dx is wanted", fn);
+    if (!aligned4(x) || !aligned4(w) || !aligned4(dy) || !aligned4(dx) || !aligned4(dw) || !aligned4(db))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn);
+    if (threads < 1 || threads > kMaxThreads)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
+                    (int)threads);
+    const int64_t xb = cnt.x * 4, yb = cnt.y * 4, wb = cnt.w * 4, cb = shape->c * 4;
+    const void *outs[3] = {dx, dw, db};
+    const int64_t outb[3] = {xb, wb, cb};
+    const void *ins[3] = {x, w, dy};
+    const int64_t inb[3] = {xb, wb, yb};
+    for (int i = 0; i < 3; ++i) {
+        for (int k = 0; k < 3; ++k)
+            if (fx::dw_overlap(outs[i], outb[i], ins[k], inb[k]))
+                return fail(FX_ERR_INVALID_ARGUMENT, "%s: an output (dx, dw, db) overlaps an input (x, w, dy)", fn);
+        for (int k = i + 1; k < 3; ++k)
+            if (fx::dw_overlap(outs[i], outb[i], outs[k], outb[k]))
+                return fail(FX_ERR_INVALID_ARGUMENT, "%s: the outputs dx, dw, db overlap each other", fn);
+    }
+    const fx_depthwise_shape &s = *shape;
+    DwBwdJob job{};
+    job.x = x;
+    job.w = w;
+    job.dy = dy;
+    job.dx = dx;
+    job.dw = dw;
+    job.db = db;
+    job.n = s.n;
+    job.c = s.c;
+    job.h = s.h;
+    job.w_ = s.w;
+    job.cpad = round8(s.c);
+    job.oh = s.out_h;
+    job.ow = s.out_w;
+    job.k = s.k;
+    job.s = s.stride;
+    job.pt = s.pad_top;
+    job.pl = s.pad_left;
+    try {
+        std::vector<float> wt;
+        if (s.layout == FX_LAYOUT_NHWC) {
+            if (dx != nullptr) {
+                const int32_t KK = s.k * s.k;
+                wt.assign((size_t)(KK * job.cpad), 0.0f);
+                for (int64_t c = 0; c < s.c; ++c)
+                    for (int32_t t = 0; t < KK; ++t) wt[(size_t)(t * job.cpad + c)] = w[c * KK + t];
+                job.wt = wt.data();
+            }
+            const int64_t blocks = (s.c + kBwdBlock - 1) / kBwdBlock;
+            run_items(blocks, threads, [&](int64_t item, int32_t) {
+                const int64_t c0 = item * kBwdBlock;
+                bwd_nhwc_item(job, c0, (int)(s.c - c0 < kBwdBlock ? s.c - c0 : kBwdBlock));
+            });
+        } else {
+            run_items(s.c, threads, [&](int64_t c, int32_t) { bwd_nchw_item(job, c); });
+        }
+    } catch (const std::bad_alloc &) {
+        return fail(FX_ERR_OUT_OF_MEMORY, "%s: out of memory for the scratch buffers", fn);
+    } catch (...) {
+        return fail(FX_ERR_STATE, "%s: unexpected internal error", fn);
+    }
+    return fx::ok();
+}
+
+} // extern "C"

@@ -1,0 +1,89 @@
+/*
+ * FixRes4J kernels, part of the one C ABI (included by fixres4j/kernels.h; same rules): depthwise 2-D
+ * convolution (groups == channels, one k x k filter per channel), forward and backward, CPU and CUDA.
+ *
+ * Tensors (all contiguous, no strides; the caller, libtorch through Java, allocates everything):
+ *   x   [n, c, h, w] (FX_LAYOUT_NCHW) or [n, h, w, c] (FX_LAYOUT_NHWC)
+ *   y   [n, c, out_h, out_w] or [n, out_h, out_w, c] (same layout as x)
+ *   w   [c, 1, k, k] (PyTorch's depthwise weight, whatever the layout), b [c]
+ *   se_sums [n, c] float32 (also for float16/bfloat16 tensors on CUDA)
+ *
+ *   pre[n, c, i, j] = b[c] + sum_{kh, kw < k} w[c, kh, kw] * x[n, c, i * stride - pad_top + kh, j * stride - pad_left + kw]
+ *   (x outside [0, h) x [0, w) is 0), y = act(pre); se_sums[n, c] = sum_{i, j} y[n, c, i, j].
+ *
+ * The fused inference block of EfficientNet is act = FX_ACT_SILU with BatchNorm folded into w and b by the
+ * caller (w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps)); the training path uses
+ * act = FX_ACT_NONE, b = NULL (the plain convolution) and libtorch's own BatchNorm and SiLU.
+ *
+ * Padding is explicit: TF 'same' is pad_total = max((ceil(h / stride) - 1) * stride + k - h, 0),
+ * pad_top = pad_total / 2, pad_bottom = pad_total - pad_top (same for the width); symmetric padding p is
+ * p, p, p, p. Each pad is in [0, k - 1].
+ */
+#ifndef FIXRES4J_DEPTHWISE_H
+#define FIXRES4J_DEPTHWISE_H
+
+#include "fixres4j/kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { FX_ACT_NONE = 0, FX_ACT_SILU = 1 /* y = pre / (1 + exp(-pre)) */ };
+
+typedef struct fx_depthwise_shape {
+    int64_t n, c, h, w; /* > 0 */
+    int32_t k;          /* odd, 1 <= k <= 7 (3 and 5 have dedicated code; 1 and 7 go through the same templates) */
+    int32_t stride;     /* 1 or 2 */
+    int32_t pad_top, pad_left, pad_bottom, pad_right; /* each in [0, k - 1] */
+    int32_t layout;     /* FX_LAYOUT_NCHW or FX_LAYOUT_NHWC */
+    int32_t out_h, out_w; /* must equal (h + pad_top + pad_bottom - k) / stride + 1 (same for w), >= 1;
+                             fx_depthwise_shape_derive fills them */
+} fx_depthwise_shape;
+
+/* Validates every field but out_h/out_w, then sets out_h and out_w. FX_ERR_INVALID_ARGUMENT (nothing written)
+ * on a bad field or when an element count of x, y or w would overflow int64. */
+fx_status fx_depthwise_shape_derive(fx_depthwise_shape *shape);
+
+/* CPU forward, float32. w and x, y as above; b: NULL (no bias) or [c]; act: FX_ACT_*; se_sums: NULL or [n, c]
+ * (overwritten with the spatial sums of y, accumulated in double per row). x and y must not overlap.
+ * Spread over `threads` threads (>= 1, the calling thread is one of them; pass libtorch's
+ * at::get_num_threads()) by (n, channel block). Uses AVX2 + FMA when fx_cpu_isa() says so (SiLU through a
+ * polynomial exp good to ~2 ulp), else portable code; both agree with a double-precision reference within
+ * ~1e-6 relative. */
+fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w, const float *b,
+                                   int32_t act, float *y, float *se_sums, int32_t threads);
+
+/* CPU backward of the *unfused* convolution (act = FX_ACT_NONE; the gradient of a bias b is the same whether or
+ * not b was passed forward): dy is the gradient of the convolution's output (pre-activation), shaped like y.
+ * dx (shaped like x), dw ([c, 1, k, k]) and db ([c]) are each NULL (not wanted) or overwritten (not
+ * accumulated) with the gradient of the input, of the weight and of the bias. At least one must be non-NULL.
+ * dw and db are accumulated in double. Threaded by channel block. */
+fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w, const float *dy,
+                                    float *dx, float *dw, float *db, int32_t threads);
+
+/* CUDA. All pointers are device memory of the current device; every tensor (x, w, b, y, dy, dx, dw, db) has
+ * `dtype` (FX_DTYPE_FLOAT32, FX_DTYPE_FLOAT16 or FX_DTYPE_BFLOAT16; arithmetic in float32, each output rounded
+ * once to nearest-even) except se_sums, always float32 [n, c]. Enqueued on `stream` (a cudaStream_t; NULL =
+ * the legacy default stream); the call returns without waiting. Base pointers must be 16-byte aligned (x, y,
+ * dy, dx: the NHWC kernels use 16-byte vector loads over channels when c * element size is a multiple of 16).
+ * FX_ERR_UNSUPPORTED in a build without CUDA. */
+fx_status fx_depthwise_forward_cuda(const fx_depthwise_shape *shape, int32_t dtype, const void *x, const void *w,
+                                    const void *b, int32_t act, void *y, float *se_sums, void *stream);
+
+/* Bytes of device scratch fx_depthwise_backward_cuda needs for this shape when dw or db is wanted (the weight
+ * gradient's partial sums of the tiled reduction, float32); 0 if none is needed. */
+fx_status fx_depthwise_backward_cuda_workspace(const fx_depthwise_shape *shape, int32_t dtype, int64_t *bytes);
+
+/* CUDA backward, same semantics as fx_depthwise_backward_cpu. workspace: device memory of at least
+ * fx_depthwise_backward_cuda_workspace bytes (may be NULL when that is 0), used by this call only (it must not
+ * be reused until the stream has passed this call). The weight gradient is a tiled reduction reading each
+ * activation and each output gradient once; deterministic (no atomics). */
+fx_status fx_depthwise_backward_cuda(const fx_depthwise_shape *shape, int32_t dtype, const void *x, const void *w,
+                                     const void *dy, void *dx, void *dw, void *db, void *workspace,
+                                     int64_t workspace_bytes, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIXRES4J_DEPTHWISE_H */
