@@ -51,8 +51,12 @@ struct Avx2 {
         return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
     }
     static inline V silu(V v) {
-        const V e = exp(_mm256_sub_ps(_mm256_setzero_ps(), v));
-        return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+        // v / (1 + e) as v * r, r = 1 / (1 + e) from vrcpps (12 bits) and one Newton step (~2 ulp): a division
+        // costs as much as the rest of the epilogue
+        const V d = _mm256_add_ps(_mm256_set1_ps(1.0f), exp(_mm256_sub_ps(_mm256_setzero_ps(), v)));
+        V r = _mm256_rcp_ps(d);
+        r = _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r, r);
+        return _mm256_mul_ps(v, r);
     }
 };
 

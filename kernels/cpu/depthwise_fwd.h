@@ -61,15 +61,18 @@ inline void dw_nhwc_blk4(const float *xc, const float *wtc, typename X::V b, int
                          int64_t iw0, int64_t W, int64_t C, int64_t CP, typename X::M m, typename X::V *out) {
     typedef typename X::V V;
     V a0 = b, a1 = b, a2 = b, a3 = b;
+    constexpr int NX = 3 * S + K; // input columns the four pixels read in one row: each loaded once
     for (int64_t kh = khlo; kh < khhi; ++kh) {
         const float *xr = xc + ((ih0 + kh) * W + iw0) * C;
         const float *wr = wtc + kh * K * CP;
+        V xs[NX];
+        for (int i = 0; i < NX; ++i) xs[i] = dw_ld<X, Mk>(xr + (int64_t)i * C, m);
         for (int kw = 0; kw < K; ++kw) {
             const V wv = X::load(wr + kw * CP);
-            a0 = X::fma(dw_ld<X, Mk>(xr + (int64_t)(kw)*C, m), wv, a0);
-            a1 = X::fma(dw_ld<X, Mk>(xr + (int64_t)(S + kw) * C, m), wv, a1);
-            a2 = X::fma(dw_ld<X, Mk>(xr + (int64_t)(2 * S + kw) * C, m), wv, a2);
-            a3 = X::fma(dw_ld<X, Mk>(xr + (int64_t)(3 * S + kw) * C, m), wv, a3);
+            a0 = X::fma(xs[kw], wv, a0);
+            a1 = X::fma(xs[S + kw], wv, a1);
+            a2 = X::fma(xs[2 * S + kw], wv, a2);
+            a3 = X::fma(xs[3 * S + kw], wv, a3);
         }
     }
     out[0] = a0;
