@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.bench.ModelBench;
 import org.fixres4j.bench.PreprocessBench;
 import org.fixres4j.io.Json;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code fixres bench}: quick benchmark tables (the JMH suite in tests/jmh gives the rigorous figures). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Quick benchmarks: each pipeline against its named baseline, in the same run.",
-        subcommands = {BenchCommand.Preprocess.class})
+        subcommands = {BenchCommand.Preprocess.class, BenchCommand.Model.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -57,6 +58,51 @@ final class BenchCommand implements Runnable {
             }
             Map<String, Object> report = new PreprocessBench(resolutions, seconds, n).run();
             System.out.println(json ? Json.writePretty(report) : PreprocessBench.table(report));
+            return 0;
+        }
+    }
+
+    @Command(name = "model", mixinStandardHelpOptions = true,
+            description = {"EfficientNet inference, images/s: the plain libtorch module against the BN-folded "
+                    + "channels-last fast path, timed interleaved in the same run (seeded random weights: speed does "
+                    + "not depend on their values)."})
+    static final class Model implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the report as JSON instead of a table.")
+        boolean json;
+
+        @Option(names = "--arch", paramLabel = "A", defaultValue = ModelBench.DEFAULT_MODEL,
+                description = "Model (default: ${DEFAULT-VALUE}).")
+        String arch;
+
+        @Option(names = "--res", paramLabel = "R", defaultValue = "224", description = "Input size (default: 224).")
+        int res;
+
+        @Option(names = "--batch", split = ",", paramLabel = "B", defaultValue = "1,8",
+                description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+        int[] batches;
+
+        @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
+                description = "libtorch thread counts (default: ${DEFAULT-VALUE}).")
+        int[] threads;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "3.0",
+                description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Override
+        public Integer call() {
+            if (seconds <= 0 || seconds > 600) {
+                throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
+            }
+            if (res < 32 || res > 1024) {
+                throw new IllegalArgumentException("--res must be in 32..1024, got " + res);
+            }
+            if (Arrays.stream(batches).anyMatch(b -> b < 1 || b > 256)
+                    || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
+                throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
+            }
+            Map<String, Object> report = ModelBench.run(arch, res, batches, threads, seconds);
+            System.out.println(json ? Json.writePretty(report) : ModelBench.table(report));
             return 0;
         }
     }

@@ -13,8 +13,6 @@ import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.weights.PthReader;
-import org.fixres4j.weights.SafeTensors;
 import org.fixres4j.weights.StateDict;
 import org.fixres4j.weights.TensorData;
 import org.fixres4j.weights.TorchTensors;
@@ -85,20 +83,14 @@ public final class StateDictLoader {
 
     /**
      * Reads a weight file as timm users have them: {@code .safetensors} (the hub's {@code model.safetensors}) by
-     * {@link SafeTensors}, anything else that looks like a {@code torch.save} file ({@code .pth}, the hub's
+     * {@code SafeTensors}, anything else that looks like a {@code torch.save} file ({@code .pth}, the hub's
      * {@code pytorch_model.bin}, zip or legacy format, plain or wrapped in {@code state_dict} / {@code model}) by the
-     * code-free {@link PthReader}.
+     * code-free {@code PthReader}.
      *
      * @throws org.fixres4j.weights.WeightFormatException if the file is neither
      */
     public static StateDict read(Path file) throws IOException {
-        if (file.getFileName().toString().endsWith(".safetensors")) {
-            return SafeTensors.read(file);
-        }
-        if (PthReader.looksLikePth(file)) {
-            return PthReader.read(file);
-        }
-        return SafeTensors.read(file); // no telling suffix: safetensors reports what is wrong with it
+        return org.fixres4j.weights.WeightFiles.read(file);
     }
 
     /** Reads {@code file} ({@link #read(Path)}) and loads it strictly or not. */
