@@ -1,0 +1,730 @@
+package org.fixres4j.fixres;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.LayoutOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.data.Dataset;
+import org.fixres4j.data.LoadFailure;
+import org.fixres4j.data.RealLabels;
+import org.fixres4j.data.Sample;
+import org.fixres4j.data.Seeds;
+import org.fixres4j.eval.LogitRows;
+import org.fixres4j.eval.RealAccuracy;
+import org.fixres4j.eval.TopKAccuracy;
+import org.fixres4j.image.DecodedImage;
+import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.preprocess.CpuPreprocessor;
+import org.fixres4j.preprocess.OutputSpec;
+import org.fixres4j.torch.Torch;
+import org.fixres4j.transform.SampleTransform;
+
+/**
+ * A test-resolution sweep: one model (or one model per transform), one dataset, several preprocessing transforms
+ * (typically the same eval transform at several resolutions), scored with top-k and, optionally, ImageNet ReaL
+ * accuracy at every transform.
+ *
+ * <p><b>Decode once.</b> Each image is read and decoded once, on a worker thread, and preprocessed by the fused
+ * kernel into its row of one batch tensor per transform ({@code [B, 3, H_t, W_t]} float32, NCHW, normalised as the
+ * transform says). The consumer (the calling thread) then runs the model on each transform's batch in turn. While it
+ * does, the workers already fill the next chunk of {@code B} images (double buffering), so decoding overlaps
+ * inference. Memory: {@code 2 * B * sum over transforms of 3 * H_t * W_t * 4} bytes plus the model's activations.
+ *
+ * <p><b>Deterministic.</b> Chunk {@code k} holds dataset samples {@code k*B .. k*B+B-1} in dataset order, whatever
+ * the number of threads, so batches and results are the same from run to run. Random transforms get the generator
+ * {@link Seeds#sample(long, int, int) Seeds.sample(seed, 0, index)}.
+ *
+ * <p><b>Failures.</b> A sample whose file cannot be read or decoded, or whose size one of the transforms refuses, is
+ * recorded as a {@link LoadFailure} and left out at <em>every</em> transform, so all resolutions are scored on the
+ * same images. With {@link Builder#strict(boolean) strict} the sweep stops at the first such sample (in dataset
+ * order) with a {@link LoadException} naming it.
+ *
+ * <p><b>The model.</b> Any {@link ModelFn}: {@code efficientNet::forward}, {@code fastEfficientNet::forward}, or
+ * {@code ModelFn.of(function)}. It receives a CPU float32 tensor {@code [n, 3, H, W]} (n &lt;= B; the last batch and
+ * batches with failures are shorter) and returns logits {@code [n, C]} on any device and of any floating dtype; a model
+ * on a GPU moves the input itself ({@code x -> model.forward(x.to(device))}). The sweep never changes the model's
+ * mode: call {@code eval()} first. By default the forward runs under libtorch's {@code InferenceMode}
+ * ({@link Builder#inferenceMode(boolean)}). The input is only valid during the call: the sweep reuses its memory.
+ * Every tensor made during one forward belongs to a {@code PointerScope} that is closed after the logits are read.
+ *
+ * <pre>{@code
+ * List<SampleTransform> ts = Sweep.timmTransforms(config, 224, 256, 288, 320);
+ * Sweep.Result r = Sweep.over(dataset, ts).batchSize(32).threads(4).run(fast::forward);
+ * for (Sweep.Entry e : r.entries()) {
+ *     System.out.println(e.resolution() + ": " + e.accuracy());
+ * }
+ * }</pre>
+ * Before/after fine-tuning at several resolutions: run the sweep twice, once per model state, or give one model per
+ * transform with {@link Builder#run(List)}.
+ */
+public final class Sweep {
+    /** Chunks in flight: the one the model consumes and the one the workers fill. */
+    private static final int DEPTH = 2;
+
+    private Sweep() {}
+
+    /** A model as the sweep sees it: a batch of preprocessed images in, logits {@code [n, C]} out. */
+    @FunctionalInterface
+    public interface ModelFn {
+        /** The logits of a batch (see the class comment for the contract). */
+        Tensor forward(Tensor input);
+
+        /** Adapts any {@code Function<Tensor, Tensor>}. */
+        static ModelFn of(Function<Tensor, Tensor> function) {
+            Objects.requireNonNull(function, "function");
+            return function::apply;
+        }
+    }
+
+    /**
+     * Progress reports of a long computation, in images. The sweep calls {@link #start} once, {@link #advance} after
+     * every chunk (with the images of the chunk, failed ones included) and {@link #finish} once at the end, also when
+     * it stops early. Called from the sweep's calling thread only.
+     */
+    public interface Progress {
+        /** The work begins: {@code total} images. */
+        void start(long total);
+
+        /** {@code images} more images are done. */
+        void advance(long images);
+
+        /** The work has ended (completed or not). */
+        void finish();
+
+        /** A progress sink that ignores everything. */
+        static Progress none() {
+            return new Progress() {
+                @Override
+                public void start(long total) {}
+
+                @Override
+                public void advance(long images) {}
+
+                @Override
+                public void finish() {}
+            };
+        }
+    }
+
+    /** Thrown in strict mode for the first sample (in dataset order) that could not be loaded. */
+    public static final class LoadException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient LoadFailure failure;
+
+        LoadException(LoadFailure failure) {
+            super("sample " + failure.index() + " (" + failure.name() + ") could not be loaded: " + failure.message());
+            this.failure = failure;
+        }
+
+        /** The sample that failed. */
+        public LoadFailure failure() {
+            return failure;
+        }
+    }
+
+    /** timm's eval transform of {@code config} at each resolution (its crop_pct, filter and mean/std). */
+    public static List<SampleTransform> timmTransforms(PretrainedConfig config, int... resolutions) {
+        List<SampleTransform> out = new ArrayList<>(resolutions.length);
+        for (int r : resolutions) {
+            out.add(config.evalTransform(r));
+        }
+        return out;
+    }
+
+    /** A sweep of {@code dataset} through {@code transforms} (at least one). */
+    public static Builder over(Dataset dataset, List<? extends SampleTransform> transforms) {
+        return new Builder(dataset, transforms);
+    }
+
+    /**
+     * The short form: top-1/top-5 of {@code model} on {@code dataset} at each transform, non-strict, no ReaL labels,
+     * logits not kept.
+     */
+    public static Result run(Dataset dataset, List<? extends SampleTransform> transforms, ModelFn model, int batch,
+                             int threads, Progress progress) throws IOException {
+        return over(dataset, transforms).batchSize(batch).threads(threads).progress(progress).run(model);
+    }
+
+    /** Options of a sweep; every setter validates its argument. */
+    public static final class Builder {
+        private final Dataset dataset;
+        private final List<SampleTransform> transforms;
+        private int batchSize = 32;
+        private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private boolean strict;
+        private RealLabels.Aligned real;
+        private boolean keepLogits;
+        private Progress progress = Progress.none();
+        private int[] ks = {1, 5};
+        private boolean inferenceMode = true;
+        private long seed;
+
+        private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
+            this.dataset = Objects.requireNonNull(dataset, "dataset");
+            Objects.requireNonNull(transforms, "transforms");
+            if (transforms.isEmpty()) {
+                throw new IllegalArgumentException("a sweep needs at least one transform");
+            }
+            for (SampleTransform t : transforms) {
+                Objects.requireNonNull(t, "transform");
+            }
+            this.transforms = List.copyOf(transforms);
+        }
+
+        /** Images per forward pass (default 32). */
+        public Builder batchSize(int n) {
+            if (n < 1 || n > 65536) {
+                throw new IllegalArgumentException("batch size must be in 1..65536, got " + n);
+            }
+            this.batchSize = n;
+            return this;
+        }
+
+        /** Decoding / preprocessing threads (default: one per processor). libtorch's own threads are not changed. */
+        public Builder threads(int n) {
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("threads must be in 1..1024, got " + n);
+            }
+            this.threads = n;
+            return this;
+        }
+
+        /** Stop at the first sample that cannot be loaded (default false: count, list and skip it). */
+        public Builder strict(boolean on) {
+            this.strict = on;
+            return this;
+        }
+
+        /** Also score ImageNet ReaL accuracy with these labels (aligned with the dataset), or null for none. */
+        public Builder realLabels(RealLabels.Aligned labels) {
+            if (labels != null && labels.size() != dataset.size()) {
+                throw new IllegalArgumentException("ReaL labels for " + labels.size() + " samples, but the dataset has "
+                        + dataset.size());
+            }
+            this.real = labels;
+            return this;
+        }
+
+        /** Keep every evaluated sample's logits in the result (default false; {@code n * C} floats per transform). */
+        public Builder keepLogits(boolean on) {
+            this.keepLogits = on;
+            return this;
+        }
+
+        /** Where progress goes (default: nowhere). */
+        public Builder progress(Progress p) {
+            this.progress = p == null ? Progress.none() : p;
+            return this;
+        }
+
+        /** The top-k accuracies to compute (default 1 and 5): distinct, ascending, each &gt;= 1. */
+        public Builder ks(int... k) {
+            new TopKAccuracy(1, k); // validates
+            this.ks = k.clone();
+            return this;
+        }
+
+        /** Whether the forward runs under {@code InferenceMode} (default true). */
+        public Builder inferenceMode(boolean on) {
+            this.inferenceMode = on;
+            return this;
+        }
+
+        /** The seed of random transforms (default 0; deterministic transforms ignore it). */
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** Runs the sweep with one model for every transform. */
+        public Result run(ModelFn model) throws IOException {
+            Objects.requireNonNull(model, "model");
+            List<ModelFn> models = new ArrayList<>();
+            for (int i = 0; i < transforms.size(); i++) {
+                models.add(model);
+            }
+            return new Engine(this, models).run();
+        }
+
+        /** Runs the sweep with {@code models.get(t)} for transform {@code t} (e.g. one fine-tuned per resolution). */
+        public Result run(List<? extends ModelFn> models) throws IOException {
+            Objects.requireNonNull(models, "models");
+            if (models.size() != transforms.size()) {
+                throw new IllegalArgumentException(models.size() + " models for " + transforms.size()
+                        + " transforms");
+            }
+            for (ModelFn m : models) {
+                Objects.requireNonNull(m, "model");
+            }
+            return new Engine(this, List.copyOf(models)).run();
+        }
+    }
+
+    /**
+     * The result at one transform.
+     *
+     * @param transform the transform
+     * @param accuracy top-k accuracy (overall and per class) over the evaluated samples
+     * @param real ReaL accuracy, or null when no ReaL labels were given
+     * @param numClasses the model's output classes (0 when nothing was evaluated)
+     * @param logits with {@link Builder#keepLogits}: {@code evaluated * numClasses} values, row {@code i} belongs to
+     *               dataset sample {@link Result#indices()}{@code [i]}; otherwise null
+     * @param forwardSeconds time spent in the model's forward and reading its logits
+     */
+    public record Entry(SampleTransform transform, TopKAccuracy accuracy, RealAccuracy real, int numClasses,
+                        float[] logits, double forwardSeconds) {
+
+        /** The output width, i.e. the test resolution of a square transform. */
+        public int resolution() {
+            return transform.outputWidth();
+        }
+
+        /** Top-1 accuracy in percent (NaN when nothing was evaluated). */
+        public double top1() {
+            return accuracy.percent(accuracy.ks()[0]);
+        }
+
+        /** The logits of evaluated row {@code i} (a copy); needs {@link Builder#keepLogits}. */
+        public float[] logitsRow(int i) {
+            if (logits == null) {
+                throw new IllegalStateException("logits were not kept: use keepLogits(true)");
+            }
+            return Arrays.copyOfRange(logits, i * numClasses, (i + 1) * numClasses);
+        }
+
+        /** For reports: resolution, size, transform, the top-k map, ReaL map, timing. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("resolution", (long) resolution());
+            m.put("output_size", List.of((long) transform.outputWidth(), (long) transform.outputHeight()));
+            m.put("transform", transform.describe());
+            m.putAll(accuracy.toMap());
+            if (real != null) {
+                m.put("real", real.toMap());
+            }
+            m.put("forward_seconds", forwardSeconds);
+            m.put("forward_images_per_second", forwardSeconds > 0 ? accuracy.count() / forwardSeconds : null);
+            return m;
+        }
+    }
+
+    /**
+     * The result of a sweep.
+     *
+     * @param entries one per transform, in the order given
+     * @param datasetSize the samples in the dataset
+     * @param failures the samples that could not be loaded, in dataset order (skipped at every transform)
+     * @param indices the dataset index of each evaluated sample, ascending
+     * @param seconds wall time of the whole sweep
+     * @param loadWaitSeconds time the model waited for decoding / preprocessing
+     * @param batchSize the batch size
+     * @param threads the worker threads
+     */
+    public record Result(List<Entry> entries, int datasetSize, List<LoadFailure> failures, int[] indices,
+                         double seconds, double loadWaitSeconds, int batchSize, int threads) {
+
+        /** Samples evaluated at every transform. */
+        public int evaluated() {
+            return indices.length;
+        }
+
+        /** The entry of the first transform whose output width is {@code resolution}. */
+        public Entry at(int resolution) {
+            for (Entry e : entries) {
+                if (e.resolution() == resolution) {
+                    return e;
+                }
+            }
+            throw new IllegalArgumentException("no transform of resolution " + resolution + " in this sweep");
+        }
+
+        /** The entry with the highest top-1 accuracy (the first of equals), or null when nothing was evaluated. */
+        public Entry best() {
+            Entry best = null;
+            for (Entry e : entries) {
+                if (!Double.isNaN(e.top1()) && (best == null || e.top1() > best.top1())) {
+                    best = e;
+                }
+            }
+            return best;
+        }
+
+        /** Images (evaluated + failed) per second of wall time. */
+        public double imagesPerSecond() {
+            return seconds > 0 ? (evaluated() + failures.size()) / seconds : Double.NaN;
+        }
+
+        /** For reports: counts, timing, failures (all of them) and every entry. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("images", (long) datasetSize);
+            m.put("evaluated", (long) evaluated());
+            m.put("failed", (long) failures.size());
+            m.put("seconds", seconds);
+            m.put("images_per_second", seconds > 0 ? imagesPerSecond() : null);
+            m.put("load_wait_seconds", loadWaitSeconds);
+            m.put("batch_size", (long) batchSize);
+            m.put("threads", (long) threads);
+            List<Object> f = new ArrayList<>();
+            for (LoadFailure lf : failures) {
+                Map<String, Object> one = new LinkedHashMap<>();
+                one.put("index", (long) lf.index());
+                one.put("name", lf.name());
+                one.put("message", lf.message());
+                f.add(one);
+            }
+            m.put("failures", f);
+            List<Object> e = new ArrayList<>();
+            for (Entry en : entries) {
+                e.add(en.toMap());
+            }
+            m.put("resolutions", e);
+            return m;
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------------------------
+
+    /** One sweep's state. */
+    private static final class Engine {
+        private final Dataset dataset;
+        private final List<SampleTransform> transforms;
+        private final List<ModelFn> models;
+        private final List<OutputSpec> specs = new ArrayList<>();
+        private final int batch;
+        private final int threads;
+        private final boolean strict;
+        private final RealLabels.Aligned real;
+        private final boolean keepLogits;
+        private final Progress progress;
+        private final int[] ks;
+        private final boolean inferenceMode;
+        private final long seed;
+        private final CpuPreprocessor preprocessor;
+
+        Engine(Builder b, List<ModelFn> models) {
+            this.dataset = b.dataset;
+            this.transforms = b.transforms;
+            this.models = models;
+            this.batch = b.batchSize;
+            this.threads = b.threads;
+            this.strict = b.strict;
+            this.real = b.real;
+            this.keepLogits = b.keepLogits;
+            this.progress = b.progress;
+            this.ks = b.ks;
+            this.inferenceMode = b.inferenceMode;
+            this.seed = b.seed;
+            for (SampleTransform t : transforms) {
+                specs.add(OutputSpec.nchwFloat(t.outputWidth(), t.outputHeight(), t.normalization()));
+            }
+            Torch.ensureLoaded();
+            this.preprocessor = new CpuPreprocessor(1);
+        }
+
+        /** The batch tensors of one chunk, one per transform, allocated once. */
+        private final class Slot {
+            final Tensor[] inputs = new Tensor[transforms.size()];
+            final BytePointer[] data = new BytePointer[transforms.size()];
+
+            Slot() {
+                for (int t = 0; t < inputs.length; t++) {
+                    OutputSpec s = specs.get(t);
+                    inputs[t] = torch.empty(s.shape(batch), new ScalarTypeOptional(ScalarType.Float),
+                            new LayoutOptional(), new DeviceOptional(), new BoolOptional(), new MemoryFormatOptional());
+                    long bytes = batch * s.sampleBytes();
+                    data[t] = new BytePointer(inputs[t].data_ptr());
+                    data[t].capacity(bytes).limit(bytes);
+                }
+            }
+        }
+
+        /** One chunk of samples being loaded into a slot. */
+        private static final class Chunk {
+            final int start;
+            final int count;
+            final boolean[] ok;
+            final LoadFailure[] failures;
+            final CountDownLatch done;
+            volatile Throwable error;
+
+            Chunk(int start, int count) {
+                this.start = start;
+                this.count = count;
+                this.ok = new boolean[count];
+                this.failures = new LoadFailure[count];
+                this.done = new CountDownLatch(count);
+            }
+        }
+
+        @SuppressWarnings("try")
+        Result run() throws IOException {
+            int n = dataset.size();
+            if (n == 0) {
+                throw new IllegalArgumentException("the dataset is empty: " + dataset.describe());
+            }
+            long t0 = System.nanoTime();
+            int numChunks = (n + batch - 1) / batch;
+            TopKAccuracy[] acc = new TopKAccuracy[transforms.size()];
+            RealAccuracy[] realAcc = new RealAccuracy[transforms.size()];
+            FloatChunks[] logits = new FloatChunks[transforms.size()];
+            long[] forwardNanos = new long[transforms.size()];
+            int[] numClasses = {0};
+            List<LoadFailure> failures = new ArrayList<>();
+            int[] indices = new int[n];
+            int evaluated = 0;
+            long waitNanos = 0;
+            AtomicInteger ids = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread th = new Thread(r, "fixres4j-sweep-" + ids.getAndIncrement());
+                th.setDaemon(true);
+                return th;
+            });
+            progress.start(n);
+            try (PointerScope slotScope = new PointerScope()) {
+                try {
+                    Slot[] slots = new Slot[Math.min(DEPTH, numChunks)];
+                    for (int s = 0; s < slots.length; s++) {
+                        slots[s] = new Slot();
+                    }
+                    Chunk[] chunks = new Chunk[numChunks];
+                    chunks[0] = submit(pool, 0, slots[0]);
+                    for (int k = 0; k < numChunks; k++) {
+                        if (k + 1 < numChunks) {
+                            // slot (k+1) % DEPTH was last used by chunk k-1, which is fully consumed
+                            chunks[k + 1] = submit(pool, k + 1, slots[(k + 1) % slots.length]);
+                        }
+                        Chunk c = chunks[k];
+                        long w0 = System.nanoTime();
+                        awaitUninterruptibly(c.done);
+                        waitNanos += System.nanoTime() - w0;
+                        chunks[k] = null;
+                        if (c.error != null) {
+                            throw rethrow(c.error);
+                        }
+                        Slot slot = slots[k % slots.length];
+                        int[] rows = new int[c.count];
+                        int m = 0;
+                        for (int j = 0; j < c.count; j++) {
+                            if (c.ok[j]) {
+                                rows[m++] = j;
+                            } else {
+                                if (strict) {
+                                    throw new LoadException(c.failures[j]);
+                                }
+                                failures.add(c.failures[j]);
+                            }
+                        }
+                        if (m > 0) {
+                            compact(slot, rows, m);
+                            int[] labels = new int[m];
+                            int[][] realLabels = real == null ? null : new int[m][];
+                            for (int j = 0; j < m; j++) {
+                                int index = c.start + rows[j];
+                                labels[j] = dataset.label(index);
+                                indices[evaluated + j] = index;
+                                if (realLabels != null) {
+                                    realLabels[j] = real.of(index);
+                                }
+                            }
+                            for (int t = 0; t < transforms.size(); t++) {
+                                long f0 = System.nanoTime();
+                                LogitRows out = forward(t, slot.inputs[t], m);
+                                forwardNanos[t] += System.nanoTime() - f0;
+                                if (acc[t] == null) {
+                                    checkClasses(out.cols());
+                                    numClasses[0] = out.cols();
+                                    acc[t] = new TopKAccuracy(out.cols(), ks);
+                                    realAcc[t] = real == null ? null : new RealAccuracy(out.cols(), ks);
+                                    logits[t] = keepLogits ? new FloatChunks() : null;
+                                } else if (out.cols() != acc[t].numClasses()) {
+                                    throw new IllegalStateException("the model returned " + out.cols()
+                                            + " classes, earlier " + acc[t].numClasses());
+                                }
+                                acc[t].add(out, labels);
+                                if (realAcc[t] != null) {
+                                    realAcc[t].add(out, realLabels);
+                                }
+                                if (logits[t] != null) {
+                                    logits[t].add(out.data());
+                                }
+                            }
+                            evaluated += m;
+                        }
+                        progress.advance(c.count);
+                    }
+                } finally {
+                    // the workers write into the slots: they must be done before the scope frees them
+                    pool.shutdownNow();
+                    boolean interrupted = false;
+                    while (true) {
+                        try {
+                            if (pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                                break;
+                            }
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                    progress.finish();
+                }
+            }
+            List<Entry> entries = new ArrayList<>();
+            for (int t = 0; t < transforms.size(); t++) {
+                TopKAccuracy a = acc[t] != null ? acc[t] : new TopKAccuracy(Math.max(1, dataset.numClasses()), ks);
+                RealAccuracy r = realAcc[t] != null ? realAcc[t]
+                        : real == null ? null : new RealAccuracy(Math.max(1, dataset.numClasses()), ks);
+                entries.add(new Entry(transforms.get(t), a, r, numClasses[0],
+                        logits[t] == null ? (keepLogits ? new float[0] : null) : logits[t].toArray(),
+                        forwardNanos[t] / 1e9));
+            }
+            return new Result(List.copyOf(entries), n, List.copyOf(failures), Arrays.copyOf(indices, evaluated),
+                    (System.nanoTime() - t0) / 1e9, waitNanos / 1e9, batch, threads);
+        }
+
+        private void checkClasses(int cols) {
+            if (dataset.numClasses() > cols) {
+                throw new IllegalArgumentException("the dataset has " + dataset.numClasses() + " classes but the "
+                        + "model outputs " + cols + " (" + dataset.describe() + ")");
+            }
+        }
+
+        /** The logits of the first {@code m} rows of {@code input} under transform {@code t}. */
+        @SuppressWarnings("try")
+        private LogitRows forward(int t, Tensor input, int m) {
+            try (PointerScope scope = new PointerScope();
+                 InferenceMode guard = inferenceMode ? new InferenceMode() : null) {
+                Tensor x = m == batch ? input : input.narrow(0, 0, m);
+                Tensor y = models.get(t).forward(x);
+                if (y == null || y.isNull() || !y.defined() || y.dim() != 2 || y.size(0) != m) {
+                    throw new IllegalStateException("the model must return logits [" + m + ", C], got "
+                            + (y == null || y.isNull() || !y.defined() ? "no tensor"
+                            : Arrays.toString(y.sizes().vec().get())));
+                }
+                return LogitRows.of(y);
+            }
+        }
+
+        /** Moves the loaded rows to the front of every transform's batch, in order. */
+        private void compact(Slot slot, int[] rows, int m) {
+            for (int t = 0; t < transforms.size(); t++) {
+                long rowBytes = specs.get(t).sampleBytes();
+                for (int j = 0; j < m; j++) {
+                    if (rows[j] != j) {
+                        Pointer.memmove(new BytePointer(slot.data[t]).position(j * rowBytes),
+                                new BytePointer(slot.data[t]).position(rows[j] * rowBytes), rowBytes);
+                    }
+                }
+            }
+        }
+
+        private Chunk submit(ExecutorService pool, int k, Slot slot) {
+            int start = k * batch;
+            Chunk c = new Chunk(start, Math.min(batch, dataset.size() - start));
+            for (int j = 0; j < c.count; j++) {
+                int row = j;
+                pool.execute(() -> load(c, row, slot));
+            }
+            return c;
+        }
+
+        /** Decodes sample {@code start + row} once and preprocesses it into its row of every transform's batch. */
+        private void load(Chunk c, int row, Slot slot) {
+            try {
+                int index = c.start + row;
+                Sample sample = dataset.get(index);
+                try (DecodedImage image = sample.decode()) {
+                    for (int t = 0; t < transforms.size(); t++) {
+                        SampleTransform tr = transforms.get(t);
+                        var plan = tr.plan(image.width(), image.height(),
+                                tr.isRandom() ? Seeds.sample(seed, 0, index) : null);
+                        preprocessor.run(List.of(new org.fixres4j.preprocess.Sample(image, plan, row)), specs.get(t),
+                                slot.data[t]);
+                    }
+                    c.ok[row] = true;
+                } catch (IOException | IllegalArgumentException e) {
+                    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+                    c.failures[row] = new LoadFailure(index, index, sample.name(), message);
+                }
+            } catch (Throwable t) {
+                c.error = t;
+            } finally {
+                c.done.countDown();
+            }
+        }
+
+        private static void awaitUninterruptibly(CountDownLatch latch) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    latch.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private static RuntimeException rethrow(Throwable t) {
+            if (t instanceof RuntimeException r) {
+                return r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            return new IllegalStateException("loading failed: " + t, t);
+        }
+    }
+
+    /** A growable float array in chunks (avoids copying when logits are kept). */
+    private static final class FloatChunks {
+        private final List<float[]> parts = new ArrayList<>();
+        private long size;
+
+        void add(float[] values) {
+            parts.add(values);
+            size += values.length;
+        }
+
+        float[] toArray() {
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalStateException(size + " logits are too many for one array");
+            }
+            float[] out = new float[(int) size];
+            int o = 0;
+            for (float[] p : parts) {
+                System.arraycopy(p, 0, out, o, p.length);
+                o += p.length;
+            }
+            return out;
+        }
+    }
+}
