@@ -1,0 +1,240 @@
+package org.fixres4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+import org.fixres4j.fixres.Recommend;
+import org.fixres4j.fixres.Recommendation;
+import org.fixres4j.fixres.Sweep;
+import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.report.Plot;
+import org.fixres4j.report.Reports;
+import org.fixres4j.transform.SampleTransform;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fixres recommend}: the FixRes paper's apparent-object-size model ({@link Recommend}) turned into a test
+ * resolution, printed with every term of the formula; optionally confirmed by a short sweep on a held-out subset.
+ */
+@Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Recommend a test resolution from the FixRes apparent-object-size model "
+                + "(Touvron et al. 2019, section 3.1):",
+            "  E[sigma] = (2/3)(s_max^1.5 - s_min^1.5)/(s_max - s_min) for RandomResizedCrop's area fraction "
+                + "s ~ U[s_min, s_max];",
+            "  E[r_test/r_train] = E[sigma] * K_test_image/K_test at K_test = K_train, and "
+                + "K_test = K_train / E[r_test/r_train] (about 1.24 x K_train for the defaults: 224 -> 280).",
+            "With --data (and --arch/--weights) a short sweep over resolutions around it on a stratified subset "
+                + "confirms it; both are reported."})
+final class RecommendCommand implements Callable<Integer> {
+    /** Images of the confirming sweep unless --limit says otherwise. */
+    static final int DEFAULT_SWEEP_LIMIT = 500;
+
+    @Option(names = "--k-train", paramLabel = "K",
+            description = "The training resolution K_train (default: --arch's input size).")
+    Integer kTrain;
+
+    @Option(names = "--arch", paramLabel = "A",
+            description = "timm model name: gives K_train and crop_pct when not given, and the model of --data.")
+    String arch;
+
+    @Option(names = "--scale", split = ",", paramLabel = "MIN,MAX", defaultValue = "0.08,1",
+            description = "RandomResizedCrop's area-fraction range in training (default: ${DEFAULT-VALUE}).")
+    List<Double> scale;
+
+    @Option(names = "--stride", paramLabel = "S", defaultValue = "" + Recommend.DEFAULT_STRIDE,
+            description = "Round K_test to a multiple of S (default: ${DEFAULT-VALUE}; 32 for tiny inputs).")
+    int stride;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Confirm with a sweep on this dataset (needs --arch and --weights); default "
+                    + DEFAULT_SWEEP_LIMIT + " images (--limit).")
+    Path data;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "The model's weights, for --data.")
+    Path weights;
+
+    @Mixin
+    EvalCommand.DataOptions dataOptions;
+
+    @Option(names = "--res", split = ",", paramLabel = "R[,R...]",
+            description = "Resolutions of the confirming sweep (default: K_train, the recommendation, and points "
+                    + "half a step apart up to 1.5 steps past it); the recommendation is always included.")
+    List<Integer> res;
+
+    @Mixin
+    EvalCommand.PreprocessOptions pre;
+
+    @Option(names = "--out", paramLabel = "FILE.json",
+            description = "Write the recommendation (and the sweep with its configuration) as JSON; with --data "
+                    + "also CSV next to it.")
+    Path out;
+
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "With --data: plot top-1 against resolution, K_train and the recommendation marked.")
+    Path plot;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelRegistry.Resolved resolved = arch == null ? null : ModelRegistry.resolve(arch);
+        PretrainedConfig cfg = resolved == null ? null : resolved.config();
+        if (kTrain == null && cfg == null) {
+            throw new IllegalArgumentException("give --k-train K or --arch A (whose input size is K_train)");
+        }
+        int k = kTrain != null ? kTrain : cfg.inputSize();
+        if (k < 8 || k > 4096) {
+            throw new IllegalArgumentException("--k-train must be in 8..4096, got " + k);
+        }
+        if (scale.size() != 2) {
+            throw new IllegalArgumentException("--scale takes two values MIN,MAX, got " + scale.size());
+        }
+        if (stride < 1 || stride > 1024) {
+            throw new IllegalArgumentException("--stride must be in 1..1024, got " + stride);
+        }
+        pre.validate();
+        double ratio;
+        String ratioSource;
+        if (pre.fixres()) {
+            ratio = 256.0 / 224.0;
+            ratioSource = "FixRes test transform, int(256/224 K_test)";
+        } else if (pre.cropPct != null) {
+            ratio = Recommend.cropRatioOfCropPct(pre.cropPct);
+            ratioSource = "1 / crop_pct " + pre.cropPct;
+        } else if (cfg != null) {
+            ratio = Recommend.cropRatioOfCropPct(cfg.cropPct());
+            ratioSource = "1 / crop_pct " + cfg.cropPct() + " of " + cfg.name();
+        } else {
+            ratio = Recommend.STANDARD_CROP_RATIO;
+            ratioSource = "256/224, crop_pct 0.875";
+        }
+        Recommendation rec = Recommend.of(k, scale.get(0), scale.get(1), ratio, stride);
+
+        System.out.printf(Locale.ROOT, "FixRes test resolution (apparent object size, Touvron et al. 2019)%n");
+        System.out.printf(Locale.ROOT, "K_train = %d%s; test crop ratio from %s%n", k,
+                kTrain == null ? " (input size of " + cfg.name() + ")" : "", ratioSource);
+        System.out.println(rec.explain());
+        System.out.printf(Locale.ROOT, "Recommended test resolution: %d (%.3f x K_train; exact %.1f)%n", rec.kTest(),
+                rec.kTestOverKTrain(), rec.exactKTest());
+        System.out.flush();
+
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("recommendation", rec.toMap());
+        if (data == null) {
+            if (weights != null || res != null || plot != null) {
+                throw new IllegalArgumentException("--weights, --res and --plot need --data (the sweep that confirms "
+                        + "the recommendation)");
+            }
+            if (out != null) {
+                EvalCommand.checkOutputs(out);
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("format", "fixres4j-recommend/1");
+                doc.putAll(extra);
+                Map<String, Object> sw = new LinkedHashMap<>();
+                sw.put("fixres4j", Reports.fixres4jVersion());
+                sw.put("java", System.getProperty("java.version"));
+                doc.put("software", sw);
+                Reports.writeJson(out, doc);
+                System.err.println("fixres: recommendation written to " + out);
+            }
+            return 0;
+        }
+
+        // the confirming sweep
+        if (resolved == null || weights == null) {
+            throw new IllegalArgumentException("--data needs --arch and --weights (the model to sweep)");
+        }
+        EvalCommand.checkOutputs(out, plot);
+        List<Integer> resolutions = sweepResolutions(res, k, rec.kTest(), stride);
+        List<SampleTransform> transforms = pre.transforms(cfg, resolutions);
+        if (dataOptions.limit == null) {
+            dataOptions.limit = DEFAULT_SWEEP_LIMIT;
+        }
+        EvalCommand.Opened opened = EvalCommand.open(data, dataOptions, resolved, weights, pre, System.err);
+        try (EvalCommand.LoadedModel model = opened.model()) {
+            Map<String, Object> config = EvalCommand.config("recommend", spec, resolved, model, weights, opened, pre,
+                    transforms);
+            config.put("recommendation", rec.toMap());
+            System.err.printf(Locale.ROOT, "fixres recommend: sweep of %s on %s, resolutions %s%n", resolved.name(),
+                    opened.dataset().describe(), EvalCommand.join(resolutions));
+            Sweep.Result result = EvalCommand.sweep(opened, model, transforms, pre, "recommend");
+            Map<String, Sweep.Result> series = new LinkedHashMap<>();
+            series.put("sweep", result);
+            System.out.println();
+            System.out.printf(Locale.ROOT, "Sweep on %d images (%s):%n", result.evaluated(),
+                    opened.dataset().describe());
+            System.out.print(Reports.table(series));
+            System.err.print(Reports.failureLines(result.failures(), 10));
+            Sweep.Entry best = result.best();
+            Sweep.Entry atRec = result.at(rec.kTest());
+            Sweep.Entry atTrain = resolutions.contains(k) ? result.at(k) : null;
+            Map<String, Object> confirm = new LinkedHashMap<>();
+            confirm.put("formula_k_test", (long) rec.kTest());
+            confirm.put("formula_top1", finite(atRec.top1()));
+            confirm.put("k_train_top1", atTrain == null ? null : finite(atTrain.top1()));
+            confirm.put("sweep_best_k_test", best == null ? null : (long) best.resolution());
+            confirm.put("sweep_best_top1", best == null ? null : finite(best.top1()));
+            confirm.put("images", (long) result.evaluated());
+            extra.put("confirmation", confirm);
+            if (best != null) {
+                System.out.printf(Locale.ROOT, "Formula: %d px -> top-1 %.2f%%%s%n", rec.kTest(), atRec.top1(),
+                        atTrain == null ? "" : String.format(Locale.ROOT, " (K_train %d px: %.2f%%)", k,
+                                atTrain.top1()));
+                System.out.printf(Locale.ROOT, "Sweep best: %d px -> top-1 %.2f%% (%+.2f points vs the formula; "
+                                + "standard error of one accuracy on %d images: up to %.1f points)%n",
+                        best.resolution(), best.top1(), best.top1() - atRec.top1(), result.evaluated(),
+                        100 * Math.sqrt(0.25 / Math.max(1, result.evaluated())));
+            }
+            List<Plot.Marker> markers = new ArrayList<>();
+            markers.add(new Plot.Marker(rec.kTest(), "FixRes K_test = " + rec.kTest()));
+            EvalCommand.writeOutputs(config, series, extra, out, null, plot,
+                    resolved.name() + " on " + EvalCommand.dataName(data), k, markers);
+            if (result.evaluated() == 0) {
+                throw new IOException("none of the " + result.datasetSize() + " images could be read (first: "
+                        + result.failures().get(0) + ")");
+            }
+        }
+        return 0;
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    /**
+     * The sweep's resolutions: the given ones plus the recommendation, or by default K_train, the recommendation and
+     * points half a step (K_test - K_train) / 2 apart from K_train to 1.5 steps past the recommendation, rounded to
+     * the stride; sorted, without duplicates.
+     */
+    static List<Integer> sweepResolutions(List<Integer> asked, int kTrain, int kTest, int stride) {
+        TreeSet<Integer> set = new TreeSet<>();
+        if (asked != null && !asked.isEmpty()) {
+            set.addAll(EvalCommand.resolutions(asked, kTrain));
+        } else {
+            set.add(kTrain);
+            double half = (kTest - kTrain) / 2.0;
+            for (int i = 1; i <= 5; i++) {
+                double v = kTrain + i * half;
+                long r = Math.round(v / stride) * stride;
+                if (r >= 8 && r <= 4096) {
+                    set.add((int) r);
+                }
+            }
+        }
+        set.add(kTest);
+        return new ArrayList<>(set);
+    }
+}
