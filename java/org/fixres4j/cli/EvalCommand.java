@@ -70,7 +70,7 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
-    @Option(names = "--res", split = ",", paramLabel = "R[,R...]",
+    @Option(names = "--res", split = ",", paramLabel = "R",
             description = "Test resolutions, e.g. 224,256,288,320 (default: the model's input size).")
     List<Integer> res;
 
@@ -227,7 +227,7 @@ final class EvalCommand implements Callable<Integer> {
         boolean plain;
 
         @Option(names = "--progress", paramLabel = "M", defaultValue = "auto",
-                description = "auto (a bar on a terminal, one line per 5% otherwise), bar, lines or off; "
+                description = "auto (a bar on a terminal, one line per 5%% otherwise), bar, lines or off; "
                         + "default: ${DEFAULT-VALUE}.")
         String progress;
 

@@ -49,8 +49,8 @@ final class RecommendCommand implements Callable<Integer> {
             description = "timm model name: gives K_train and crop_pct when not given, and the model of --data.")
     String arch;
 
-    @Option(names = "--scale", split = ",", paramLabel = "MIN,MAX", defaultValue = "0.08,1",
-            description = "RandomResizedCrop's area-fraction range in training (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--scale", split = ",", paramLabel = "S", defaultValue = "0.08,1",
+            description = "MIN,MAX: RandomResizedCrop's area-fraction range in training (default: ${DEFAULT-VALUE}).")
     List<Double> scale;
 
     @Option(names = "--stride", paramLabel = "S", defaultValue = "" + Recommend.DEFAULT_STRIDE,
@@ -68,7 +68,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Mixin
     EvalCommand.DataOptions dataOptions;
 
-    @Option(names = "--res", split = ",", paramLabel = "R[,R...]",
+    @Option(names = "--res", split = ",", paramLabel = "R",
             description = "Resolutions of the confirming sweep (default: K_train, the recommendation, and points "
                     + "half a step apart up to 1.5 steps past it); the recommendation is always included.")
     List<Integer> res;
