@@ -74,7 +74,7 @@ class CliTest {
 
     @Test
     void demoRunsOnTheBundledPhoto(@TempDir Path dir) throws IOException {
-        assertEquals(0, Main.execute("demo", "--quick", "--out-dir", dir.toString()));
+        assertEquals(0, Main.execute("demo", "preprocess", "--quick", "--out-dir", dir.toString()));
         assertTrue(Files.size(dir.resolve("timm_224.png")) > 1000);
         assertTrue(Files.readString(dir.resolve("demo.json")).contains("\"timm_224\""));
     }
