@@ -136,4 +136,68 @@ static inline int32_t fxj_cuda_device_count(void) {
     return status == FX_OK ? count : -status;
 }
 
+/* ---- depthwise convolution (kernels/include/fixres4j/depthwise.h): geometry as scalars, tensors as addresses --- */
+
+static inline void fxj_depthwise_fill(long long n, long long c, long long h, long long w, int32_t k, int32_t stride,
+                                      int32_t pad_top, int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
+                                      int32_t layout, fx_depthwise_shape *shape) {
+    memset(shape, 0, sizeof(*shape));
+    shape->n = n;
+    shape->c = c;
+    shape->h = h;
+    shape->w = w;
+    shape->k = k;
+    shape->stride = stride;
+    shape->pad_top = pad_top;
+    shape->pad_left = pad_left;
+    shape->pad_bottom = pad_bottom;
+    shape->pad_right = pad_right;
+    shape->layout = layout;
+}
+
+/* Output size as out_h << 32 | out_w, or a negative fx_status (fx_last_error() says why). */
+static inline long long fxj_depthwise_out_size(long long n, long long c, long long h, long long w, int32_t k,
+                                               int32_t stride, int32_t pad_top, int32_t pad_left, int32_t pad_bottom,
+                                               int32_t pad_right, int32_t layout) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return -(long long)status;
+    }
+    return ((long long)shape.out_h << 32) | (long long)(uint32_t)shape.out_w;
+}
+
+static inline int32_t fxj_depthwise_forward_cpu(long long n, long long c, long long h, long long w, int32_t k,
+                                                int32_t stride, int32_t pad_top, int32_t pad_left, int32_t pad_bottom,
+                                                int32_t pad_right, int32_t layout, long long x, long long weight,
+                                                long long bias, int32_t act, long long y, long long se_sums,
+                                                int32_t threads) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return status;
+    }
+    return fx_depthwise_forward_cpu(&shape, (const float *)(uintptr_t)x, (const float *)(uintptr_t)weight,
+                                    (const float *)(uintptr_t)bias, act, (float *)(uintptr_t)y,
+                                    (float *)(uintptr_t)se_sums, threads);
+}
+
+static inline int32_t fxj_depthwise_backward_cpu(long long n, long long c, long long h, long long w, int32_t k,
+                                                 int32_t stride, int32_t pad_top, int32_t pad_left,
+                                                 int32_t pad_bottom, int32_t pad_right, int32_t layout, long long x,
+                                                 long long weight, long long dy, long long dx, long long dw,
+                                                 long long db, int32_t threads) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return status;
+    }
+    return fx_depthwise_backward_cpu(&shape, (const float *)(uintptr_t)x, (const float *)(uintptr_t)weight,
+                                     (const float *)(uintptr_t)dy, (float *)(uintptr_t)dx, (float *)(uintptr_t)dw,
+                                     (float *)(uintptr_t)db, threads);
+}
+
 #endif

@@ -75,4 +75,21 @@ public final class FxNative {
             int device, @Cast("int32_t*") int[] status);
 
     public static native void fxj_cuda_preprocessor_destroy(@Cast("long long") long preprocessor);
+
+    public static native @Cast("long long") long fxj_depthwise_out_size(
+            @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout);
+
+    public static native int fxj_depthwise_forward_cpu(
+            @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, @Cast("long long") long x, @Cast("long long") long weight, @Cast("long long") long bias,
+            int act, @Cast("long long") long y, @Cast("long long") long seSums, int threads);
+
+    public static native int fxj_depthwise_backward_cpu(
+            @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, @Cast("long long") long x, @Cast("long long") long weight, @Cast("long long") long dy,
+            @Cast("long long") long dx, @Cast("long long") long dw, @Cast("long long") long db, int threads);
 }
