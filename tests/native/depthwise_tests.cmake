@@ -5,3 +5,15 @@ add_test(NAME depthwise_cpu COMMAND test_depthwise_cpu)
 
 # Micro-benchmark (not a test): bench_depthwise_cpu [--threads 1,2] [--batch 8] [--iters N]
 fixres_abi_test(bench_depthwise_cpu bench_depthwise_cpu.cpp)
+
+# The CUDA kernels' block algorithms on the host (no GPU needed): kernels/cuda/depthwise_core.h.
+fixres_abi_test(test_depthwise_cuda_emulated test_depthwise_cuda_emulated.cpp)
+target_compile_options(test_depthwise_cuda_emulated PRIVATE -ffp-contract=off)
+add_test(NAME depthwise_cuda_emulated COMMAND test_depthwise_cuda_emulated)
+
+# On a GPU through the C ABI (prints SKIPPED and passes without one). Only in CUDA builds.
+if(FIXRES_DW_CUDA)
+  fixres_abi_test(test_depthwise_cuda test_depthwise_cuda.cpp)
+  target_link_libraries(test_depthwise_cuda PRIVATE CUDA::cudart_static)
+  add_test(NAME depthwise_cuda COMMAND test_depthwise_cuda)
+endif()

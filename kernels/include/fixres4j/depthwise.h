@@ -64,9 +64,11 @@ fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, const float
 /* CUDA. All pointers are device memory of the current device; every tensor (x, w, b, y, dy, dx, dw, db) has
  * `dtype` (FX_DTYPE_FLOAT32, FX_DTYPE_FLOAT16 or FX_DTYPE_BFLOAT16; arithmetic in float32, each output rounded
  * once to nearest-even) except se_sums, always float32 [n, c]. Enqueued on `stream` (a cudaStream_t; NULL =
- * the legacy default stream); the call returns without waiting. Base pointers must be 16-byte aligned (x, y,
- * dy, dx: the NHWC kernels use 16-byte vector loads over channels when c * element size is a multiple of 16).
- * FX_ERR_UNSUPPORTED in a build without CUDA. */
+ * the legacy default stream); the call returns without waiting. Pointers must be aligned to their element size
+ * and be device (or managed) memory of the current device; the NHWC kernels use 16-byte vector loads over
+ * channels when c * element size is a multiple of 16 and x, y (dy, dx) are 16-byte aligned, else scalar loads.
+ * se_sums are float32 sums of the float32 outputs before rounding (zeroed on the stream, then atomically added
+ * per block: the order of the additions may vary). FX_ERR_UNSUPPORTED in a build without CUDA. */
 fx_status fx_depthwise_forward_cuda(const fx_depthwise_shape *shape, int32_t dtype, const void *x, const void *w,
                                     const void *b, int32_t act, void *y, float *se_sums, void *stream);
 
