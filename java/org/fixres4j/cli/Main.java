@@ -17,10 +17,10 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             PreprocessCommand.class,
             BenchCommand.class,
-            DemoCommand.class,
+            DemoCommand.class, TrainCommand.class, FinetuneCommand.class,
             LogitsCommand.class,
             PredictCommand.class,
-            ConvertCommand.class,
+            ConvertCommand.class, EvalCommand.class, RecommendCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,0 +1,229 @@
+package org.fixres4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.fixres4j.data.Dataset;
+import org.fixres4j.data.Subsets;
+import org.fixres4j.eval.TopKAccuracy;
+import org.fixres4j.fixres.BnReestimate;
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.fixres.DemoData;
+import org.fixres4j.fixres.FinetuneConfig;
+import org.fixres4j.fixres.Finetuner;
+import org.fixres4j.fixres.TrainEval;
+import org.fixres4j.io.Json;
+import org.fixres4j.transform.SampleTransform;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fixres finetune}: FixRes fine-tuning of a trained model at a test resolution. */
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"FixRes fine-tuning at a test resolution: everything frozen in eval mode except the classifier "
+                + "(trained) and the last BatchNorm bn2 (train mode: batch statistics, running statistics "
+                + "re-estimated, affine frozen); label smoothing, SGD momentum 0.9, weight decay 1e-4; FixRes's "
+                + "augmentation (flip + shifted centre crop) or the plain test transform. --bn-only re-estimates bn2's "
+                + "statistics from unlabelled images with no gradient. Scores the test images at the resolution "
+                + "before and after, checkpoints every epoch (--resume), and writes a safetensors file that eval and "
+                + "timm load."})
+final class FinetuneCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "The trained model (.safetensors from train, or a timm weight file with --arch).")
+    Path model;
+
+    @Option(names = "--arch", paramLabel = "A",
+            description = "timm architecture, only for weight files without FixRes4J metadata (e.g. "
+                    + "tf_efficientnet_b0.ap_in1k).")
+    String arch;
+
+    @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
+            description = "fashion-mnist[:DIR], shapes, folder:DIR (DIR/train, DIR/val) or auto (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--res", required = true, paramLabel = "K", description = "The test resolution to fine-tune at.")
+    int res;
+
+    @Option(names = "--bn-only", description = "Label-free: only re-estimate bn2's statistics at --res (no gradient).")
+    boolean bnOnly;
+
+    @Option(names = "--train-bn-affine", description = "Also train bn2's weight and bias.")
+    boolean bnAffine;
+
+    @Option(names = "--unfreeze-last-stage", description = "Also train the last stage and conv_head (implies "
+            + "--train-bn-affine); their BatchNorms keep their running statistics.")
+    boolean lastStage;
+
+    @Option(names = "--augment", defaultValue = "fixres", paramLabel = "A",
+            description = "fixres (flip + shifted centre crop, bilinear) or test (the plain test transform) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String augment;
+
+    @Option(names = "--epochs", defaultValue = "1", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "32", paramLabel = "B", description = "Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "Default: ${DEFAULT-VALUE}.")
+    double lr;
+
+    @Option(names = "--sched", defaultValue = "cosine", paramLabel = "S", description = "cosine, step or constant "
+            + "(default: ${DEFAULT-VALUE}).")
+    String sched;
+
+    @Option(names = "--step-epochs", defaultValue = "30", paramLabel = "N", description = "StepLR period (FixRes: 30).")
+    int stepEpochs;
+
+    @Option(names = "--gamma", defaultValue = "0.1", paramLabel = "G", description = "StepLR factor.")
+    double gamma;
+
+    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Default: ${DEFAULT-VALUE}.")
+    double momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "1e-4", paramLabel = "WD", description = "Default: ${DEFAULT-VALUE}.")
+    double weightDecay;
+
+    @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "E", description = "Default: ${DEFAULT-VALUE}.")
+    double labelSmoothing;
+
+    @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
+            description = "Fine-tune on a stratified subset of N training images (default: all).")
+    int trainLimit;
+
+    @Option(names = "--eval-limit", defaultValue = "0", paramLabel = "N",
+            description = "Score a stratified subset of N test images before and after (default: all; -1: skip).")
+    int evalLimit;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of order and augmentation.")
+    long seed;
+
+    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--out", defaultValue = "fixres-finetune/model.safetensors", paramLabel = "FILE",
+            description = "The fine-tuned model (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Per-epoch checkpoints (default: OUT's "
+            + "folder/checkpoints).")
+    Path checkpointDir;
+
+    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint-dir.")
+    boolean resume;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isRegularFile(model)) {
+            throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
+        }
+        DemoData d = DemoData.open(data);
+        if (d.note() != null) {
+            System.out.println("note: " + d.note());
+        }
+        FinetuneConfig.Mode mode = lastStage ? FinetuneConfig.Mode.LAST_STAGE
+                : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
+        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
+                .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
+                .epochs(epochs).batchSize(batch).lr(lr).schedule(sched).step(stepEpochs, gamma).momentum(momentum)
+                .weightDecay(weightDecay).labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
+        int t = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
+        cfg.threads(t);
+        Path ckpt = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent().resolve("checkpoints");
+        Map<String, Object> report = new LinkedHashMap<>();
+        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
+            Checkpoint.ModelInfo info = loaded.info();
+            if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
+                    : !info.classNames().equals(d.classNames())) {
+                throw new IllegalArgumentException(model + " has " + info.spec().numClasses() + " classes "
+                        + (info.classNames().isEmpty() ? "" : info.classNames()) + ", the data " + d.train().numClasses()
+                        + " " + d.classNames());
+            }
+            SampleTransform test = FinetuneConfig.testTransform(info, res);
+            Dataset evalSet = evalLimit < 0 ? null : evalLimit == 0 ? d.test()
+                    : Subsets.stratified(d.test(), Math.min(evalLimit, d.test().size()), 1);
+            System.out.printf("finetune: %s trained at %d, at test resolution %d, %s%n", info.describe(),
+                    info.inputSize(), res, bnOnly ? "bn2 statistics only (no labels, no gradient)"
+                            : "mode " + mode.spelling() + ", " + cfg.transform(info).describe());
+            report.put("model", model.toString());
+            report.put("model_info", info.toMap());
+            report.put("data", d.train().describe());
+            report.put("test_transform", test.describe());
+            TrainEval.Result before = null;
+            if (evalSet != null) {
+                before = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
+                System.out.printf("before: top-1 %.2f%%  top-5 %.2f%%  at %d px on %d test images (eval %.0f img/s)%n",
+                        before.accuracy().percent(1), top5(before.accuracy()), res, before.accuracy().count(),
+                        before.imagesPerSecond());
+                report.put("before", accMap(before));
+            }
+            Dataset train = trainLimit > 0 ? Subsets.stratified(d.train(), Math.min(trainLimit, d.train().size()),
+                    seed) : d.train();
+            long t0 = System.nanoTime();
+            if (bnOnly) {
+                long n = BnReestimate.run(loaded.model(), train, test, batch, t, seed);
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
+                        res, s, n / s);
+                report.put("bn_only", Map.of("images", n, "seconds", s, "images_per_second", n / s));
+            } else {
+                Finetuner ft = new Finetuner(cfg).listener(new Finetuner.Listener() {
+                    @Override
+                    public void resumed(int epochsDone, Path checkpoint) {
+                        System.out.printf("resumed after epoch %d from %s%n", epochsDone, checkpoint);
+                    }
+
+                    @Override
+                    public void afterEpoch(Finetuner.EpochResult r) {
+                        System.out.printf("epoch %d/%d  loss %.4f  lr %.2g  %.0f img/s  %.1f s%n", r.epoch(), epochs,
+                                r.loss(), r.lr(), r.imagesPerSecond(), r.seconds());
+                    }
+                });
+                Finetuner.Result r = ft.run(loaded.model(), info, train, ckpt, resume,
+                        model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
+                report.put("config", cfg.toMap());
+                report.put("trained", r.trained());
+                java.util.List<Object> h = new java.util.ArrayList<>();
+                r.history().forEach(x -> h.add(x.toMap()));
+                report.put("history", h);
+                report.put("finetune_images_per_second", r.imagesPerSecond());
+            }
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put("fixres4j.finetuned", (bnOnly ? "bn-only" : mode.spelling()) + " at " + res + " from "
+                    + model.getFileName());
+            Checkpoint.saveModel(out, loaded.model(), info.withInputSize(res), extra);
+            if (evalSet != null) {
+                TrainEval.Result after = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
+                System.out.printf("after:  top-1 %.2f%%  top-5 %.2f%%  (%+.2f top-1)%n", after.accuracy().percent(1),
+                        top5(after.accuracy()), after.accuracy().percent(1) - before.accuracy().percent(1));
+                report.put("after", accMap(after));
+            }
+            report.put("out", out.toString());
+            System.out.printf("wrote %s (eval loads it without --arch; its default resolution is now %d)%n", out, res);
+        }
+        if (json != null) {
+            Checkpoint.writeJson(json, report);
+        }
+        return 0;
+    }
+
+    private static double top5(TopKAccuracy a) {
+        return a.percent(a.ks()[a.ks().length - 1]);
+    }
+
+    private static Map<String, Object> accMap(TrainEval.Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("top1", r.accuracy().percent(1));
+        m.put("top5", top5(r.accuracy()));
+        m.put("images", r.accuracy().count());
+        m.put("eval_images_per_second", r.imagesPerSecond());
+        return m;
+    }
+}

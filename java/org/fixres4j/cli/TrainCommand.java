@@ -1,0 +1,193 @@
+package org.fixres4j.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.fixres4j.data.Dataset;
+import org.fixres4j.data.Subsets;
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.fixres.DemoData;
+import org.fixres4j.fixres.TrainConfig;
+import org.fixres4j.fixres.TrainOptimizer;
+import org.fixres4j.fixres.Trainer;
+import org.fixres4j.model.EfficientNetSpec;
+import org.fixres4j.transform.Interpolation;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fixres train}: a small EfficientNet from scratch with RandomResizedCrop at K_train. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train an EfficientNet (any width/depth multipliers) from scratch with RandomResizedCrop + flip "
+                + "at the training resolution K_train, label smoothing, SGD or RMSprop, so that the FixRes effect can "
+                + "be produced on data at hand. Checkpoints every epoch (atomic; --resume continues a killed run). "
+                + "The output is a safetensors file with timm's keys and the model description in its metadata: "
+                + "eval, finetune and timm load it."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
+            description = "fashion-mnist[:DIR], shapes (generated), folder:DIR (DIR/train, DIR/val), or auto "
+                    + "(Fashion-MNIST if installed, else shapes). Default: ${DEFAULT-VALUE}.")
+    String data;
+
+    @Option(names = "--arch", defaultValue = "efficientnet_b0", paramLabel = "A",
+            description = "Base architecture: efficientnet_bN (symmetric padding) or tf_efficientnet_bN (TF 'same'). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String arch;
+
+    @Option(names = "--width", paramLabel = "W", description = "Channel multiplier (replaces the variant's), e.g. 0.25.")
+    Double width;
+
+    @Option(names = "--depth", paramLabel = "D", description = "Depth multiplier (replaces the variant's), e.g. 0.25.")
+    Double depth;
+
+    @Option(names = "--res", defaultValue = "64", paramLabel = "K",
+            description = "Training resolution K_train (default: ${DEFAULT-VALUE}).")
+    int res;
+
+    @Option(names = "--scale", defaultValue = "0.08,1", paramLabel = "MIN,MAX",
+            description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE}).")
+    String scale;
+
+    @Option(names = "--interpolation", defaultValue = "bilinear", paramLabel = "I",
+            description = "Resize filter: bilinear (torchvision's and FixRes's), bicubic or nearest "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String interpolation;
+
+    @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--opt", defaultValue = "sgd", paramLabel = "O", description = "sgd or rmsprop (default: ${DEFAULT-VALUE}).")
+    String opt;
+
+    @Option(names = "--lr", defaultValue = "0.1", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--min-lr", defaultValue = "1e-4", paramLabel = "LR", description = "Cosine floor (default: ${DEFAULT-VALUE}).")
+    double minLr;
+
+    @Option(names = "--sched", defaultValue = "cosine", paramLabel = "S",
+            description = "cosine, step or constant, per step (default: ${DEFAULT-VALUE}).")
+    String sched;
+
+    @Option(names = "--step-epochs", defaultValue = "30", paramLabel = "N", description = "StepLR period (default: ${DEFAULT-VALUE}).")
+    int stepEpochs;
+
+    @Option(names = "--gamma", defaultValue = "0.1", paramLabel = "G", description = "StepLR factor (default: ${DEFAULT-VALUE}).")
+    double gamma;
+
+    @Option(names = "--warmup-epochs", defaultValue = "1", paramLabel = "E",
+            description = "Linear warmup from lr/10, in epochs (default: ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Momentum (default: ${DEFAULT-VALUE}).")
+    double momentum;
+
+    @Option(names = "--nesterov", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Nesterov momentum for SGD (default: on).")
+    boolean nesterov;
+
+    @Option(names = "--weight-decay", defaultValue = "5e-5", paramLabel = "WD",
+            description = "Weight decay of conv/linear weights; biases and BN are not decayed (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--rmsprop-alpha", defaultValue = "0.9", paramLabel = "A", description = "RMSprop alpha (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--rmsprop-eps", defaultValue = "1e-3", paramLabel = "E", description = "RMSprop eps (default: ${DEFAULT-VALUE}).")
+    double eps;
+
+    @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "E", description = "Default: ${DEFAULT-VALUE}.")
+    double labelSmoothing;
+
+    @Option(names = "--drop", defaultValue = "0", paramLabel = "P", description = "Dropout before the classifier (default: ${DEFAULT-VALUE}).")
+    double drop;
+
+    @Option(names = "--drop-path", defaultValue = "0", paramLabel = "P", description = "Stochastic depth rate (default: ${DEFAULT-VALUE}).")
+    double dropPath;
+
+    @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
+            description = "Train on a stratified subset of N images (default: all).")
+    int trainLimit;
+
+    @Option(names = "--val-limit", defaultValue = "2000", paramLabel = "N",
+            description = "Test images (stratified) scored at K_train after each epoch; 0 for none (default: ${DEFAULT-VALUE}).")
+    int valLimit;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of init, order and augmentation.")
+    long seed;
+
+    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--out", defaultValue = "fixres-train/model.safetensors", paramLabel = "FILE",
+            description = "The trained model (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Per-epoch checkpoints (default: OUT's folder/checkpoints).")
+    Path checkpointDir;
+
+    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint-dir.")
+    boolean resume;
+
+    @Override
+    public Integer call() throws Exception {
+        DemoData d = DemoData.open(data);
+        if (d.note() != null) {
+            System.out.println("note: " + d.note());
+        }
+        String[] sc = scale.split(",");
+        if (sc.length != 2) {
+            throw new IllegalArgumentException("--scale takes MIN,MAX, got '" + scale + "'");
+        }
+        TrainConfig cfg = new TrainConfig().resolution(res).scale(Double.parseDouble(sc[0]), Double.parseDouble(sc[1]))
+                .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(epochs)
+                .batchSize(batch)
+                .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
+                        nesterov, alpha, eps))
+                .schedule(sched).lr(lr).minLr(minLr).warmupEpochs(warmup).step(stepEpochs, gamma)
+                .labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
+        if (threads != null) {
+            cfg.threads(threads);
+        }
+        EfficientNetSpec spec = Checkpoint.custom(arch, width, depth, 3, d.train().numClasses())
+                .withDropRate(drop).withDropPathRate(dropPath);
+        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, res, 0.875, cfg.interpolation(),
+                cfg.normalization(), d.classNames());
+        Dataset val = valLimit > 0 ? Subsets.stratified(d.test(), Math.min(valLimit, d.test().size()), 1) : null;
+        Path ckpt = checkpointDir != null ? checkpointDir
+                : out.toAbsolutePath().getParent().resolve("checkpoints");
+        System.out.printf("train: %s, %d parameters, K_train %d, %s%n", info.describe(), spec.parameterCount(), res,
+                cfg.transform().describe());
+        System.out.printf("data: %s%s%n", d.train().describe(),
+                trainLimit > 0 ? " (stratified subset of " + trainLimit + ")" : "");
+        long t0 = System.nanoTime();
+        Trainer trainer = new Trainer(cfg, info).listener(new Trainer.Listener() {
+            @Override
+            public void resumed(int epochsDone, Path checkpoint) {
+                System.out.printf("resumed after epoch %d from %s%n", epochsDone, checkpoint);
+            }
+
+            @Override
+            public void afterEpoch(Trainer.EpochResult r) {
+                System.out.printf("epoch %3d/%d  loss %.4f  lr %.5f  %.0f img/s  %.0f s%s%n", r.epoch(), epochs,
+                        r.loss(), r.lr(), r.imagesPerSecond(), r.seconds(), r.val() == null ? ""
+                                : String.format("  val@%d top-1 %.2f%% (%d images)", res, r.val().percent(1),
+                                        r.val().count()));
+            }
+        });
+        try (Trainer.Result r = trainer.run(d.train(), val, ckpt, resume)) {
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
+            extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));
+            extra.put(Checkpoint.META + "train_scale_max", Double.toString(cfg.scaleMax()));
+            Checkpoint.saveModel(out, r.model(), info, extra);
+            System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,123 @@
+package org.fixres4j.fixres;
+
+import java.util.Map;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.data.Batch;
+import org.fixres4j.data.BatchLoader;
+import org.fixres4j.data.Dataset;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.transform.SampleTransform;
+
+/**
+ * The label-free FixRes adaptation ({@code finetune --bn-only}): re-estimates the statistics of the last BatchNorm
+ * ({@code bn2}) at the test resolution from unlabelled images, with no gradient at all. Everything else, the
+ * classifier included, is left bit-identical.
+ *
+ * <p><b>Exact statistics.</b> Rather than an exponential moving average, the running mean and variance become the
+ * statistics of all the images seen: for each batch {@code bn2}'s running statistics are zeroed, one forward pass in
+ * train mode (momentum m) leaves {@code m * batch statistic} in them, and the batch mean and (unbiased) variance are
+ * read back and pooled in double precision over the {@code n = N * h * w} values per channel of every batch:
+ * {@code mean = sum(n_b mean_b) / n}, {@code var = (sum(n_b (var_b (n_b - 1) / n_b + mean_b^2)) / n - mean^2)
+ * * n / (n - 1)}. {@code num_batches_tracked} grows by the number of batches.
+ */
+public final class BnReestimate {
+    private BnReestimate() {}
+
+    /**
+     * Re-estimates bn2 in place.
+     *
+     * @param data unlabelled images (labels are not read)
+     * @param transform the test-resolution transform (deterministic or seeded)
+     * @return the number of images used
+     */
+    public static long run(EfficientNet model, Dataset data, SampleTransform transform, int batchSize, int threads,
+                           long seed) {
+        double momentum = model.spec().bnMomentum();
+        if (!(momentum > 0)) {
+            throw new IllegalStateException("bn2 has momentum 0: its statistics cannot be read back");
+        }
+        int c = model.spec().numFeatures();
+        double[] sum = new double[c];
+        double[] sumSq = new double[c];
+        double total = 0;
+        long images = 0;
+        long batches = 0;
+        Map<String, Tensor> live = model.namedTensors();
+        Tensor runningMean = live.get("bn2.running_mean");
+        Tensor runningVar = live.get("bn2.running_var");
+        Tensor tracked = live.get("bn2.num_batches_tracked");
+        long trackedBefore;
+        try (NoGradGuard g = new NoGradGuard()) {
+            trackedBefore = tracked.item_long();
+        }
+        try {
+            Finetuner.fixresModes(model);
+            try (BatchLoader loader = BatchLoader.builder(data, transform).batchSize(batchSize).threads(threads)
+                    .seed(seed).strict(true).build();
+                 BatchLoader.Epoch ep = loader.epoch(0)) {
+                while (ep.hasNext()) {
+                    try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
+                        Tensor map;
+                        try (NoGradGuard g = new NoGradGuard()) {
+                            runningMean.zero_();
+                            runningVar.zero_();
+                        }
+                        try (InferenceMode im = new InferenceMode()) {
+                            map = model.forwardFeatures(b.input());
+                        }
+                        long n = (long) b.size() * map.size(2) * map.size(3);
+                        if (n < 2) {
+                            continue;
+                        }
+                        double[] mean = toDoubles(runningMean, c);
+                        double[] var = toDoubles(runningVar, c);
+                        for (int i = 0; i < c; i++) {
+                            double mb = mean[i] / momentum;
+                            double vb = var[i] / momentum * (n - 1) / n; // biased batch variance
+                            sum[i] += n * mb;
+                            sumSq[i] += n * (vb + mb * mb);
+                        }
+                        total += n;
+                        images += b.size();
+                        batches++;
+                    }
+                }
+            }
+        } finally {
+            model.eval();
+        }
+        if (total < 2) {
+            throw new IllegalArgumentException("no images to estimate bn2's statistics from");
+        }
+        float[] mean = new float[c];
+        float[] var = new float[c];
+        for (int i = 0; i < c; i++) {
+            double m = sum[i] / total;
+            double v = Math.max(0, sumSq[i] / total - m * m) * total / (total - 1);
+            mean[i] = (float) m;
+            var[i] = (float) v;
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            runningMean.copy_(torch.tensor(mean));
+            runningVar.copy_(torch.tensor(var));
+            tracked.fill_(new Scalar(trackedBefore + batches));
+        }
+        return images;
+    }
+
+    private static double[] toDoubles(Tensor t, int c) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor d = t.to(torch.ScalarType.Double).contiguous();
+            double[] out = new double[c];
+            new DoublePointer(d.data_ptr()).get(out);
+            return out;
+        }
+    }
+}

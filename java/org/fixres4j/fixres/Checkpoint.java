@@ -1,0 +1,501 @@
+package org.fixres4j.fixres;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+import org.fixres4j.io.Json;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.EfficientNetSpec;
+import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.model.StateDictLoader;
+import org.fixres4j.transform.Interpolation;
+import org.fixres4j.transform.Normalization;
+import org.fixres4j.weights.SafeTensors;
+import org.fixres4j.weights.StateDict;
+import org.fixres4j.weights.TensorData;
+
+/**
+ * Model files and resumable checkpoints of {@code train} and {@code finetune}.
+ *
+ * <p><b>Model files.</b> A model is one {@code .safetensors} file with timm's keys (so timm's
+ * {@code load_state_dict} takes it strictly) and, in the safetensors {@code __metadata__}, everything needed to
+ * rebuild and preprocess it ({@link ModelInfo}): the base architecture ({@code efficientnet_b0} or
+ * {@code tf_efficientnet_b0} style), the width and depth multipliers, input channels, classes, and the input
+ * configuration (size, crop_pct, interpolation, mean, std, class names). {@link #loadModel(Path)} rebuilds any
+ * such file, custom multipliers included; files without the metadata (timm's own) need an architecture name.
+ * In timm: {@code timm.models.efficientnet._gen_efficientnet('efficientnet_b0', channel_multiplier=W,
+ * depth_multiplier=D, num_classes=N)}, then {@code load_state_dict(safetensors.torch.load_file(f))}.
+ *
+ * <p><b>Checkpoints.</b> A checkpoint directory holds, per completed epoch {@code e}, the model
+ * ({@code epoch-EEEE.safetensors}), the optimizer's tensors ({@code epoch-EEEE.optimizer.safetensors}) and a JSON
+ * state ({@code state.json}: epoch, step, optimizer settings, RNG rule, configuration, metrics, and the SHA-256 of
+ * both tensor files). Every file is written atomically: a temporary sibling, {@code fsync}, rename, then an
+ * {@code fsync} of the directory; {@code state.json} is written last and names the files of its epoch, so a process
+ * killed at any point leaves either the previous consistent checkpoint or the new one, never a mix. Older epochs'
+ * files are deleted after the new state is in place.
+ */
+public final class Checkpoint {
+    /** Metadata key prefix of FixRes4J's model description. */
+    public static final String META = "fixres4j.";
+    /** The state file's name. */
+    public static final String STATE_FILE = "state.json";
+    /** The state format version. */
+    public static final int FORMAT = 1;
+
+    private Checkpoint() {}
+
+    // ----------------------------------------------------------------------------------------------- model info
+
+    /**
+     * What a model file says about its model: the architecture and the input configuration it was trained with.
+     *
+     * @param spec the architecture (base name, multipliers, padding style, classes, input channels)
+     * @param inputSize the training (or fine-tuned test) resolution: the default evaluation size
+     * @param cropPct the evaluation crop fraction (0.875 = FixRes's and timm's 224/256)
+     * @param interpolation the resize filter
+     * @param normalization the input mean / std
+     * @param classNames the class names (index order), or an empty list
+     */
+    public record ModelInfo(EfficientNetSpec spec, int inputSize, double cropPct, Interpolation interpolation,
+                            Normalization normalization, List<String> classNames) {
+        public ModelInfo {
+            Objects.requireNonNull(spec, "spec");
+            Objects.requireNonNull(interpolation, "interpolation");
+            Objects.requireNonNull(normalization, "normalization");
+            classNames = List.copyOf(classNames);
+            if (inputSize < 8 || !(cropPct > 0)) {
+                throw new IllegalArgumentException("bad input size " + inputSize + " or crop_pct " + cropPct);
+            }
+        }
+
+        /** The same model described at another default resolution (after fine-tuning at a test size). */
+        public ModelInfo withInputSize(int size) {
+            return new ModelInfo(spec, size, cropPct, interpolation, normalization, classNames);
+        }
+
+        /**
+         * The base architecture name: {@code efficientnet_b0} / {@code tf_efficientnet_b0} for the standard stage
+         * layout (any multipliers), the spec's own name otherwise.
+         */
+        public String baseArchitecture() {
+            return baseArchitectureOf(spec);
+        }
+
+        /** A readable one-line name, e.g. {@code efficientnet_b0(width=0.25, depth=0.25, in_chans=3, classes=10)}. */
+        public String describe() {
+            return describeSpec(spec);
+        }
+
+        /**
+         * A {@link PretrainedConfig} for {@link org.fixres4j.classify.Classifier#of}: this file's input
+         * configuration under the base architecture's name (tag {@code fixres4j}).
+         */
+        public PretrainedConfig toPretrainedConfig() {
+            return new PretrainedConfig(baseArchitecture(), "fixres4j", inputSize, 0, cropPct, interpolation,
+                    normalization, Math.max(1, spec.numClasses()), "center", "", false);
+        }
+
+        /** The safetensors metadata describing this model (string values, keys prefixed {@code fixres4j.}). */
+        public Map<String, String> toMetadata() {
+            Map<String, String> m = new TreeMap<>();
+            m.put("format", "pt");
+            m.put(META + "arch", baseArchitecture());
+            m.put(META + "model", describe());
+            m.put(META + "width", Double.toString(spec.width()));
+            m.put(META + "depth", Double.toString(spec.depth()));
+            m.put(META + "in_chans", Integer.toString(spec.inChannels()));
+            m.put(META + "num_classes", Integer.toString(spec.numClasses()));
+            m.put(META + "tf_same_padding", Boolean.toString(spec.tfSamePadding()));
+            m.put(META + "bn_eps", Double.toString(spec.bnEps()));
+            m.put(META + "input_size", Integer.toString(inputSize));
+            m.put(META + "crop_pct", Double.toString(cropPct));
+            m.put(META + "interpolation", interpolation.name().toLowerCase(Locale.ROOT));
+            m.put(META + "mean", join(normalization.mean()));
+            m.put(META + "std", join(normalization.std()));
+            if (!classNames.isEmpty()) {
+                m.put(META + "class_names", Json.write(classNames));
+            }
+            return m;
+        }
+
+        /** The model description as a JSON-ready map. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("arch", baseArchitecture());
+            m.put("model", describe());
+            m.put("width", spec.width());
+            m.put("depth", spec.depth());
+            m.put("in_chans", spec.inChannels());
+            m.put("num_classes", spec.numClasses());
+            m.put("parameters", spec.parameterCount());
+            m.put("input_size", inputSize);
+            m.put("crop_pct", cropPct);
+            m.put("interpolation", interpolation.name().toLowerCase(Locale.ROOT));
+            m.put("mean", normalization.mean());
+            m.put("std", normalization.std());
+            return m;
+        }
+
+        /**
+         * Reads the metadata written by {@link #toMetadata()}; null when the file has none (e.g. timm's own files).
+         *
+         * @throws IllegalArgumentException if the metadata is present but malformed
+         */
+        public static ModelInfo fromMetadata(Map<String, String> m) {
+            if (m == null || !m.containsKey(META + "arch")) {
+                return null;
+            }
+            try {
+                String arch = m.get(META + "arch");
+                EfficientNetSpec base = EfficientNetSpec.of(arch);
+                double width = Double.parseDouble(req(m, "width"));
+                double depth = Double.parseDouble(req(m, "depth"));
+                int inChans = Integer.parseInt(req(m, "in_chans"));
+                int classes = Integer.parseInt(req(m, "num_classes"));
+                EfficientNetSpec spec = custom(base, width, depth, inChans, classes);
+                int size = Integer.parseInt(req(m, "input_size"));
+                double cropPct = Double.parseDouble(m.getOrDefault(META + "crop_pct", "0.875"));
+                Interpolation interp = Interpolation.parse(m.getOrDefault(META + "interpolation", "bicubic"));
+                Normalization norm = Normalization.parse(req(m, "mean"), req(m, "std"));
+                List<String> names = new ArrayList<>();
+                String cn = m.get(META + "class_names");
+                if (cn != null) {
+                    for (Object o : (List<?>) Json.parse(cn)) {
+                        names.add(String.valueOf(o));
+                    }
+                }
+                return new ModelInfo(spec, size, cropPct, interp, norm, names);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("malformed fixres4j model metadata: " + e.getMessage(), e);
+            }
+        }
+
+        private static String req(Map<String, String> m, String key) {
+            String v = m.get(META + key);
+            if (v == null) {
+                throw new IllegalArgumentException("missing " + META + key);
+            }
+            return v;
+        }
+    }
+
+    /**
+     * An EfficientNet with the standard (B0) stage layout of {@code base} (its padding style and BN epsilon) and any
+     * multipliers: the spelling of {@code --arch efficientnet_b0 --width 0.25 --depth 0.25}. The spec's name is
+     * {@link #describeSpec}'s.
+     */
+    public static EfficientNetSpec custom(EfficientNetSpec base, double width, double depth, int inChannels,
+                                          int numClasses) {
+        EfficientNetSpec s = new EfficientNetSpec(base.name(), base.arch(), width, depth, base.tfSamePadding(),
+                base.bnEps(), base.bnMomentum(), numClasses, inChannels, base.dropRate(), base.dropPathRate());
+        return new EfficientNetSpec(describeSpec(s), s.arch(), width, depth, s.tfSamePadding(), s.bnEps(),
+                s.bnMomentum(), numClasses, inChannels, s.dropRate(), s.dropPathRate());
+    }
+
+    /**
+     * {@link #custom} from an architecture name ({@code efficientnet_b0}, {@code tf_efficientnet_b3}, or a timm
+     * pretrained name) and optional multipliers replacing the variant's.
+     */
+    public static EfficientNetSpec custom(String arch, Double width, Double depth, int inChannels, int numClasses) {
+        EfficientNetSpec base;
+        try {
+            base = EfficientNetSpec.of(arch);
+        } catch (IllegalArgumentException e) {
+            base = ModelRegistry.resolve(arch).spec();
+        }
+        return custom(base, width != null ? width : base.width(), depth != null ? depth : base.depth(), inChannels,
+                numClasses);
+    }
+
+    /** {@code efficientnet_b0} or {@code tf_efficientnet_b0} (the layout is B0's whatever the multipliers). */
+    static String baseArchitectureOf(EfficientNetSpec spec) {
+        if (!spec.arch().equals(EfficientNetSpec.baseArch())) {
+            return spec.name();
+        }
+        return spec.tfSamePadding() ? "tf_efficientnet_b0" : "efficientnet_b0";
+    }
+
+    /** e.g. {@code efficientnet_b0(width=0.25, depth=0.25, in_chans=3, classes=10)}. */
+    public static String describeSpec(EfficientNetSpec spec) {
+        return baseArchitectureOf(spec) + "(width=" + num(spec.width()) + ", depth=" + num(spec.depth())
+                + ", in_chans=" + spec.inChannels() + ", classes=" + spec.numClasses() + ")";
+    }
+
+    private static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) + ".0" : Double.toString(v);
+    }
+
+    private static String join(float[] v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            b.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return b.toString();
+    }
+
+    // ----------------------------------------------------------------------------------------------- model files
+
+    /** A model read back from a file: the module (loaded strictly) and its description. */
+    public record Loaded(EfficientNet model, ModelInfo info) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    /**
+     * Writes a model with its description atomically (temporary file, fsync, rename, directory fsync).
+     *
+     * @param extra further metadata (e.g. {@code fixres4j.finetuned_at}); keys are used as given
+     */
+    public static void saveModel(Path file, EfficientNet model, ModelInfo info, Map<String, String> extra)
+            throws IOException {
+        StateDict sd = model.stateDict();
+        Map<String, String> meta = new TreeMap<>(info.toMetadata());
+        if (extra != null) {
+            meta.putAll(extra);
+        }
+        writeSafeTensors(file, sd.tensors(), meta);
+    }
+
+    /**
+     * Reads a model file written by {@link #saveModel} (or any safetensors with FixRes4J's metadata) and builds the
+     * model strictly.
+     *
+     * @throws IllegalArgumentException if the file lacks the metadata (use {@link #loadModel(Path, String)})
+     */
+    public static Loaded loadModel(Path file) throws IOException {
+        return loadModel(file, null);
+    }
+
+    /**
+     * Reads a model file. With FixRes4J's metadata the architecture comes from it (and {@code arch}, when given,
+     * must name the same base layout); without it, {@code arch} (a timm name) is required and the class count
+     * comes from the classifier's shape, the input configuration from timm's pretrained config.
+     */
+    public static Loaded loadModel(Path file, String arch) throws IOException {
+        StateDict sd = StateDictLoader.read(file);
+        ModelInfo info = ModelInfo.fromMetadata(sd.metadata());
+        if (info == null) {
+            if (arch == null) {
+                throw new IllegalArgumentException(file + " has no FixRes4J model metadata: name its architecture "
+                        + "(--arch, a timm name such as tf_efficientnet_b0.ap_in1k)");
+            }
+            ModelRegistry.Resolved r = ModelRegistry.resolve(arch);
+            int classes = r.config().numClasses();
+            TensorData head = sd.get("classifier.weight");
+            if (head != null && head.shape().length == 2) {
+                classes = (int) head.shape()[0];
+            }
+            TensorData stem = sd.get("conv_stem.weight");
+            int inChans = stem != null && stem.shape().length == 4 ? (int) stem.shape()[1] : 3;
+            PretrainedConfig c = r.config();
+            info = new ModelInfo(r.spec().withNumClasses(classes).withInChannels(inChans), c.inputSize(),
+                    c.cropPct(), c.interpolation(), c.normalization(), List.of());
+        }
+        EfficientNet model = ModelRegistry.create(info.spec());
+        try {
+            StateDictLoader.load(model, sd, true);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return new Loaded(model, info);
+    }
+
+    // ----------------------------------------------------------------------------------------------- atomic I/O
+
+    /** Writes tensors as safetensors atomically: temporary sibling, fsync, rename, directory fsync. */
+    public static void writeSafeTensors(Path file, Map<String, TensorData> tensors, Map<String, String> metadata)
+            throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        SafeTensors.write(file, tensors, metadata); // temporary sibling + force + atomic rename
+        fsyncDirectory(parent);
+    }
+
+    /** Writes a JSON value atomically (pretty, final newline). */
+    public static void writeJson(Path file, Object value) throws IOException {
+        writeAtomically(file, (Json.writePretty(value) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes bytes atomically: a temporary sibling, fsync, rename over {@code file}, fsync of the directory. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("cannot rename atomically into " + dir + ": " + e.getMessage(), e);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        fsyncDirectory(dir);
+    }
+
+    /** fsync of a directory (makes a rename durable); a no-op where the platform refuses to open directories. */
+    static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some file systems do not allow opening a directory: the rename is still atomic
+        }
+    }
+
+    /** The SHA-256 of a file, hex. */
+    public static String sha256(Path file) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer b = ByteBuffer.allocate(1 << 20);
+                while (ch.read(b) >= 0) {
+                    b.flip();
+                    md.update(b);
+                    b.clear();
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- checkpoints
+
+    /**
+     * A checkpoint as found on disk.
+     *
+     * @param dir the checkpoint directory
+     * @param epoch the number of completed epochs
+     * @param state the JSON state (as written by {@link #save})
+     * @param modelFile the model of that epoch
+     * @param optimizerFile the optimizer's tensors of that epoch
+     */
+    public record Found(Path dir, int epoch, Map<String, Object> state, Path modelFile, Path optimizerFile) {
+        /** The optimizer's tensors. */
+        public Map<String, TensorData> optimizerTensors() throws IOException {
+            return SafeTensors.read(optimizerFile).tensors();
+        }
+    }
+
+    /** The model file of epoch {@code epoch} in {@code dir}. */
+    public static Path modelFile(Path dir, int epoch) {
+        return dir.resolve(String.format(Locale.ROOT, "epoch-%04d.safetensors", epoch));
+    }
+
+    /** The optimizer file of epoch {@code epoch} in {@code dir}. */
+    public static Path optimizerFile(Path dir, int epoch) {
+        return dir.resolve(String.format(Locale.ROOT, "epoch-%04d.optimizer.safetensors", epoch));
+    }
+
+    /**
+     * Saves the checkpoint of a completed epoch: model, optimizer tensors, then the state (which records both
+     * files' SHA-256), each atomically; then deletes other epochs' files.
+     *
+     * @param epoch the number of completed epochs (1 after the first)
+     * @param state the JSON state; {@code epoch}, {@code format} and {@code files} are added
+     */
+    public static void save(Path dir, int epoch, EfficientNet model, ModelInfo info,
+                            Map<String, TensorData> optimizerTensors, Map<String, Object> state) throws IOException {
+        Files.createDirectories(dir);
+        Path mf = modelFile(dir, epoch);
+        Path of = optimizerFile(dir, epoch);
+        saveModel(mf, model, info, Map.of(META + "epoch", Integer.toString(epoch)));
+        writeSafeTensors(of, optimizerTensors, Map.of("format", "pt"));
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("format", FORMAT);
+        s.put("epoch", epoch);
+        Map<String, Object> files = new LinkedHashMap<>();
+        files.put("model", mf.getFileName().toString());
+        files.put("model_sha256", sha256(mf));
+        files.put("optimizer", of.getFileName().toString());
+        files.put("optimizer_sha256", sha256(of));
+        s.put("files", files);
+        for (Map.Entry<String, Object> e : state.entrySet()) {
+            if (!s.containsKey(e.getKey())) {
+                s.put(e.getKey(), e.getValue());
+            }
+        }
+        writeJson(dir.resolve(STATE_FILE), s);
+        deleteOtherEpochs(dir, epoch);
+    }
+
+    private static void deleteOtherEpochs(Path dir, int keep) throws IOException {
+        String keepModel = modelFile(dir, keep).getFileName().toString();
+        String keepOpt = optimizerFile(dir, keep).getFileName().toString();
+        List<Path> old = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "epoch-*.safetensors")) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (!n.equals(keepModel) && !n.equals(keepOpt)) {
+                    old.add(p);
+                }
+            }
+        }
+        for (Path p : old) {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    /**
+     * The checkpoint in {@code dir}, or null if there is none (no directory or no state file).
+     *
+     * @throws IOException if the state names files that are missing or whose SHA-256 differs (a damaged checkpoint)
+     */
+    @SuppressWarnings("unchecked")
+    public static Found find(Path dir) throws IOException {
+        Path st = dir.resolve(STATE_FILE);
+        if (!Files.isRegularFile(st)) {
+            return null;
+        }
+        Map<String, Object> state = (Map<String, Object>) Json.read(st);
+        Object f = state.get("files");
+        if (!(f instanceof Map) || !(state.get("epoch") instanceof Number)) {
+            throw new IOException(st + " is not a FixRes4J checkpoint state (no epoch / files)");
+        }
+        Map<String, Object> files = (Map<String, Object>) f;
+        Path mf = dir.resolve(String.valueOf(files.get("model")));
+        Path of = dir.resolve(String.valueOf(files.get("optimizer")));
+        for (Map.Entry<Path, Object> e : Map.of(mf, files.get("model_sha256"), of, files.get("optimizer_sha256"))
+                .entrySet()) {
+            if (!Files.isRegularFile(e.getKey())) {
+                throw new NoSuchFileException(e.getKey().toString(), null, "named by " + st + " but missing");
+            }
+            String sha = sha256(e.getKey());
+            if (!sha.equals(e.getValue())) {
+                throw new IOException(e.getKey() + " does not match the SHA-256 that " + st + " records");
+            }
+        }
+        return new Found(dir, ((Number) state.get("epoch")).intValue(), state, mf, of);
+    }
+}

@@ -1,0 +1,256 @@
+package org.fixres4j.fixres;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.data.Batch;
+import org.fixres4j.data.BatchLoader;
+import org.fixres4j.data.Dataset;
+import org.fixres4j.data.Subsets;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.StateDictLoader;
+import org.fixres4j.weights.SafeTensors;
+
+/**
+ * FixRes fine-tuning (Touvron et al. 2019, section 4.2; the FixRes repository's {@code imnet_finetune}): adapt a
+ * trained model to a test resolution by training its classifier at that resolution while the last BatchNorm
+ * ({@code bn2}, after {@code conv_head}) re-estimates its statistics.
+ *
+ * <p><b>What changes.</b> The model is put in eval mode, then {@code bn2} alone in train mode: it normalises with
+ * batch statistics and updates its running mean / variance (momentum 0.1), its affine parameters frozen. Only the
+ * classifier is trained ({@link FinetuneConfig.Mode#CLASSIFIER}); optionally bn2's affine
+ * ({@link FinetuneConfig.Mode#BN_AFFINE}) or also the last stage and {@code conv_head}
+ * ({@link FinetuneConfig.Mode#LAST_STAGE}). Every other tensor stays bit-identical. Loss: label-smoothed
+ * cross-entropy; optimizer: SGD (momentum 0.9, weight decay 1e-4 on everything trained, as FixRes's SGD over
+ * {@code model.parameters()}), a cosine or step schedule.
+ *
+ * <p><b>Cost.</b> In the default mode the trunk, {@code bn2} and the pooling run under {@code NoGradGuard}: no
+ * autograd graph and no activation is kept, the backward pass is the classifier's alone, so a step costs about one
+ * plain (unfused) forward. In the other modes autograd records from the first trained tensor on (the frozen
+ * parameters do not require grad, so the trunk below is still graph-free).
+ *
+ * <p><b>Resume.</b> As {@link Trainer}: a checkpoint after every epoch (model, optimizer tensors, JSON state, written
+ * atomically); sample order and augmentation come from (seed, epoch, index), so a resumed run reaches the same
+ * weights as an uninterrupted one.
+ */
+public final class Finetuner {
+    /** Progress callbacks; {@link #afterStep} may throw to stop a run. */
+    public interface Listener {
+        default void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr) {}
+
+        default void afterEpoch(EpochResult r) {}
+
+        default void resumed(int epochsDone, Path checkpoint) {}
+    }
+
+    /**
+     * One epoch.
+     *
+     * @param epoch 1-based
+     * @param loss mean training loss
+     * @param imagesPerSecond fine-tuning throughput (loading included)
+     * @param seconds wall time
+     * @param lr the learning rate of the last step
+     */
+    public record EpochResult(int epoch, double loss, double imagesPerSecond, double seconds, double lr) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", epoch);
+            m.put("loss", loss);
+            m.put("images_per_second", imagesPerSecond);
+            m.put("seconds", seconds);
+            m.put("lr", lr);
+            return m;
+        }
+    }
+
+    /** The run's history (the model was changed in place). */
+    public record Result(List<EpochResult> history, int resumedFrom, List<String> trained) {
+        /** Images per second over the epochs run in this process. */
+        public double imagesPerSecond() {
+            double s = 0;
+            double n = 0;
+            for (EpochResult r : history) {
+                if (r.epoch() > resumedFrom) {
+                    s += r.seconds();
+                    n += r.imagesPerSecond() * r.seconds();
+                }
+            }
+            return s > 0 ? n / s : 0;
+        }
+    }
+
+    private final FinetuneConfig config;
+    private Listener listener = new Listener() {};
+
+    public Finetuner(FinetuneConfig config) {
+        this.config = Objects.requireNonNull(config);
+    }
+
+    public Finetuner listener(Listener l) {
+        listener = Objects.requireNonNull(l);
+        return this;
+    }
+
+    /** The names of the tensors the mode trains. */
+    static Predicate<String> trained(FinetuneConfig.Mode mode, int lastStage) {
+        String stage = "blocks." + lastStage + ".";
+        return switch (mode) {
+            case CLASSIFIER -> k -> k.startsWith("classifier.");
+            case BN_AFFINE -> k -> k.startsWith("classifier.") || k.equals("bn2.weight") || k.equals("bn2.bias");
+            case LAST_STAGE -> k -> k.startsWith("classifier.") || k.equals("bn2.weight") || k.equals("bn2.bias")
+                    || k.startsWith(stage) || k.startsWith("conv_head.");
+        };
+    }
+
+    /** Puts the model in FixRes's modes: everything eval, {@code bn2} train. */
+    static void fixresModes(EfficientNet model) {
+        model.eval();
+        TrainSupport.child(model, "bn2").train(true);
+    }
+
+    /**
+     * Fine-tunes {@code model} in place.
+     *
+     * @param info the model's description (its normalisation and filter are used)
+     * @param train the labelled training images
+     * @param checkpointDir where per-epoch checkpoints go
+     * @param resume continue from the checkpoint there, if any
+     * @param source a description of the starting weights (file and SHA-256) that a resumed run must share
+     */
+    public Result run(EfficientNet model, Checkpoint.ModelInfo info, Dataset train, Path checkpointDir,
+                      boolean resume, String source) throws IOException {
+        if (model.spec().numClasses() < 1) {
+            throw new IllegalArgumentException("the model has no classifier to fine-tune");
+        }
+        Dataset data = config.trainLimit > 0 && config.trainLimit < train.size()
+                ? Subsets.stratified(train, config.trainLimit, config.seed) : train;
+        torch.set_num_threads(config.threads);
+        Checkpoint.ModelInfo outInfo = info.withInputSize(config.resolution);
+        Map<String, Object> runKey = new LinkedHashMap<>();
+        runKey.put("config", config.toMap());
+        runKey.put("model", info.toMap());
+        runKey.put("source", source == null ? "" : source);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("description", data.describe());
+        d.put("size", data.size());
+        runKey.put("data", d);
+
+        List<EpochResult> history = new ArrayList<>();
+        List<Object> historyMaps = new ArrayList<>();
+        int start = 0;
+        TrainOptimizer opt = null;
+        List<String> trainedNames;
+        try (PointerScope outer = new PointerScope()) {
+            Map<String, Tensor> params = TrainSupport.setTrainable(model,
+                    trained(config.mode, TrainSupport.lastStage(model)));
+            trainedNames = List.copyOf(params.keySet());
+            opt = new TrainOptimizer(config.optimizer(), params, TrainSupport.decayed(params, true));
+            if (resume) {
+                Checkpoint.Found found = Checkpoint.find(checkpointDir);
+                if (found != null) {
+                    Trainer.checkCompatible(found, runKey);
+                    StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
+                    opt.loadState(found.optimizerTensors());
+                    start = found.epoch();
+                    if (found.state().get("history") instanceof List<?> l) {
+                        historyMaps.addAll(l);
+                        for (Object o : l) {
+                            @SuppressWarnings("unchecked")
+                            Map<String, Object> m = (Map<String, Object>) o;
+                            history.add(new EpochResult(((Number) m.get("epoch")).intValue(),
+                                    ((Number) m.get("loss")).doubleValue(),
+                                    ((Number) m.get("images_per_second")).doubleValue(),
+                                    ((Number) m.get("seconds")).doubleValue(), ((Number) m.get("lr")).doubleValue()));
+                        }
+                    }
+                    listener.resumed(start, checkpointDir);
+                }
+            }
+            Map<String, Tensor> live = model.namedTensors();
+            Tensor weight = live.get("classifier.weight");
+            Tensor bias = live.get("classifier.bias");
+            try (BatchLoader loader = BatchLoader.builder(data, config.transform(info)).batchSize(config.batchSize)
+                    .threads(config.threads).seed(config.seed).shuffle(true)
+                    .dropLast(data.size() >= config.batchSize).strict(true).build()) {
+                int stepsPerEpoch = loader.batchesPerEpoch();
+                TrainSchedule schedule = config.scheduleFor(stepsPerEpoch);
+                for (int epoch = start; epoch < config.epochs; epoch++) {
+                    TrainSupport.seedEpoch(config.seed, epoch);
+                    fixresModes(model);
+                    long t0 = System.nanoTime();
+                    double lossSum = 0;
+                    long images = 0;
+                    int step = 0;
+                    double lr = schedule.at((long) epoch * stepsPerEpoch);
+                    try (BatchLoader.Epoch ep = loader.epoch(epoch)) {
+                        while (ep.hasNext()) {
+                            try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
+                                lr = schedule.at((long) epoch * stepsPerEpoch + step);
+                                Tensor logits;
+                                if (config.mode == FinetuneConfig.Mode.CLASSIFIER) {
+                                    Tensor pooled;
+                                    try (NoGradGuard g = new NoGradGuard()) {
+                                        pooled = model.forwardHead(model.forwardFeatures(b.input()), true);
+                                    }
+                                    logits = torch.linear(pooled, weight, bias);
+                                } else {
+                                    logits = model.forward(b.input());
+                                }
+                                Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(),
+                                        config.labelSmoothing);
+                                opt.zeroGrad();
+                                loss.backward();
+                                opt.step(lr);
+                                double l = loss.item_double();
+                                if (!Double.isFinite(l)) {
+                                    throw new IllegalStateException("the loss is " + l + " at epoch " + (epoch + 1)
+                                            + ", step " + step + ": lower the learning rate");
+                                }
+                                lossSum += l * b.size();
+                                images += b.size();
+                                listener.afterStep(epoch, step, stepsPerEpoch, l, lr);
+                            }
+                            step++;
+                        }
+                    }
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    model.eval();
+                    EpochResult r = new EpochResult(epoch + 1, lossSum / Math.max(1, images), images / seconds,
+                            seconds, lr);
+                    history.add(r);
+                    historyMaps.add(r.toMap());
+                    Map<String, Object> state = new LinkedHashMap<>();
+                    state.put("kind", "finetune");
+                    state.put("step", opt.steps());
+                    state.put("optimizer", config.optimizer().toMap());
+                    state.put("trained", trainedNames);
+                    state.put("rng", Trainer.rngRule());
+                    state.putAll(runKey);
+                    state.put("history", historyMaps);
+                    Checkpoint.save(checkpointDir, epoch + 1, model, outInfo, opt.stateTensors(), state);
+                    listener.afterEpoch(r);
+                }
+            }
+            for (Tensor t : params.values()) {
+                t.requires_grad_(false); // leave the model as inference expects it
+            }
+        } finally {
+            if (opt != null) {
+                opt.close();
+            }
+            model.eval();
+        }
+        return new Result(history, start, trainedNames);
+    }
+}

@@ -1,0 +1,87 @@
+package org.fixres4j.fixres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.fixres4j.cli.Main;
+import org.fixres4j.io.Json;
+import org.fixres4j.torch.Torch;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The FixRes demo end to end, small: on generated data (trained on the spot) and on Fashion-MNIST (shipped model). */
+class DemoTest {
+    @BeforeAll
+    static void load() {
+        Torch.ensureLoaded();
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void quickDemoOnGeneratedShapesTrainsSweepsFinetunesAndReports(@TempDir Path dir) throws IOException {
+        assertEquals(0, Main.execute("demo", "--data", "shapes", "--train", "--quick", "--res", "48,64,80",
+                "--finetune-res", "80", "--threads", "2", "--out-dir", dir.toString()));
+        Map<String, Object> doc = (Map<String, Object>) Json.read(dir.resolve("fixres-demo.json"));
+        assertEquals(64L, doc.get("k_train"));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("rows");
+        assertEquals(3, rows.size());
+        assertTrue(rows.get(2).containsKey("after_top1"));
+        assertTrue(Files.size(dir.resolve("fixres-demo.png")) > 1000);
+        assertTrue(Files.isRegularFile(dir.resolve("trained-shapes.safetensors")));
+        // the recommendation for K_train 64 with the default scale is 80 (1.2355 x 64 = 79.1)
+        assertEquals(80L, ((Map<String, Object>) doc.get("recommendation")).get("k_test"));
+        assertTrue(Files.isRegularFile(dir.resolve("finetuned-80.safetensors")));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void quickDemoOnFashionMnistUsesTheShippedCheckpoint(@TempDir Path dir) throws IOException {
+        assumeTrue(DemoData.fashionMnistInstalled(), "Fashion-MNIST is not installed");
+        assumeTrue(Demo.hasShipped("fashion-mnist"), "no shipped checkpoint");
+        Demo.Options o = new Demo.Options();
+        o.data = "fashion-mnist";
+        o.sweepImages = 300;
+        o.finetuneImages = 256;
+        o.resolutions = List.of(64, 80);
+        o.finetuneResolutions = List.of(80);
+        o.threads = 2;
+        o.outDir = dir;
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        o.out = new PrintStream(text, true, StandardCharsets.UTF_8);
+        Demo.Result r = Demo.run(o);
+        String printed = text.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("shipped checkpoint"), printed);
+        assertEquals(2, r.rows().size());
+        // a trained model, not chance
+        assertTrue(r.rows().get(0).before().percent(1) > 60, printed);
+        Map<String, Object> doc = (Map<String, Object>) Json.read(r.json());
+        assertEquals(300L, doc.get("test_images"));
+    }
+
+    @Test
+    void gridCoversTheTrainingAndRecommendedSizes() {
+        List<Integer> g = Demo.defaultGrid(64, 80);
+        assertEquals(48, g.get(0));
+        assertTrue(g.contains(64) && g.contains(80) && g.contains(128));
+        assertEquals(g.stream().sorted().distinct().toList(), g);
+    }
+
+    @Test
+    void recipesNameTheTrainCommand() {
+        String c = Demo.RECIPES.get("fashion-mnist").command();
+        assertTrue(c.startsWith("./fixres train --data fashion-mnist "), c);
+        assertTrue(c.endsWith("--out java-resources/org/fixres4j/demo/fashion-mnist.safetensors"), c);
+    }
+}
