@@ -71,20 +71,25 @@ public final class ModelBench {
             plain.eval();
             channelsLast.eval();
             channelsLast.toChannelsLast();
-            try (FastEfficientNet fast = FastEfficientNet.fuse(plain)) {
+            try (FastEfficientNet fastTorchDw = FastEfficientNet.fuse(plain, false);
+                 FastEfficientNet fast = FastEfficientNet.fuse(plain, true)) {
                 for (int t : threads) {
                     torch.set_num_threads(t);
                     for (int b : batches) {
                         try (PointerScope scope = new PointerScope()) {
                             Tensor x = torch.randn(b, 3, res, res);
-                            double[] ms = interleaved(3 * secondsPerRow, b, List.of(() -> plain.forward(x),
-                                    () -> channelsLast.forward(x), () -> fast.forward(x)));
+                            double[] ms = interleaved(4 * secondsPerRow, b, List.of(() -> plain.forward(x),
+                                    () -> channelsLast.forward(x), () -> fastTorchDw.forward(x),
+                                    () -> fast.forward(x)));
                             double plainMs = ms[0];
                             double clMs = ms[1];
-                            double fastMs = ms[2];
+                            double fastTorchMs = ms[2];
+                            double fastMs = ms[3];
                             rows.add(row("plain", b, t, plainMs, plainMs));
                             rows.add(row("plain, channels-last", b, t, clMs, plainMs));
-                            rows.add(row("fast (BN folded, channels-last, InferenceMode)", b, t, fastMs, plainMs));
+                            rows.add(row("fast, libtorch depthwise (BN folded, channels-last, InferenceMode)", b, t,
+                                    fastTorchMs, plainMs));
+                            rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, fastMs, plainMs));
                             speedups.put("batch " + b + ", " + t + (t == 1 ? " thread" : " threads"),
                                     plainMs / fastMs);
                         }

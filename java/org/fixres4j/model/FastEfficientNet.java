@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.MemoryFormat;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.kernels.Depthwise;
 
 /**
  * The fast inference path of an {@link EfficientNet}: made once from a loaded model by {@link #fuse(EfficientNet)},
@@ -37,9 +38,11 @@ public final class FastEfficientNet implements AutoCloseable {
     private final Tensor classifierWeight;
     private final Tensor classifierBias;
     private final List<Pointer> kept = new ArrayList<>();
+    private final boolean nativeDepthwise;
 
-    private FastEfficientNet(EfficientNet model) {
+    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise) {
         this.spec = model.spec();
+        this.nativeDepthwise = nativeDepthwise;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             stem = fold(model.convStem(), model.bn1());
             for (EfficientNet.Block b : model.blocks()) {
@@ -58,7 +61,23 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** Folds a model (its current weights and BN running statistics) into the fast path. */
     public static FastEfficientNet fuse(EfficientNet model) {
-        return new FastEfficientNet(model);
+        // libtorch's (oneDNN's) depthwise convolution stays the default on the CPU: FixRes4J's fused kernel is exact
+        // but measured slower end to end so far (docs/PERFORMANCE.md); fuse(model, true) selects it.
+        return new FastEfficientNet(model, false);
+    }
+
+    /**
+     * Folds a model; {@code nativeDepthwise} selects FixRes4J's fused depthwise kernel (conv + folded BN + SiLU + the
+     * SE's spatial sums in one pass, {@link org.fixres4j.kernels.Depthwise}) or libtorch's conv2d(groups=C) + SiLU +
+     * mean (for comparisons).
+     */
+    public static FastEfficientNet fuse(EfficientNet model, boolean nativeDepthwise) {
+        return new FastEfficientNet(model, nativeDepthwise);
+    }
+
+    /** Whether the depthwise layers run on FixRes4J's fused kernel. */
+    public boolean usesNativeDepthwise() {
+        return nativeDepthwise;
     }
 
     /** The architecture. */
@@ -197,6 +216,7 @@ public final class FastEfficientNet implements AutoCloseable {
         final Tensor seReduceB;
         final Tensor seExpandW;
         final Tensor seExpandB;
+        final Tensor dwWeight; // [C, 1, k, k] contiguous, for the native kernel
 
         FusedBlock(EfficientNet.Block b) {
             skip = b.cfg.hasSkip();
@@ -212,6 +232,7 @@ public final class FastEfficientNet implements AutoCloseable {
                 dw = fold(d.convDw, d.bn1);
                 project = fold(d.convPw, d.bn2);
             }
+            dwWeight = nativeDepthwise ? keep(dw.weight.contiguous()) : null;
             if (b.se != null) {
                 seReduceW = keep(b.se.convReduce.weight().detach().flatten(1, 3).contiguous());
                 seReduceB = keep(b.se.convReduce.bias().detach().clone());
@@ -228,9 +249,16 @@ public final class FastEfficientNet implements AutoCloseable {
         Tensor forward(Tensor x) {
             return Scopes.run(() -> {
                 Tensor y = ir ? silu(expand.apply(x)) : x;
-                y = silu(dw.apply(y));
+                Tensor sums = null;
+                if (nativeDepthwise) {
+                    sums = seReduceW == null ? null : torch.empty(y.size(0), y.size(1));
+                    y = depthwise(y, sums);
+                } else {
+                    y = silu(dw.apply(y));
+                }
                 if (seReduceW != null) {
-                    Tensor s = y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+                    Tensor s = sums != null ? sums.div_(new org.bytedeco.pytorch.Scalar((double) (y.size(2) * y.size(3))))
+                            : y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
                     s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
                     s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
                     y.mul_(s.reshape(s.size(0), s.size(1), 1, 1));
@@ -241,6 +269,16 @@ public final class FastEfficientNet implements AutoCloseable {
                 }
                 return y;
             });
+        }
+
+        /** SiLU(depthwise(x, w') + b') on the native kernel, channels-last, writing the SE sums when asked. */
+        private Tensor depthwise(Tensor x, Tensor sums) {
+            Tensor in = x.contiguous(MemoryFormat.ChannelsLast);
+            int stride = (int) dw.stride[0];
+            Depthwise.Pad pad = dw.dynamicSame ? Depthwise.Pad.same(in.size(2), in.size(3), dw.kernel, stride)
+                    : Depthwise.Pad.symmetric((int) dw.padding[0]);
+            return Depthwise.forward(in, dwWeight, dw.bias, stride, pad, Depthwise.Activation.SILU, sums,
+                    torch.get_num_threads());
         }
     }
 }

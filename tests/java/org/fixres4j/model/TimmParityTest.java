@@ -152,6 +152,13 @@ class TimmParityTest {
                     assertTrue(ff.map().is_contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast));
                     assertTrue(relError(values(fast.forward(x)), values(ff.logits())) == 0.0, "forward = features");
                 }
+                // the same with FixRes4J's fused depthwise kernel (conv + folded BN + SiLU + SE sums)
+                try (FastEfficientNet fused = FastEfficientNet.fuse(model, true)) {
+                    assertTrue(fused.usesNativeDepthwise());
+                    double dLogits = relError(values(fused.forward(x)), expected);
+                    System.out.printf("parity %-28s fast + native depthwise: logits rel err %.2e%n", name, dLogits);
+                    assertTrue(dLogits <= TOLERANCE, name + ": native depthwise logits rel err " + dLogits);
+                }
             }
         }
     }
