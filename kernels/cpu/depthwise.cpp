@@ -1,11 +1,12 @@
 // Depthwise convolution on the CPU: the fx_depthwise_*_cpu entry points (validation, scratch, threads), the
 // portable instantiation of the forward kernels (depthwise_fwd.h) and the backward pass.
 //
-// Threads: plain std::threads per call (the calling thread is one of them) claiming items from an atomic counter;
-// forward items are (n, channel block) (NHWC, 32 channels) or (n, c) planes (NCHW), backward items are channel
-// blocks (8 channels, or one channel in NCHW) so that each item owns its dw/db sums. Nothing here throws across
-// the ABI: allocation failures become FX_ERR_OUT_OF_MEMORY before anything is written, and a thread that cannot
-// be started leaves its share to the others.
+// Threads: the library's persistent worker pool (run_batch; the calling thread is one of them; none with one
+// thread) claiming items from an atomic counter; forward items are (n, band of output rows) (NHWC, all channels)
+// or (n, c) planes (NCHW), backward items are channel blocks (8 channels, or one channel in NCHW) so that each item
+// owns its dw/db sums. Nothing here throws across the ABI: allocation failures become FX_ERR_OUT_OF_MEMORY before
+// anything is written, and without workers the caller does every item.
+#include "cpu_internal.h"
 #include "depthwise_cpu.h"
 #include "depthwise_internal.h"
 
@@ -13,7 +14,6 @@
 #include <cmath>
 #include <cstring>
 #include <new>
-#include <thread>
 #include <vector>
 
 namespace fx {
@@ -84,10 +84,31 @@ struct Portable {
 
 #include "depthwise_fwd.h"
 
-const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nchw_dispatch<Portable>};
+const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc_scratch, &dw_nchw_dispatch<Portable>};
 
 // ---- threads -----------------------------------------------------------------------------------------------
-// Runs f(item, thread) for every item in [0, items) on up to `threads` threads (thread < threads).
+// Runs f(item, slot) for every item in [0, items) on the calling thread and up to threads - 1 workers of the
+// library's persistent pool (pool.cpp, run_batch; no thread is started per call), claiming items from an atomic
+// counter; slot < threads tells the runs apart (per-run scratch). threads <= 1 (or one item): a plain loop.
+template <class F>
+struct ItemsCtx {
+    const F *f;
+    int64_t items;
+    std::atomic<int64_t> next;
+    std::atomic<int32_t> slot;
+};
+
+template <class F>
+void items_run(void *p) {
+    ItemsCtx<F> *c = static_cast<ItemsCtx<F> *>(p);
+    const int32_t t = c->slot.fetch_add(1, std::memory_order_relaxed);
+    for (;;) {
+        const int64_t i = c->next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= c->items) return;
+        (*c->f)(i, t);
+    }
+}
+
 template <class F>
 void run_items(int64_t items, int32_t threads, const F &f) {
     if (threads > items) threads = (int32_t)items;
@@ -95,23 +116,13 @@ void run_items(int64_t items, int32_t threads, const F &f) {
         for (int64_t i = 0; i < items; ++i) f(i, 0);
         return;
     }
-    std::atomic<int64_t> next(0);
-    auto work = [&](int32_t t) {
-        for (;;) {
-            const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
-            if (i >= items) return;
-            f(i, t);
-        }
-    };
-    std::vector<std::thread> pool;
-    try {
-        pool.reserve((size_t)threads - 1);
-        for (int32_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    } catch (...) {
-        // fewer threads than asked: the started ones and the caller do everything
-    }
-    work(0);
-    for (std::thread &th : pool) th.join();
+    ItemsCtx<F> ctx;
+    ctx.f = &f;
+    ctx.items = items;
+    ctx.next.store(0);
+    ctx.slot.store(0);
+    BatchFn fn{&items_run<F>, &ctx};
+    run_batch(fn, threads - 1);
 }
 
 constexpr int32_t kMaxThreads = 4096;
@@ -284,7 +295,7 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
     job.c = s.c;
     job.h = s.h;
     job.w = s.w;
-    job.cpad = round8(s.c);
+    job.cpad = (s.c + 15) & ~(int64_t)15;
     job.k = K;
     job.s = s.stride;
     job.pt = s.pad_top;
@@ -298,16 +309,39 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
         if (b != nullptr) std::memcpy(bias.data(), b, sizeof(float) * (size_t)s.c);
         job.bias = bias.data();
         if (s.layout == FX_LAYOUT_NHWC) {
-            std::vector<float> wt((size_t)(KK * job.cpad), 0.0f);
+            std::vector<float> wt((size_t)(KK * job.cpad), 0.0f); // [group][tap][16]
             for (int64_t c = 0; c < s.c; ++c)
-                for (int32_t t = 0; t < KK; ++t) wt[(size_t)(t * job.cpad + c)] = w[c * KK + t];
+                for (int32_t t = 0; t < KK; ++t) wt[(size_t)(((c >> 4) * KK + t) * 16 + (c & 15))] = w[c * KK + t];
             job.wt = wt.data();
-            const int64_t blocks = (s.c + kDwNhwcBlock - 1) / kDwNhwcBlock;
-            run_items(s.n * blocks, threads, [&](int64_t item, int32_t) {
-                const int64_t n = item / blocks, c0 = (item % blocks) * kDwNhwcBlock;
-                const int64_t cbk = s.c - c0 < kDwNhwcBlock ? s.c - c0 : kDwNhwcBlock;
-                ops.nhwc(job, n, c0, (int32_t)cbk);
+            // items: (image, band of output rows); bands only when there are too few images for the threads
+            const int64_t OH = s.out_h;
+            int64_t bands = 1;
+            if (threads > 1 && s.n < 4 * (int64_t)threads) {
+                bands = (4 * (int64_t)threads + s.n - 1) / s.n;
+                if (bands > OH) bands = OH;
+            }
+            // SE sums: double partial sums per item, added up in a fixed order afterwards (deterministic)
+            std::vector<double> part;
+            if (se_sums != nullptr) part.assign((size_t)(s.n * bands * s.c), 0.0);
+            // scratch: the packed input rows of one item, per run slot
+            const int64_t items = s.n * bands;
+            const int32_t nt = (int32_t)(threads < items ? threads : items);
+            const size_t per = (size_t)ops.nhwc_scratch(job) + 8; // + alignment slack
+            std::vector<float> scratch(per * (size_t)nt);
+            run_items(items, nt, [&](int64_t item, int32_t t) {
+                const int64_t n = item / bands, bnd = item % bands;
+                const int64_t oh0 = OH * bnd / bands, oh1 = OH * (bnd + 1) / bands;
+                float *buf = scratch.data() + per * (size_t)t;
+                buf = reinterpret_cast<float *>(((uintptr_t)buf + 31) & ~(uintptr_t)31);
+                ops.nhwc(job, n, oh0, oh1, se_sums != nullptr ? part.data() + item * s.c : nullptr, buf);
             });
+            if (se_sums != nullptr)
+                for (int64_t n = 0; n < s.n; ++n)
+                    for (int64_t c = 0; c < s.c; ++c) {
+                        double acc = 0.0;
+                        for (int64_t bnd = 0; bnd < bands; ++bnd) acc += part[(size_t)((n * bands + bnd) * s.c + c)];
+                        se_sums[n * s.c + c] = (float)acc;
+                    }
         } else {
             const int64_t ow8 = round8(s.out_w);
             int64_t wp = ow8 * s.stride + K;

@@ -62,7 +62,7 @@ struct Avx2 {
 
 #include "depthwise_fwd.h"
 
-const DwFwdOps kOps = {"avx2", &dw_nhwc_dispatch<Avx2>, &dw_nchw_dispatch<Avx2>};
+const DwFwdOps kOps = {"avx2", &dw_nhwc_dispatch<Avx2>, &dw_nhwc_scratch, &dw_nchw_dispatch<Avx2>};
 
 } // namespace
 

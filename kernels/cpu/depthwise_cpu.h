@@ -14,8 +14,9 @@ namespace cpu {
 struct DwFwdJob {
     const float *x;
     const float *wgt;  // [c][k*k] (PyTorch's layout): NCHW kernels
-    const float *wt;   // [k*k][cpad], zero past c: NHWC kernels
+    const float *wt;   // [cpad / 16][k*k][16] (16-channel groups), zero past c: NHWC kernels
     const float *bias; // [cpad], zero past c (and all zero without a bias)
+    // cpad: c rounded up to 16 (the NHWC kernels' channel group)
     float *y;
     float *se; // [n][c] or nullptr
     int64_t n, c, h, w, cpad;
@@ -24,12 +25,13 @@ struct DwFwdJob {
     int32_t wp; // NCHW: floats per row of the padded row buffer (see DwFwdOps::nchw)
 };
 
-constexpr int32_t kDwNhwcBlock = 32; // channels per NHWC work item
-
 struct DwFwdOps {
     const char *name;
-    // NHWC: image n, channels [c0, c0 + cb), cb <= kDwNhwcBlock, c0 a multiple of kDwNhwcBlock.
-    void (*nhwc)(const DwFwdJob &job, int64_t n, int64_t c0, int32_t cb);
+    // NHWC: image n, output rows [oh0, oh1), all channels. se: nullptr, or [c] doubles the spatial sums of these
+    // rows of y are added to. scratch: dw_nhwc_scratch(job) floats (depthwise_fwd.h), 32-byte aligned, this
+    // item's alone.
+    void (*nhwc)(const DwFwdJob &job, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch);
+    int64_t (*nhwc_scratch)(const DwFwdJob &job);
     // NCHW: plane (n, c). buf: job.h rows of job.wp floats, zero outside columns [pl, pl + w) (the kernel only
     // writes those columns), 32-byte aligned.
     void (*nchw)(const DwFwdJob &job, int64_t n, int64_t c, float *buf);

@@ -8,9 +8,7 @@
 // V, M); V load_even(const float *p) (p[0], p[2], ..., p[14]); V fma(V a, V b, V c) (a * b + c); V add(V, V);
 // V silu(V); M mask(int n) (the first n lanes, 1 <= n <= 8); V keep(V, M) (other lanes 0); void to_array(float *, V).
 //
-// NHWC: an item is (image n, up to 32 channels); vectors over channels. Per output row: the border pixels (some
-// tap outside the image) one at a time with clipped tap ranges, the interior in blocks of 4 pixels sharing each
-// weight load. NCHW: an item is one plane; its rows are first copied into a zero-bordered row buffer so that every
+// NHWC: an item is (image n, a band of output rows), all channels; vectors over channels (see dw_nhwc_group). NCHW: an item is one plane; its rows are first copied into a zero-bordered row buffer so that every
 // output vector (8 consecutive columns; stride 2 through load_even) reads with no bounds checks; rows outside the
 // image are skipped through the tap range. Row sums of y go into double per row (the SE sums).
 #ifndef FIXRES4J_KERNELS_CPU_DEPTHWISE_FWD_H
@@ -41,115 +39,180 @@ inline void dw_emit(float *yp, typename X::V acc, int32_t act, typename X::M m, 
     }
 }
 
-// One output pixel, one channel vector: taps kh in [khlo, khhi), kw in [kwlo, kwhi). xc: x of image n at the
-// vector's first channel; wtc: wt at that channel.
-template <class X, int K, bool Mk>
-inline typename X::V dw_nhwc_px(const float *xc, const float *wtc, typename X::V acc, int64_t ih0, int64_t khlo,
-                                int64_t khhi, int64_t iw0, int64_t kwlo, int64_t kwhi, int64_t W, int64_t C, int64_t CP,
-                                typename X::M m) {
-    for (int64_t kh = khlo; kh < khhi; ++kh) {
-        const int64_t base = ((ih0 + kh) * W + iw0) * C;
-        const float *wr = wtc + kh * K * CP;
-        for (int64_t kw = kwlo; kw < kwhi; ++kw) acc = X::fma(dw_ld<X, Mk>(xc + base + kw * C, m), X::load(wr + kw * CP), acc);
+#define DW_INLINE inline __attribute__((always_inline))
+
+// NHWC geometry of the packed rows: each input row an item needs is packed once into a ring of K rows, channel
+// group g (16 channels) by group: [G][span][16] floats, column q holding input column q - pl (zero outside the
+// image and past c), so that every output pixel reads its K x K taps at constant offsets with no bounds checks.
+// span = (ow - 1) * s + k columns; rows outside the image read a zero row.
+inline int64_t dw_nhwc_span(const DwFwdJob &j) { return (int64_t)(j.ow - 1) * j.s + j.k; }
+inline int64_t dw_nhwc_groups(const DwFwdJob &j) { return (j.c + 15) >> 4; }
+// floats of scratch one NHWC item needs: K ring rows + the zero row, 32-byte aligned by the caller
+inline int64_t dw_nhwc_scratch(const DwFwdJob &j) { return (int64_t)(j.k + 1) * dw_nhwc_groups(j) * dw_nhwc_span(j) * 16; }
+
+// Packs input row ih of image n (xn: x of image n) into dst ([G][span][16]).
+template <class X>
+DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const float *xn, int64_t ih, float *dst) {
+    typedef typename X::V V;
+    const int64_t C = j.c, W = j.w, span = dw_nhwc_span(j), G = dw_nhwc_groups(j);
+    const float *src = xn + ih * W * C;
+    const V z = X::zero();
+    const int64_t qlo = DW_MIN(span, (int64_t)j.pl), qhi = DW_MIN(span, (int64_t)j.pl + W);
+    for (int64_t g = 0; g < G; ++g) {
+        float *d = dst + g * span * 16;
+        const int64_t c0 = g * 16;
+        for (int64_t q = 0; q < qlo; ++q) {
+            X::store(d + q * 16, z);
+            X::store(d + q * 16 + 8, z);
+        }
+        const float *sp = src + (qlo - j.pl) * C + c0;
+        if (C - c0 >= 16) {
+            for (int64_t q = qlo; q < qhi; ++q, sp += C) {
+                X::store(d + q * 16, X::load(sp));
+                X::store(d + q * 16 + 8, X::load(sp + 8));
+            }
+        } else {
+            const int r = (int)(C - c0);
+            const typename X::M m0 = X::mask(r < 8 ? r : 8);
+            const typename X::M m1 = X::mask(r > 8 ? r - 8 : 1);
+            for (int64_t q = qlo; q < qhi; ++q, sp += C) {
+                X::store(d + q * 16, X::loadm(sp, m0));
+                X::store(d + q * 16 + 8, r > 8 ? X::loadm(sp + 8, m1) : z);
+            }
+        }
+        for (int64_t q = qhi; q < span; ++q) {
+            X::store(d + q * 16, z);
+            X::store(d + q * 16 + 8, z);
+        }
     }
-    return acc;
 }
 
-// Four output pixels (iw0, iw0 + S, iw0 + 2S, iw0 + 3S are their first input columns; all taps inside the row).
-template <class X, int K, int S, bool Mk>
-inline void dw_nhwc_blk4(const float *xc, const float *wtc, typename X::V b, int64_t ih0, int64_t khlo, int64_t khhi,
-                         int64_t iw0, int64_t W, int64_t C, int64_t CP, typename X::M m, typename X::V *out) {
-    typedef typename X::V V;
-    V a0 = b, a1 = b, a2 = b, a3 = b;
-    constexpr int NX = 3 * S + K; // input columns the four pixels read in one row: each loaded once
-    for (int64_t kh = khlo; kh < khhi; ++kh) {
-        const float *xr = xc + ((ih0 + kh) * W + iw0) * C;
-        const float *wr = wtc + kh * K * CP;
-        V xs[NX];
-        for (int i = 0; i < NX; ++i) xs[i] = dw_ld<X, Mk>(xr + (int64_t)i * C, m);
+// P output pixels (16 channels each) of one output row from the packed rows: rp[kh] points at the group's column of
+// the block's first pixel. wg: the group's weights, [K * K][16]. Two weight loads per tap are
+// shared by the P pixels; x is read straight from the packed rows at constant offsets; the 2P accumulators stay in
+// registers (P <= 4).
+template <class X, int K, int S, int P>
+DW_INLINE void dw_nhwc_blk(const float *const *rp, const float *wg, typename X::V b0, typename X::V b1,
+                           typename X::V *a) {
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) {
+        a[2 * p] = b0;
+        a[2 * p + 1] = b1;
+    }
+#pragma GCC unroll 7
+    for (int kh = 0; kh < K; ++kh) {
+        const float *r = rp[kh];
+#pragma GCC unroll 7
         for (int kw = 0; kw < K; ++kw) {
-            const V wv = X::load(wr + kw * CP);
-            a0 = X::fma(xs[kw], wv, a0);
-            a1 = X::fma(xs[S + kw], wv, a1);
-            a2 = X::fma(xs[2 * S + kw], wv, a2);
-            a3 = X::fma(xs[3 * S + kw], wv, a3);
+            const typename X::V w0 = X::load(wg + (kh * K + kw) * 16), w1 = X::load(wg + (kh * K + kw) * 16 + 8);
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) {
+                a[2 * p] = X::fma(X::load(r + (p * S + kw) * 16), w0, a[2 * p]);
+                a[2 * p + 1] = X::fma(X::load(r + (p * S + kw) * 16 + 8), w1, a[2 * p + 1]);
+            }
         }
     }
-    out[0] = a0;
-    out[1] = a1;
-    out[2] = a2;
-    out[3] = a3;
 }
 
-template <class X, int K, int S>
-void dw_nhwc_item(const DwFwdJob &j, int64_t n, int64_t c0, int32_t cb) {
-    typedef typename X::V V;
-    typedef typename X::M M;
-    const int64_t C = j.c, H = j.h, W = j.w, CP = j.cpad, OH = j.oh, OW = j.ow;
-    const float *xn = j.x + n * H * W * C + c0;
-    float *yn = j.y + n * OH * OW * C + c0;
-    const float *wt = j.wt + c0;
-    const float *bias = j.bias + c0;
-    const int nfull = cb >> 3, tail = cb & 7;
-    const M tm = X::mask(tail > 0 ? tail : 8);
-    double sums[kDwNhwcBlock];
-    for (int i = 0; i < kDwNhwcBlock; ++i) sums[i] = 0.0;
-    V rs[kDwNhwcBlock / 8 + 1];
-    V bv[kDwNhwcBlock / 8 + 1];
-    for (int v = 0; v < nfull + (tail ? 1 : 0); ++v) bv[v] = X::load(bias + 8 * v); // bias is padded to cpad
-    const int64_t owlo = DW_MIN(OW, (int64_t)(j.pl + S - 1) / S);
-    int64_t owhi = (W - K + j.pl >= 0) ? (W - K + j.pl) / S + 1 : 0;
-    owhi = DW_MAX(owlo, DW_MIN(OW, owhi));
-    for (int64_t oh = 0; oh < OH; ++oh) {
-        const int64_t ih0 = oh * S - j.pt;
-        const int64_t khlo = DW_MAX((int64_t)0, -ih0), khhi = DW_MIN((int64_t)K, H - ih0);
-        for (int v = 0; v <= nfull; ++v) rs[v] = X::zero();
-        float *yrow = yn + oh * OW * C;
-        // one pixel at a time (borders and remainders)
-#define DW_PIXEL(OWX)                                                                                              \
-    do {                                                                                                           \
-        const int64_t iw0_ = (OWX)*S - j.pl;                                                                       \
-        const int64_t kwlo_ = DW_MAX((int64_t)0, -iw0_), kwhi_ = DW_MIN((int64_t)K, W - iw0_);                     \
-        for (int v = 0; v < nfull; ++v) {                                                                          \
-            const V acc = dw_nhwc_px<X, K, false>(xn + 8 * v, wt + 8 * v, bv[v], ih0, khlo, khhi, iw0_, kwlo_,    \
-                                                  kwhi_, W, C, CP, tm);                                            \
-            dw_emit<X, false>(yrow + (OWX)*C + 8 * v, acc, j.act, tm, rs[v]);                                      \
-        }                                                                                                          \
-        if (tail) {                                                                                                \
-            const V acc = dw_nhwc_px<X, K, true>(xn + 8 * nfull, wt + 8 * nfull, bv[nfull], ih0, khlo, khhi, iw0_, \
-                                                 kwlo_, kwhi_, W, C, CP, tm);                                      \
-            dw_emit<X, true>(yrow + (OWX)*C + 8 * nfull, acc, j.act, tm, rs[nfull]);                               \
-        }                                                                                                          \
-    } while (0)
-        for (int64_t ow = 0; ow < owlo; ++ow) DW_PIXEL(ow);
-        int64_t ow = owlo;
-        for (; ow + 4 <= owhi; ow += 4) {
-            const int64_t iw0 = ow * S - j.pl;
-            V out[4];
-            for (int v = 0; v < nfull; ++v) {
-                dw_nhwc_blk4<X, K, S, false>(xn + 8 * v, wt + 8 * v, bv[v], ih0, khlo, khhi, iw0, W, C, CP, tm, out);
-                for (int p = 0; p < 4; ++p) dw_emit<X, false>(yrow + (ow + p) * C + 8 * v, out[p], j.act, tm, rs[v]);
-            }
-            if (tail) {
-                dw_nhwc_blk4<X, K, S, true>(xn + 8 * nfull, wt + 8 * nfull, bv[nfull], ih0, khlo, khhi, iw0, W, C, CP,
-                                            tm, out);
-                for (int p = 0; p < 4; ++p)
-                    dw_emit<X, true>(yrow + (ow + p) * C + 8 * nfull, out[p], j.act, tm, rs[nfull]);
-            }
+// Activation, store (pixels C apart; masked for a short last group) and the row sums of P pixels. Lanes past c hold
+// act(0) = 0 (zero weights, bias and x), so they add nothing to the sums.
+template <class X, int P, bool Mk, bool Silu>
+DW_INLINE void dw_nhwc_out(float *yp, int64_t C, typename X::V *a, int r, typename X::M m0, typename X::M m1,
+                           typename X::V &rs0, typename X::V &rs1) {
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) {
+        typename X::V o0 = a[2 * p], o1 = a[2 * p + 1];
+        if (Silu) {
+            o0 = X::silu(o0);
+            o1 = X::silu(o1);
         }
-        for (; ow < OW; ++ow) DW_PIXEL(ow);
-#undef DW_PIXEL
-        if (j.se != nullptr) {
-            float tmp[8];
-            for (int v = 0; v <= nfull; ++v) {
-                const int lanes = v < nfull ? 8 : tail;
-                X::to_array(tmp, rs[v]);
-                for (int l = 0; l < lanes; ++l) sums[8 * v + l] += (double)tmp[l];
-            }
+        if (Mk) {
+            X::storem(yp + p * C, o0, m0);
+            if (r > 8) X::storem(yp + p * C + 8, o1, m1);
+        } else {
+            X::store(yp + p * C, o0);
+            X::store(yp + p * C + 8, o1);
         }
+        rs0 = X::add(rs0, o0);
+        rs1 = X::add(rs1, o1);
     }
-    if (j.se != nullptr)
-        for (int32_t i = 0; i < cb; ++i) j.se[n * C + c0 + i] = (float)sums[i];
+}
+
+// One 16-channel group of one output row: blocks of 4 pixels, then single pixels.
+template <class X, int K, int S, bool Mk, bool Silu>
+DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_t g, float *yrow, double *se) {
+    typedef typename X::V V;
+    const int64_t C = j.c, OW = j.ow, span = dw_nhwc_span(j), c0 = g * 16;
+    const int r = (int)DW_MIN((int64_t)16, C - c0);
+    const typename X::M m0 = X::mask(r < 8 ? r : 8), m1 = X::mask(r > 8 ? r - 8 : 1);
+    const float *rp[K];
+#pragma GCC unroll 7
+    for (int kh = 0; kh < K; ++kh) rp[kh] = rows[kh] + g * span * 16;
+    const float *wg = j.wt + g * K * K * 16;
+    const V b0 = X::load(j.bias + c0), b1 = X::load(j.bias + c0 + 8);
+    V rs0 = X::zero(), rs1 = X::zero();
+    V a[8];
+    float *yp = yrow + c0;
+    int64_t ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {
+        dw_nhwc_blk<X, K, S, 4>(rp, wg, b0, b1, a);
+        dw_nhwc_out<X, 4, Mk, Silu>(yp, C, a, r, m0, m1, rs0, rs1);
+#pragma GCC unroll 7
+        for (int kh = 0; kh < K; ++kh) rp[kh] += 4 * S * 16;
+        yp += 4 * C;
+    }
+    for (; ow < OW; ++ow) {
+        dw_nhwc_blk<X, K, S, 1>(rp, wg, b0, b1, a);
+        dw_nhwc_out<X, 1, Mk, Silu>(yp, C, a, r, m0, m1, rs0, rs1);
+#pragma GCC unroll 7
+        for (int kh = 0; kh < K; ++kh) rp[kh] += S * 16;
+        yp += C;
+    }
+    if (se != nullptr) {
+        float tmp[16];
+        X::to_array(tmp, rs0);
+        X::to_array(tmp + 8, rs1);
+        for (int l = 0; l < r; ++l) se[c0 + l] += (double)tmp[l];
+    }
+}
+
+// Output rows [oh0, oh1) of image n, all channels: per row, the K input rows it reads are packed into the ring
+// (each input row once per item), then group by group.
+template <class X, int K, int S, bool Silu>
+void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
+    const int64_t C = j.c, H = j.h, OW = j.ow, G = dw_nhwc_groups(j);
+    const int64_t rowsz = G * dw_nhwc_span(j) * 16;
+    const float *xn = j.x + n * H * j.w * C;
+    float *yn = j.y + n * j.oh * OW * C;
+    float *zero = scratch + K * rowsz;
+    {
+        const typename X::V z = X::zero();
+        for (int64_t i = 0; i < rowsz; i += 8) X::store(zero + i, z);
+    }
+    int64_t held[K];
+    for (int i = 0; i < K; ++i) held[i] = -1;
+    const bool partial = (C & 15) != 0;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const float *rows[K];
+        for (int kh = 0; kh < K; ++kh) {
+            const int64_t ih = oh * S - j.pt + kh;
+            if (ih < 0 || ih >= H) {
+                rows[kh] = zero;
+                continue;
+            }
+            const int slot = (int)(ih % K);
+            float *dst = scratch + slot * rowsz;
+            if (held[slot] != ih) {
+                dw_nhwc_pack<X>(j, xn, ih, dst);
+                held[slot] = ih;
+            }
+            rows[kh] = dst;
+        }
+        float *yrow = yn + oh * OW * C;
+        const int64_t gfull = partial ? G - 1 : G;
+        for (int64_t g = 0; g < gfull; ++g) dw_nhwc_group<X, K, S, false, Silu>(j, rows, g, yrow, se);
+        if (partial) dw_nhwc_group<X, K, S, true, Silu>(j, rows, G - 1, yrow, se);
+    }
 }
 
 template <class X, int K, int S, int NB>
@@ -212,13 +275,16 @@ void dw_nchw_item(const DwFwdJob &j, int64_t n, int64_t c, float *buf) {
 
 // The ops table of one ISA: dispatch on (k, stride) to the template instances.
 template <class X>
-void dw_nhwc_dispatch(const DwFwdJob &j, int64_t n, int64_t c0, int32_t cb) {
+void dw_nhwc_dispatch(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
 #define DW_CASE(K)                                                                                                 \
     case K:                                                                                                        \
-        if (j.s == 1)                                                                                              \
-            dw_nhwc_item<X, K, 1>(j, n, c0, cb);                                                                   \
-        else                                                                                                       \
-            dw_nhwc_item<X, K, 2>(j, n, c0, cb);                                                                   \
+        if (j.s == 1) {                                                                                            \
+            if (j.act == FX_ACT_SILU) dw_nhwc_rows_t<X, K, 1, true>(j, n, oh0, oh1, se, scratch);                           \
+            else dw_nhwc_rows_t<X, K, 1, false>(j, n, oh0, oh1, se, scratch);                                               \
+        } else {                                                                                                   \
+            if (j.act == FX_ACT_SILU) dw_nhwc_rows_t<X, K, 2, true>(j, n, oh0, oh1, se, scratch);                           \
+            else dw_nhwc_rows_t<X, K, 2, false>(j, n, oh0, oh1, se, scratch);                                               \
+        }                                                                                                          \
         break;
     switch (j.k) {
         DW_CASE(1)

@@ -5,7 +5,8 @@
 // (forward: x read + y written; backward: x + dy read, dx written) against the machine's copy bandwidth, measured
 // the same way (memcpy of a 256 MiB buffer: bytes read + bytes written per second).
 //
-//   bench_depthwise_cpu [--batch N] [--threads 1,2] [--iters N] [--layout nhwc|nchw|both] [--json] [--no-backward]
+//   bench_depthwise_cpu [--batch N] [--threads 1,2] [--iters N] [--layout nhwc|nchw|both] [--layer N] [--json]
+//                       [--no-backward]
 #include "depthwise_ref.h"
 
 #include <algorithm>
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
     int iters = 10;
     std::vector<int> threads{1, 2};
     bool json = false, backward = true;
+    int only = -1; // --layer N: that layer only
     std::vector<int32_t> layouts{FX_LAYOUT_NHWC, FX_LAYOUT_NCHW};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -65,10 +67,12 @@ int main(int argc, char **argv) {
             layouts.clear();
             if (l != "nchw") layouts.push_back(FX_LAYOUT_NHWC);
             if (l != "nhwc") layouts.push_back(FX_LAYOUT_NCHW);
-        } else if (a == "--json") json = true;
+        } else if (a == "--layer" && i + 1 < argc) only = std::atoi(argv[++i]);
+        else if (a == "--json") json = true;
         else if (a == "--no-backward") backward = false;
         else {
-            std::fprintf(stderr, "usage: %s [--batch N] [--threads 1,2] [--iters N] [--layout nhwc|nchw|both] [--json] [--no-backward]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--batch N] [--threads 1,2] [--iters N] [--layout nhwc|nchw|both] [--layer N] [--json] [--no-backward]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -86,6 +90,7 @@ int main(int argc, char **argv) {
                 std::printf("\n%s, %d thread(s)\n%-34s %10s %8s %10s %10s %8s\n", layout == FX_LAYOUT_NHWC ? "NHWC" : "NCHW", t,
                             "layer", "fused ms", "GB/s", "plain ms", "bwd ms", "GB/s");
             for (size_t li = 0; li < layers.size(); ++li) {
+                if (only >= 0 && (int)li != only) continue;
                 const Layer &l = layers[li];
                 const fx_depthwise_shape s = make_shape(batch, l.c, l.h, l.w, l.k, l.stride, true, layout);
                 const size_t nx = (size_t)(s.n * s.c * s.h * s.w), ny = (size_t)(s.n * s.c * s.out_h * s.out_w);
