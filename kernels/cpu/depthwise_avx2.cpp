@@ -31,32 +31,31 @@ struct Avx2 {
     static inline V keep(V v, M m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
     static inline void to_array(float *dst, V v) { _mm256_storeu_ps(dst, v); }
 
-    // exp(x), Cephes' expf polynomial (max relative error ~2 ulp) on x clamped to [-87.3, 88.37] (no
-    // overflow, no subnormal results: silu of x < -87 is then ~x * 1e-38 instead of a smaller value or 0).
-    static inline V exp(V x) {
-        x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.37f));
-        const V n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        V r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-        r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-        V p = _mm256_set1_ps(1.9875691500E-4f);
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
-        const V r2 = _mm256_mul_ps(r, r);
-        const V e = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
-        const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-        return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
-    }
+    // v / (1 + exp(-v)). exp(-v) = 2^n * e^-r', r' = v + n ln2 (Cody-Waite, two constants), n = round(-v log2e)
+    // by the 1.5 * 2^23 (+ 127 exponent bias) trick, which also leaves the bits of 2^n in the low mantissa bits;
+    // e^-r' from Cephes' expf polynomial (~2 ulp) in Horner form with the odd coefficients negated. v is clamped to
+    // [-88.37, 87.3] (no overflow, no subnormal 2^n: silu of v < -88 is then ~v * 1e-38 instead of smaller or 0).
+    // 1 / (1 + e) is vrcpps (12 bits) and one Newton step (~2 ulp): a division costs as much as the rest.
     static inline V silu(V v) {
-        // v / (1 + e) as v * r, r = 1 / (1 + e) from vrcpps (12 bits) and one Newton step (~2 ulp): a division
-        // costs as much as the rest of the epilogue
-        const V d = _mm256_add_ps(_mm256_set1_ps(1.0f), exp(_mm256_sub_ps(_mm256_setzero_ps(), v)));
-        V r = _mm256_rcp_ps(d);
-        r = _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r, r);
-        return _mm256_mul_ps(v, r);
+        const V vc = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-88.37f)), _mm256_set1_ps(87.3f));
+        const V magic = _mm256_set1_ps(12583039.0f); // 1.5 * 2^23 + 127
+        const V t = _mm256_fmadd_ps(vc, _mm256_set1_ps(-1.44269504088896341f), magic);
+        const V n = _mm256_sub_ps(t, magic);
+        V r = _mm256_fmadd_ps(n, _mm256_set1_ps(0.693359375f), vc);
+        r = _mm256_fmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+        V p = _mm256_set1_ps(-1.9875691500E-4f);
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(-8.3334519073E-3f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(-1.6666665459E-1f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(-1.0f));
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+        const V e = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)));
+        const V d = _mm256_add_ps(_mm256_set1_ps(1.0f), e);
+        V q = _mm256_rcp_ps(d);
+        q = _mm256_fmadd_ps(_mm256_fnmadd_ps(d, q, _mm256_set1_ps(1.0f)), q, q);
+        return _mm256_mul_ps(v, q);
     }
 };
 
