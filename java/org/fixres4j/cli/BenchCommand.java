@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.bench.DepthwiseBench;
 import org.fixres4j.bench.ModelBench;
 import org.fixres4j.bench.PreprocessBench;
 import org.fixres4j.io.Json;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Option;
 /** {@code fixres bench}: quick benchmark tables (the JMH suite in tests/jmh gives the rigorous figures). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Quick benchmarks: each pipeline against its named baseline, in the same run.",
-        subcommands = {BenchCommand.Preprocess.class, BenchCommand.Model.class})
+        subcommands = {BenchCommand.Preprocess.class, BenchCommand.Model.class, BenchCommand.Depthwise.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -103,6 +104,40 @@ final class BenchCommand implements Runnable {
             }
             Map<String, Object> report = ModelBench.run(arch, res, batches, threads, seconds);
             System.out.println(json ? Json.writePretty(report) : ModelBench.table(report));
+            return 0;
+        }
+    }
+
+    @Command(name = "depthwise", mixinStandardHelpOptions = true,
+            description = {"Every depthwise layer of EfficientNet-B0 at 224: FixRes4J's fused kernel (NHWC, bias + SiLU "
+                    + "+ SE sums) against libtorch's conv2d(groups=C) + SiLU + mean in NCHW and channels-last, timed "
+                    + "interleaved in the same run; ms per layer, totals, speed-up, GB/s against copy bandwidth."})
+    static final class Depthwise implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the report as JSON instead of a table.")
+        boolean json;
+
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
+        int batch;
+
+        @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
+                description = "Thread counts (default: ${DEFAULT-VALUE}).")
+        int[] threads;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "0.6",
+                description = "Measured seconds per path and layer (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Override
+        public Integer call() {
+            if (seconds <= 0 || seconds > 600) {
+                throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
+            }
+            if (batch < 1 || batch > 256 || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
+                throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
+            }
+            Map<String, Object> report = DepthwiseBench.run(DepthwiseBench.DEFAULT_MODEL, DepthwiseBench.DEFAULT_RES,
+                    batch, threads, seconds);
+            System.out.println(json ? Json.writePretty(report) : DepthwiseBench.table(report));
             return 0;
         }
     }
