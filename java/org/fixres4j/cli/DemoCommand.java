@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--unfreeze-last-stage", description = "Fine-tune the last stage and conv_head too.")
     boolean lastStage;
 
-    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: all processors).")
+    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
     Integer threads;
 
     @Option(names = "--out-dir", defaultValue = "fixres-demo", paramLabel = "DIR",
@@ -94,8 +94,8 @@ final class DemoCommand implements Callable<Integer> {
             o.threads = threads;
         }
         if (quick) {
-            o.sweepImages = Math.min(o.sweepImages, 300);
-            o.finetuneImages = Math.min(o.finetuneImages, 512);
+            o.sweepImages = Math.min(o.sweepImages, 200);
+            o.finetuneImages = Math.min(o.finetuneImages, 256);
         }
         o.resolutions = res;
         o.finetuneResolutions = finetuneRes;
@@ -119,7 +119,7 @@ final class DemoCommand implements Callable<Integer> {
                 args.addAll(recipe.trainArgs());
                 if (quick) {
                     override(args, "--epochs", "1");
-                    override(args, "--train-limit", "512");
+                    override(args, "--train-limit", "256");
                     override(args, "--val-limit", "0");
                 }
                 args.addAll(List.of("--out", trained.toString(), "--checkpoint-dir",

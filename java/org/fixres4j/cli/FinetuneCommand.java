@@ -102,7 +102,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of order and augmentation.")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: all processors).")
+    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
     Integer threads;
 
     @Option(names = "--out", defaultValue = "fixres-finetune/model.safetensors", paramLabel = "FILE",
@@ -134,8 +134,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
                 .epochs(epochs).batchSize(batch).lr(lr).schedule(sched).step(stepEpochs, gamma).momentum(momentum)
                 .weightDecay(weightDecay).labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
-        int t = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
+        int t = threads != null ? threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
         cfg.threads(t);
+        org.fixres4j.torch.Torch.ensureLoaded();
+        org.bytedeco.pytorch.global.torch.set_num_threads(t);
         Path ckpt = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent().resolve("checkpoints");
         Map<String, Object> report = new LinkedHashMap<>();
         try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {

@@ -121,7 +121,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of init, order and augmentation.")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: all processors).")
+    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
     Integer threads;
 
     @Option(names = "--out", defaultValue = "fixres-train/model.safetensors", paramLabel = "FILE",

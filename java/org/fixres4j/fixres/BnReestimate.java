@@ -43,13 +43,17 @@ public final class BnReestimate {
         if (!(momentum > 0)) {
             throw new IllegalStateException("bn2 has momentum 0: its statistics cannot be read back");
         }
+        if (!model.isChannelsLast()) {
+            model.toChannelsLast(); // same values; faster
+        }
         int c = model.spec().numFeatures();
         double[] sum = new double[c];
         double[] sumSq = new double[c];
         double total = 0;
         long images = 0;
         long batches = 0;
-        Map<String, Tensor> live = model.namedTensors();
+        Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("bn2.running_")
+                || k.equals("bn2.num_batches_tracked"));
         Tensor runningMean = live.get("bn2.running_mean");
         Tensor runningVar = live.get("bn2.running_var");
         Tensor tracked = live.get("bn2.num_batches_tracked");

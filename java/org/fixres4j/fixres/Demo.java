@@ -78,7 +78,7 @@ public final class Demo {
         public FinetuneConfig.Mode mode = FinetuneConfig.Mode.CLASSIFIER;
         public List<Integer> resolutions;
         public List<Integer> finetuneResolutions;
-        public int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        public int threads = TrainSupport.defaultThreads();
         public Path outDir = Path.of("fixres-demo");
         public PrintStream out = System.out;
         public long seed = 0;
@@ -89,17 +89,22 @@ public final class Demo {
      *
      * @param resolution K_test
      * @param before the trained model's accuracy
+     * @param bnOnly the accuracy after re-estimating bn2's statistics at this resolution (label-free), or null
      * @param after the accuracy after fine-tuning at this resolution, or null when not fine-tuned here
      * @param finetuneSeconds the fine-tuning's wall time (0 when not fine-tuned)
      * @param finetuneImagesPerSecond its throughput
      */
-    public record Row(int resolution, TopKAccuracy before, TopKAccuracy after, double finetuneSeconds,
-                      double finetuneImagesPerSecond) {
+    public record Row(int resolution, TopKAccuracy before, TopKAccuracy bnOnly, TopKAccuracy after,
+                      double finetuneSeconds, double finetuneImagesPerSecond) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("test_res", resolution);
             m.put("before_top1", before.percent(1));
             m.put("before_top5", top5(before));
+            if (bnOnly != null) {
+                m.put("bn_only_top1", bnOnly.percent(1));
+                m.put("bn_only_top5", top5(bnOnly));
+            }
             if (after != null) {
                 m.put("after_top1", after.percent(1));
                 m.put("after_top5", top5(after));
@@ -123,6 +128,8 @@ public final class Demo {
     public static Result run(Options o) throws IOException {
         long t0 = System.nanoTime();
         PrintStream out = o.out;
+        org.fixres4j.torch.Torch.ensureLoaded();
+        org.bytedeco.pytorch.global.torch.set_num_threads(o.threads);
         DemoData d = DemoData.open(o.data);
         if (d.note() != null) {
             out.println("note: " + d.note());
@@ -202,7 +209,13 @@ public final class Demo {
         }
         Map<Integer, TopKAccuracy> after = new LinkedHashMap<>();
         Map<Integer, double[]> ftCost = new LinkedHashMap<>();
+        Map<Integer, TopKAccuracy> bnOnly = new LinkedHashMap<>();
         for (int r : ftRes) {
+            try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                SampleTransform t = FinetuneConfig.testTransform(fresh.info(), r);
+                BnReestimate.run(fresh.model(), ftTrain, t, o.finetuneBatch, o.threads, o.seed);
+                bnOnly.put(r, TrainEval.evaluate(fresh.model(), test, t, 64, o.threads).accuracy());
+            }
             try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
                 FinetuneConfig cfg = new FinetuneConfig(r).mode(o.mode).epochs(o.finetuneEpochs).lr(o.finetuneLr)
                         .batchSize(o.finetuneBatch).threads(o.threads).seed(o.seed);
@@ -215,9 +228,10 @@ public final class Demo {
                 after.put(r, ev.accuracy());
                 ftCost.put(r, new double[] {secs, fr.imagesPerSecond()});
                 out.printf("fine-tuned at %d px on %d training images (%s, %d epoch%s) in %.1f s, %.0f img/s: top-1 "
-                                + "%.2f -> %.2f%n", r, ftTrain.size(), o.mode.spelling(), o.finetuneEpochs,
-                        o.finetuneEpochs == 1 ? "" : "s", secs, fr.imagesPerSecond(),
-                        before.containsKey(r) ? before.get(r).percent(1) : Double.NaN, ev.accuracy().percent(1));
+                                + "%.2f -> %.2f (bn2 statistics only: %.2f)%n", r, ftTrain.size(), o.mode.spelling(),
+                        o.finetuneEpochs, o.finetuneEpochs == 1 ? "" : "s", secs, fr.imagesPerSecond(),
+                        before.containsKey(r) ? before.get(r).percent(1) : Double.NaN, ev.accuracy().percent(1),
+                        bnOnly.get(r).percent(1));
                 if (r == bestBefore || r == rec.kTest()) {
                     Checkpoint.saveModel(o.outDir.resolve("finetuned-" + r + ".safetensors"), fresh.model(),
                             fresh.info().withInputSize(r), Map.of(Checkpoint.META + "finetuned",
@@ -227,26 +241,16 @@ public final class Demo {
         }
         for (Map.Entry<Integer, TopKAccuracy> e : before.entrySet()) {
             double[] c = ftCost.getOrDefault(e.getKey(), new double[] {0, 0});
-            rows.add(new Row(e.getKey(), e.getValue(), after.get(e.getKey()), c[0], c[1]));
+            rows.add(new Row(e.getKey(), e.getValue(), bnOnly.get(e.getKey()), after.get(e.getKey()), c[0], c[1]));
         }
         int bestAfter = after.isEmpty() ? bestBefore : argmax(after);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         out.println();
         out.print(table(kTrain, rows, rec, o.mode));
-        TopKAccuracy atTrain = before.get(kTrain);
-        TopKAccuracy bestFt = after.get(bestAfter);
+        Verdict verdict = verdict(kTrain, before, after);
         out.println();
-        out.printf("best before fine-tuning: %d px (top-1 %.2f%%); best after: %d px (%.2f%%); recommend predicted %d "
-                        + "px%n", bestBefore, before.get(bestBefore).percent(1), bestAfter,
-                bestFt != null ? bestFt.percent(1) : before.get(bestAfter).percent(1), rec.kTest());
-        if (atTrain != null && bestFt != null) {
-            double gain = bestFt.percent(1) - atTrain.percent(1);
-            out.printf("FixRes effect (best fine-tuned vs testing at K_train = %d): %+.2f top-1 points -- %s%n", kTrain,
-                    gain, gain > 0 ? "testing at " + bestAfter + " px after fine-tuning beats testing at the training "
-                            + "resolution" : "not seen at this setting: testing at the training resolution is as good "
-                            + "or better");
-        }
+        out.print(verdict.text());
         out.printf("total %.0f s%n", seconds);
 
         Path json = o.outDir.resolve("fixres-demo.json");
@@ -270,15 +274,20 @@ public final class Demo {
         doc.put("rows", rs);
         doc.put("best_before", bestBefore);
         doc.put("best_after", bestAfter);
+        doc.put("verdict", verdict.toMap());
         doc.put("seconds", seconds);
         doc.put("threads", o.threads);
         doc.put("software", Reports.software());
         Checkpoint.writeJson(json, doc);
-        Plot plot = new Plot().title("FixRes demo: " + info.describe() + " on " + d.name() + ", K_train = " + kTrain)
+        Plot plot = new Plot().title(String.format(Locale.ROOT, "FixRes demo on %s: EfficientNet w%s d%s, K_train %d",
+                        d.name(), fmt(info.spec().width()), fmt(info.spec().depth()), kTrain))
                 .xLabel("test resolution (px)").yLabel("top-1 accuracy (%)");
-        plot.series("before fine-tuning", xs(before), ys(before));
+        plot.series("as trained", xs(before), ys(before));
+        if (!bnOnly.isEmpty()) {
+            plot.series("bn2 statistics re-estimated there (no labels)", xs(bnOnly), ys(bnOnly));
+        }
         if (!after.isEmpty()) {
-            plot.series("after FixRes fine-tuning at that resolution", xs(after), ys(after));
+            plot.series("FixRes fine-tuned there (classifier + bn2)", xs(after), ys(after));
         }
         plot.marker(kTrain, "K_train = " + kTrain);
         plot.marker(rec.kTest(), "recommend " + rec.kTest());
@@ -287,27 +296,105 @@ public final class Demo {
         return new Result(info, d.name(), source, kTrain, rec, rows, bestBefore, bestAfter, seconds, json, png);
     }
 
+    /**
+     * The FixRes question, answered from the measurements: does testing above K_train after fine-tuning beat the
+     * best that K_train itself gives (as trained, or after the same fine-tuning at K_train, the control)?
+     *
+     * @param atTrain top-1 at K_train as trained
+     * @param atTrainFinetuned top-1 at K_train after fine-tuning there (NaN if not run)
+     * @param bestUntuned the best resolution without fine-tuning
+     * @param bestAbove the best fine-tuned resolution above K_train (0 if none)
+     * @param bestAboveTop1 its top-1 (NaN if none)
+     * @param effect bestAboveTop1 minus the better of atTrain and atTrainFinetuned
+     */
+    public record Verdict(int kTrain, double atTrain, double atTrainFinetuned, int bestUntuned,
+                          double bestUntunedTop1, int bestAbove, double bestAboveTop1, double effect) {
+        /** Whether the FixRes effect appeared. */
+        public boolean seen() {
+            return effect > 0;
+        }
+
+        public String text() {
+            StringBuilder b = new StringBuilder();
+            if (!Double.isNaN(atTrain)) {
+                b.append(String.format(Locale.ROOT, "tested at K_train = %d (as trained): top-1 %.2f%%%n", kTrain,
+                        atTrain));
+            }
+            b.append(String.format(Locale.ROOT, "best test resolution without fine-tuning: %d px, %.2f%% (%+.2f)%n",
+                    bestUntuned, bestUntunedTop1, bestUntunedTop1 - atTrain));
+            if (!Double.isNaN(atTrainFinetuned)) {
+                b.append(String.format(Locale.ROOT, "control, the same fine-tuning at K_train = %d: %.2f%% (%+.2f)%n",
+                        kTrain, atTrainFinetuned, atTrainFinetuned - atTrain));
+            }
+            if (bestAbove > 0) {
+                b.append(String.format(Locale.ROOT, "best fine-tuned above K_train: %d px, %.2f%%%n", bestAbove,
+                        bestAboveTop1));
+                b.append(String.format(Locale.ROOT, "FixRes effect: %+.2f top-1 points -- %s%n", effect, seen()
+                        ? "seen: testing at " + bestAbove + " px after fine-tuning beats the best at K_train"
+                        : "NOT seen at this setting: the best at K_train is as good or better"));
+            }
+            return b.toString();
+        }
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("k_train", kTrain);
+            if (!Double.isNaN(atTrain)) {
+                m.put("top1_at_k_train", atTrain);
+            }
+            if (!Double.isNaN(atTrainFinetuned)) {
+                m.put("top1_at_k_train_finetuned", atTrainFinetuned);
+            }
+            m.put("best_untuned_res", bestUntuned);
+            m.put("best_untuned_top1", bestUntunedTop1);
+            if (bestAbove > 0) {
+                m.put("best_finetuned_res_above_k_train", bestAbove);
+                m.put("best_finetuned_top1_above_k_train", bestAboveTop1);
+                m.put("fixres_effect_top1", effect);
+            }
+            m.put("seen", seen());
+            return m;
+        }
+    }
+
+    static Verdict verdict(int kTrain, Map<Integer, TopKAccuracy> before, Map<Integer, TopKAccuracy> after) {
+        double atTrain = before.containsKey(kTrain) ? before.get(kTrain).percent(1) : Double.NaN;
+        double atTrainFt = after.containsKey(kTrain) ? after.get(kTrain).percent(1) : Double.NaN;
+        int bu = argmax(before);
+        int ba = 0;
+        double baTop = Double.NaN;
+        for (Map.Entry<Integer, TopKAccuracy> e : after.entrySet()) {
+            if (e.getKey() > kTrain && (ba == 0 || e.getValue().percent(1) > baTop)) {
+                ba = e.getKey();
+                baTop = e.getValue().percent(1);
+            }
+        }
+        double ref = Double.isNaN(atTrainFt) ? atTrain : Math.max(atTrain, atTrainFt);
+        double effect = ba > 0 ? baTop - ref : Double.NaN;
+        return new Verdict(kTrain, atTrain, atTrainFt, bu, before.get(bu).percent(1), ba, baTop, effect);
+    }
+
     /** The table: one row per test resolution. */
     public static String table(int kTrain, List<Row> rows, Recommendation rec, FinetuneConfig.Mode mode) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-6s %-6s | %-15s | %-24s%n", "train", "test", "before FT",
-                "after FT (" + mode.spelling() + ")"));
-        b.append(String.format(Locale.ROOT, "%-6s %-6s | %-7s %-7s | %-7s %-7s %-8s%n", "res", "res", "top-1",
-                "top-5", "top-1", "top-5", "top-1 gain"));
+        b.append(String.format(Locale.ROOT, "%-5s %-5s | %-13s | %-13s | %-21s%n", "train", "test", "as trained",
+                "bn2 stats only", "FixRes fine-tuned"));
+        b.append(String.format(Locale.ROOT, "%-5s %-5s | %-6s %-6s | %-6s %-6s | %-6s %-6s %-7s%n", "res", "res",
+                "top-1", "top-5", "top-1", "top-5", "top-1", "top-5", "gain"));
         for (Row r : rows) {
             String mark = r.resolution() == kTrain ? "  = K_train" : "";
             if (r.resolution() == rec.kTest()) {
                 mark += "  <- recommend";
             }
-            if (r.after() != null) {
-                b.append(String.format(Locale.ROOT, "%-6d %-6d | %-7.2f %-7.2f | %-7.2f %-7.2f %+-8.2f%s%n", kTrain,
-                        r.resolution(), r.before().percent(1), top5(r.before()), r.after().percent(1),
-                        top5(r.after()), r.after().percent(1) - r.before().percent(1), mark));
-            } else {
-                b.append(String.format(Locale.ROOT, "%-6d %-6d | %-7.2f %-7.2f | %-7s %-7s %-8s%s%n", kTrain,
-                        r.resolution(), r.before().percent(1), top5(r.before()), "-", "-", "", mark));
-            }
+            String bn = r.bnOnly() == null ? String.format(Locale.ROOT, "%-6s %-6s", "-", "-")
+                    : String.format(Locale.ROOT, "%-6.2f %-6.2f", r.bnOnly().percent(1), top5(r.bnOnly()));
+            String ft = r.after() == null ? String.format(Locale.ROOT, "%-6s %-6s %-7s", "-", "-", "")
+                    : String.format(Locale.ROOT, "%-6.2f %-6.2f %+-7.2f", r.after().percent(1), top5(r.after()),
+                            r.after().percent(1) - r.before().percent(1));
+            b.append(String.format(Locale.ROOT, "%-5d %-5d | %-6.2f %-6.2f | %s | %s%s%n", kTrain, r.resolution(),
+                    r.before().percent(1), top5(r.before()), bn, ft, mark));
         }
+        b.append("(fine-tuning: " + mode.spelling() + "; gain = fine-tuned minus as trained, same resolution)\n");
         return b.toString();
     }
 

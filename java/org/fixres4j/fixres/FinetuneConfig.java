@@ -54,7 +54,7 @@ public final class FinetuneConfig {
     double weightDecay = 1e-4;
     double labelSmoothing = 0.1;
     long seed = 0;
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    int threads = TrainSupport.defaultThreads();
     int trainLimit = 0;
 
     /** @param resolution the test resolution K_test to fine-tune at */

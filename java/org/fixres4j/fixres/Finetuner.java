@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.function.Predicate;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.data.Batch;
@@ -34,7 +34,7 @@ import org.fixres4j.weights.SafeTensors;
  * cross-entropy; optimizer: SGD (momentum 0.9, weight decay 1e-4 on everything trained, as FixRes's SGD over
  * {@code model.parameters()}), a cosine or step schedule.
  *
- * <p><b>Cost.</b> In the default mode the trunk, {@code bn2} and the pooling run under {@code NoGradGuard}: no
+ * <p><b>Cost.</b> In the default mode the trunk, {@code bn2} and the pooling run under {@code InferenceMode}: no
  * autograd graph and no activation is kept, the backward pass is the classifier's alone, so a step costs about one
  * plain (unfused) forward. In the other modes autograd records from the first trained tensor on (the frozen
  * parameters do not require grad, so the trunk below is still graph-free).
@@ -116,7 +116,7 @@ public final class Finetuner {
     /** Puts the model in FixRes's modes: everything eval, {@code bn2} train. */
     static void fixresModes(EfficientNet model) {
         model.eval();
-        TrainSupport.child(model, "bn2").train(true);
+        TrainSupport.setChildTraining(model, "bn2", true);
     }
 
     /**
@@ -136,6 +136,9 @@ public final class Finetuner {
         Dataset data = config.trainLimit > 0 && config.trainLimit < train.size()
                 ? Subsets.stratified(train, config.trainLimit, config.seed) : train;
         torch.set_num_threads(config.threads);
+        if (!model.isChannelsLast()) {
+            model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
+        }
         Checkpoint.ModelInfo outInfo = info.withInputSize(config.resolution);
         Map<String, Object> runKey = new LinkedHashMap<>();
         runKey.put("config", config.toMap());
@@ -177,7 +180,7 @@ public final class Finetuner {
                     listener.resumed(start, checkpointDir);
                 }
             }
-            Map<String, Tensor> live = model.namedTensors();
+            Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("classifier."));
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
             try (BatchLoader loader = BatchLoader.builder(data, config.transform(info)).batchSize(config.batchSize)
@@ -200,10 +203,11 @@ public final class Finetuner {
                                 Tensor logits;
                                 if (config.mode == FinetuneConfig.Mode.CLASSIFIER) {
                                     Tensor pooled;
-                                    try (NoGradGuard g = new NoGradGuard()) {
+                                    try (InferenceMode g = new InferenceMode()) {
                                         pooled = model.forwardHead(model.forwardFeatures(b.input()), true);
                                     }
-                                    logits = torch.linear(pooled, weight, bias);
+                                    // an inference tensor cannot be saved for backward: a normal copy ([N, F])
+                                    logits = torch.linear(pooled.clone(), weight, bias);
                                 } else {
                                     logits = model.forward(b.input());
                                 }

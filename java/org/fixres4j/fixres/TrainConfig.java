@@ -36,8 +36,13 @@ public final class TrainConfig {
     double gamma = 0.1;
     double labelSmoothing = 0.1;
     long seed = 0;
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    int threads = TrainSupport.defaultThreads();
     int trainLimit = 0;
+
+    /** Threads used when none are given: processors - 1 (at least 1), leaving a core to the loader. */
+    public static int defaultThreads() {
+        return TrainSupport.defaultThreads();
+    }
 
     public TrainConfig resolution(int r) {
         if (r < 8 || r > 4096) {
