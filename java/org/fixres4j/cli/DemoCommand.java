@@ -17,16 +17,18 @@ import picocli.CommandLine.Option;
  * {@code fixres demo}: the FixRes demo (see {@link Demo}); {@code fixres demo preprocess} is the preprocessing demo.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The FixRes effect, measured: a small EfficientNet trained on Fashion-MNIST at a low resolution "
-                + "with RandomResizedCrop (the checkpoint shipped in the jar, made by 'fixres train'; --train "
-                + "retrains it), a sweep of test resolutions, FixRes fine-tuning (classifier + bn2 statistics) at "
-                + "several of them including the best and the one 'recommend' predicts, and the paper's Table 2 in "
-                + "miniature. Writes JSON and a plot. Without Fashion-MNIST it uses a dataset the project generates.",
+        description = {"The FixRes effect, measured: a small EfficientNet trained at a low resolution with "
+                + "RandomResizedCrop on Fashion-MNIST items placed on a larger canvas (the checkpoint shipped in the "
+                + "jar, made by 'fixres train'; --train retrains it), a sweep of test resolutions on the test set, "
+                + "bn2 re-estimation and FixRes fine-tuning at K_train, the recommended resolution and those between, "
+                + "each scored on the same test images, and the paper's Table 2 in miniature with a verdict. Writes "
+                + "JSON and a plot. Without Fashion-MNIST it uses a dataset the project generates.",
             "'fixres demo preprocess' shows the preprocessing pipeline instead."},
         subcommands = {PreprocessDemoCommand.class})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
-            description = "auto (Fashion-MNIST if installed, else generated shapes), fashion-mnist[:DIR] or shapes "
+            description = "auto (Fashion-MNIST items on a 112 px canvas if Fashion-MNIST is installed, else generated "
+                    + "shapes), or any of fashion-mnist, fashion-mnist-canvas[:SIDE], shapes with --model or --train "
                     + "(default: ${DEFAULT-VALUE}).")
     String data;
 
@@ -45,7 +47,7 @@ final class DemoCommand implements Callable<Integer> {
             + "(default: K_train, the best, the recommended one and those between).")
     List<Integer> finetuneRes;
 
-    @Option(names = "--test-images", defaultValue = "2000", paramLabel = "N",
+    @Option(names = "--test-images", defaultValue = "10000", paramLabel = "N",
             description = "Test images scored at every resolution (default: ${DEFAULT-VALUE}).")
     int testImages;
 
@@ -53,18 +55,21 @@ final class DemoCommand implements Callable<Integer> {
             description = "Training images to fine-tune on (default: ${DEFAULT-VALUE}).")
     int finetuneImages;
 
-    @Option(names = "--finetune-epochs", defaultValue = "1", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--finetune-epochs", defaultValue = "2", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
     int finetuneEpochs;
 
     @Option(names = "--lr", defaultValue = "0.01", paramLabel = "LR", description = "Fine-tuning learning rate "
             + "(default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--train-bn-affine", description = "Fine-tune bn2's weight and bias too.")
-    boolean bnAffine;
+    @Option(names = "--modes", split = ",", defaultValue = "classifier,last-stage", paramLabel = "M",
+            description = "Fine-tuning modes to compare: classifier (FixRes: classifier + bn2 statistics), bn-affine "
+                    + "(+ bn2's weight and bias), last-stage (+ the last stage and conv_head); default: "
+                    + "${DEFAULT-VALUE}.")
+    List<String> modes;
 
-    @Option(names = "--unfreeze-last-stage", description = "Fine-tune the last stage and conv_head too.")
-    boolean lastStage;
+    @Option(names = "--no-bn-only", description = "Leave out the label-free bn2 re-estimation column.")
+    boolean noBnOnly;
 
     @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
     Integer threads;
@@ -85,8 +90,12 @@ final class DemoCommand implements Callable<Integer> {
         o.finetuneImages = finetuneImages;
         o.finetuneEpochs = finetuneEpochs;
         o.finetuneLr = lr;
-        o.mode = lastStage ? FinetuneConfig.Mode.LAST_STAGE
-                : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
+        List<FinetuneConfig.Mode> ms = new ArrayList<>();
+        for (String m : modes) {
+            ms.add(FinetuneConfig.Mode.parse(m));
+        }
+        o.modes = ms;
+        o.bnOnly = !noBnOnly;
         if (threads != null) {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1");
@@ -96,6 +105,7 @@ final class DemoCommand implements Callable<Integer> {
         if (quick) {
             o.sweepImages = Math.min(o.sweepImages, 200);
             o.finetuneImages = Math.min(o.finetuneImages, 256);
+            o.finetuneEpochs = 1;
         }
         o.resolutions = res;
         o.finetuneResolutions = finetuneRes;
@@ -105,7 +115,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             o.model = model;
         } else {
-            DemoData d = DemoData.open(data);
+            String spelled = Demo.resolveData(data);
+            DemoData d = DemoData.open(spelled);
             Demo.Recipe recipe = Demo.RECIPES.get(d.name());
             if (train || !Demo.hasShipped(d.name())) {
                 if (recipe == null) {
@@ -115,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.println((train ? "" : "no checkpoint is shipped for " + d.name() + ": ")
                         + "training it now: " + recipe.command().replace("--out java-resources" + recipe.resource(),
                         "--out " + trained));
-                List<String> args = new ArrayList<>(List.of("train", "--data", data));
+                List<String> args = new ArrayList<>(List.of("train", "--data", spelled));
                 args.addAll(recipe.trainArgs());
                 if (quick) {
                     override(args, "--epochs", "1");

@@ -486,8 +486,10 @@ public final class Checkpoint {
         Map<String, Object> files = (Map<String, Object>) f;
         Path mf = dir.resolve(String.valueOf(files.get("model")));
         Path of = dir.resolve(String.valueOf(files.get("optimizer")));
-        for (Map.Entry<Path, Object> e : Map.of(mf, files.get("model_sha256"), of, files.get("optimizer_sha256"))
-                .entrySet()) {
+        Map<Path, Object> expected = new LinkedHashMap<>();
+        expected.put(mf, files.get("model_sha256"));
+        expected.put(of, files.get("optimizer_sha256"));
+        for (Map.Entry<Path, Object> e : expected.entrySet()) {
             if (!Files.isRegularFile(e.getKey())) {
                 throw new NoSuchFileException(e.getKey().toString(), null, "named by " + st + " but missing");
             }

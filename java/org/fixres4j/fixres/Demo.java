@@ -55,27 +55,60 @@ public final class Demo {
         }
     }
 
+    /**
+     * The demo's data when Fashion-MNIST is installed: its items at 0.8x to 1.25x their size on a 112 px black canvas,
+     * so that objects do not fill the frame and the source has more pixels than the training resolution (see
+     * docs/FIXRES.md for why, and for the plain variant's results).
+     */
+    public static final String DEMO_DATA = "fashion-mnist-canvas:112";
+
     /** The shipped checkpoints, by dataset name. */
     public static final Map<String, Recipe> RECIPES = Map.of(
-            "fashion-mnist", new Recipe("fashion-mnist", "/org/fixres4j/demo/fashion-mnist.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "10", "--threads", "1")),
+            DEMO_DATA, new Recipe(DEMO_DATA, "/org/fixres4j/demo/fashion-mnist-canvas-112.safetensors",
+                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "8", "--threads", "1")),
             "shapes", new Recipe("shapes", "/org/fixres4j/demo/shapes.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "4", "--train-limit",
-                            "30000", "--threads", "1")));
+                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "2", "--train-limit",
+                            "20000", "--threads", "1")));
+
+    /**
+     * The demo's data spelling: {@code auto} becomes {@link #DEMO_DATA} where Fashion-MNIST is installed, else the
+     * generated shapes; anything else is kept.
+     */
+    public static String resolveData(String spelling) {
+        if (!spelling.trim().equalsIgnoreCase("auto")) {
+            return spelling;
+        }
+        return DemoData.fashionMnistInstalled() ? DEMO_DATA : "shapes";
+    }
+
+    /** The line printed when {@code auto} could not use Fashion-MNIST, or null. */
+    public static String autoNote(String spelling) {
+        if (!spelling.trim().equalsIgnoreCase("auto") || DemoData.fashionMnistInstalled()) {
+            return null;
+        }
+        return "Fashion-MNIST is not installed (" + org.fixres4j.data.FashionMnist.DEBIAN_DIR + "): this demo uses a "
+                + "dataset the project generates itself (ten shapes at varied scales, 112 px). For the real one: "
+                + DemoData.INSTALL;
+    }
 
     /** The demo's settings. */
     public static final class Options {
+        /** The data spelling ({@link DemoData}); {@code auto}: see {@link #resolveData}. */
         public String data = "auto";
         /** The trained model; null: the checkpoint shipped for the data. */
         public Path model;
         /** How {@link #model} was made, for the report (null: its path). */
         public String modelSource;
-        public int sweepImages = 2000;
+        public int sweepImages = 10_000;
         public int finetuneImages = 6000;
-        public int finetuneEpochs = 1;
+        public int finetuneEpochs = 2;
         public double finetuneLr = 0.01;
         public int finetuneBatch = 32;
-        public FinetuneConfig.Mode mode = FinetuneConfig.Mode.CLASSIFIER;
+        /** The fine-tuning modes compared, each at every fine-tuning resolution. */
+        public List<FinetuneConfig.Mode> modes = List.of(FinetuneConfig.Mode.CLASSIFIER,
+                FinetuneConfig.Mode.LAST_STAGE);
+        /** Whether to add the label-free bn2 re-estimation. */
+        public boolean bnOnly = true;
         public List<Integer> resolutions;
         public List<Integer> finetuneResolutions;
         public int threads = TrainSupport.defaultThreads();
@@ -90,12 +123,11 @@ public final class Demo {
      * @param resolution K_test
      * @param before the trained model's accuracy
      * @param bnOnly the accuracy after re-estimating bn2's statistics at this resolution (label-free), or null
-     * @param after the accuracy after fine-tuning at this resolution, or null when not fine-tuned here
-     * @param finetuneSeconds the fine-tuning's wall time (0 when not fine-tuned)
-     * @param finetuneImagesPerSecond its throughput
+     * @param after per fine-tuning mode, the accuracy after fine-tuning at this resolution (empty when not here)
+     * @param finetuneSeconds per mode, the fine-tuning's wall time
      */
-    public record Row(int resolution, TopKAccuracy before, TopKAccuracy bnOnly, TopKAccuracy after,
-                      double finetuneSeconds, double finetuneImagesPerSecond) {
+    public record Row(int resolution, TopKAccuracy before, TopKAccuracy bnOnly,
+                      Map<FinetuneConfig.Mode, TopKAccuracy> after, Map<FinetuneConfig.Mode, Double> finetuneSeconds) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("test_res", resolution);
@@ -105,11 +137,11 @@ public final class Demo {
                 m.put("bn_only_top1", bnOnly.percent(1));
                 m.put("bn_only_top5", top5(bnOnly));
             }
-            if (after != null) {
-                m.put("after_top1", after.percent(1));
-                m.put("after_top5", top5(after));
-                m.put("finetune_seconds", finetuneSeconds);
-                m.put("finetune_images_per_second", finetuneImagesPerSecond);
+            for (Map.Entry<FinetuneConfig.Mode, TopKAccuracy> e : after.entrySet()) {
+                String k = e.getKey().spelling().replace('-', '_');
+                m.put("finetuned_" + k + "_top1", e.getValue().percent(1));
+                m.put("finetuned_" + k + "_top5", top5(e.getValue()));
+                m.put("finetuned_" + k + "_seconds", finetuneSeconds.get(e.getKey()));
             }
             return m;
         }
@@ -117,7 +149,7 @@ public final class Demo {
 
     /** What the demo measured. */
     public record Result(Checkpoint.ModelInfo info, String dataName, String modelSource, int kTrain,
-                         Recommendation recommendation, List<Row> rows, int bestBefore, int bestAfter,
+                         Recommendation recommendation, List<Row> rows, Map<FinetuneConfig.Mode, Verdict> verdicts,
                          double seconds, Path json, Path plot) {}
 
     static double top5(TopKAccuracy a) {
@@ -130,9 +162,10 @@ public final class Demo {
         PrintStream out = o.out;
         org.fixres4j.torch.Torch.ensureLoaded();
         org.bytedeco.pytorch.global.torch.set_num_threads(o.threads);
-        DemoData d = DemoData.open(o.data);
-        if (d.note() != null) {
-            out.println("note: " + d.note());
+        DemoData d = DemoData.open(resolveData(o.data));
+        String note = autoNote(o.data);
+        if (note != null) {
+            out.println("note: " + note);
         }
         Files.createDirectories(o.outDir);
         Path modelFile;
@@ -207,59 +240,85 @@ public final class Demo {
                 }
             }
         }
-        Map<Integer, TopKAccuracy> after = new LinkedHashMap<>();
-        Map<Integer, double[]> ftCost = new LinkedHashMap<>();
         Map<Integer, TopKAccuracy> bnOnly = new LinkedHashMap<>();
+        Map<FinetuneConfig.Mode, Map<Integer, TopKAccuracy>> after = new LinkedHashMap<>();
+        Map<FinetuneConfig.Mode, Map<Integer, Double>> cost = new LinkedHashMap<>();
+        for (FinetuneConfig.Mode mode : o.modes) {
+            after.put(mode, new LinkedHashMap<>());
+            cost.put(mode, new LinkedHashMap<>());
+        }
+        out.printf("fine-tuning at %s px on %d training images (%d epoch%s, lr %s, batch %d), each run from the trained "
+                        + "weights and scored on the same test images:%n", ftRes, ftTrain.size(), o.finetuneEpochs,
+                o.finetuneEpochs == 1 ? "" : "s", fmt(o.finetuneLr), o.finetuneBatch);
         for (int r : ftRes) {
-            try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
-                SampleTransform t = FinetuneConfig.testTransform(fresh.info(), r);
-                BnReestimate.run(fresh.model(), ftTrain, t, o.finetuneBatch, o.threads, o.seed);
-                bnOnly.put(r, TrainEval.evaluate(fresh.model(), test, t, 64, o.threads).accuracy());
-            }
-            try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
-                FinetuneConfig cfg = new FinetuneConfig(r).mode(o.mode).epochs(o.finetuneEpochs).lr(o.finetuneLr)
-                        .batchSize(o.finetuneBatch).threads(o.threads).seed(o.seed);
-                Path ckpt = o.outDir.resolve("checkpoints/finetune-" + r);
-                Finetuner.Result fr = new Finetuner(cfg).run(fresh.model(), fresh.info(), ftTrain, ckpt, false,
-                        modelFile.toAbsolutePath().toString());
-                double secs = fr.history().stream().mapToDouble(Finetuner.EpochResult::seconds).sum();
-                TrainEval.Result ev = TrainEval.evaluate(fresh.model(), test,
-                        FinetuneConfig.testTransform(fresh.info(), r), 64, o.threads);
-                after.put(r, ev.accuracy());
-                ftCost.put(r, new double[] {secs, fr.imagesPerSecond()});
-                out.printf("fine-tuned at %d px on %d training images (%s, %d epoch%s) in %.1f s, %.0f img/s: top-1 "
-                                + "%.2f -> %.2f (bn2 statistics only: %.2f)%n", r, ftTrain.size(), o.mode.spelling(),
-                        o.finetuneEpochs, o.finetuneEpochs == 1 ? "" : "s", secs, fr.imagesPerSecond(),
-                        before.containsKey(r) ? before.get(r).percent(1) : Double.NaN, ev.accuracy().percent(1),
-                        bnOnly.get(r).percent(1));
-                if (r == bestBefore || r == rec.kTest()) {
-                    Checkpoint.saveModel(o.outDir.resolve("finetuned-" + r + ".safetensors"), fresh.model(),
-                            fresh.info().withInputSize(r), Map.of(Checkpoint.META + "finetuned",
-                                    o.mode.spelling() + " at " + r + " from " + modelFile.getFileName()));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %4d px: as trained %.2f",
+                    r, before.containsKey(r) ? before.get(r).percent(1) : Double.NaN));
+            if (o.bnOnly) {
+                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                    SampleTransform t = FinetuneConfig.testTransform(fresh.info(), r);
+                    BnReestimate.run(fresh.model(), ftTrain, t, o.finetuneBatch, o.threads, o.seed);
+                    bnOnly.put(r, TrainEval.evaluate(fresh.model(), test, t, 64, o.threads).accuracy());
+                    line.append(String.format(Locale.ROOT, ", bn2 statistics only %.2f", bnOnly.get(r).percent(1)));
                 }
             }
+            for (FinetuneConfig.Mode mode : o.modes) {
+                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                    FinetuneConfig cfg = new FinetuneConfig(r).mode(mode).epochs(o.finetuneEpochs)
+                            .lr(o.finetuneLr).batchSize(o.finetuneBatch).threads(o.threads).seed(o.seed);
+                    Path ckpt = o.outDir.resolve("checkpoints/finetune-" + mode.spelling() + "-" + r);
+                    Finetuner.Result fr = new Finetuner(cfg).run(fresh.model(), fresh.info(), ftTrain, ckpt, false,
+                            modelFile.toAbsolutePath().toString());
+                    double secs = fr.history().stream().mapToDouble(Finetuner.EpochResult::seconds).sum();
+                    TopKAccuracy acc = TrainEval.evaluate(fresh.model(), test,
+                            FinetuneConfig.testTransform(fresh.info(), r), 64, o.threads).accuracy();
+                    after.get(mode).put(r, acc);
+                    cost.get(mode).put(r, secs);
+                    line.append(String.format(Locale.ROOT, ", %s %.2f (%.0f s)", mode.spelling(), acc.percent(1),
+                            secs));
+                    if (r != kTrain) {
+                        Checkpoint.saveModel(o.outDir.resolve("finetuned-" + mode.spelling() + "-" + r
+                                        + ".safetensors"), fresh.model(), fresh.info().withInputSize(r),
+                                Map.of(Checkpoint.META + "finetuned", mode.spelling() + " at " + r + " from "
+                                        + modelFile.getFileName()));
+                    }
+                }
+            }
+            out.println(line);
         }
         for (Map.Entry<Integer, TopKAccuracy> e : before.entrySet()) {
-            double[] c = ftCost.getOrDefault(e.getKey(), new double[] {0, 0});
-            rows.add(new Row(e.getKey(), e.getValue(), bnOnly.get(e.getKey()), after.get(e.getKey()), c[0], c[1]));
+            Map<FinetuneConfig.Mode, TopKAccuracy> a = new LinkedHashMap<>();
+            Map<FinetuneConfig.Mode, Double> c = new LinkedHashMap<>();
+            for (FinetuneConfig.Mode mode : o.modes) {
+                if (after.get(mode).containsKey(e.getKey())) {
+                    a.put(mode, after.get(mode).get(e.getKey()));
+                    c.put(mode, cost.get(mode).get(e.getKey()));
+                }
+            }
+            rows.add(new Row(e.getKey(), e.getValue(), bnOnly.get(e.getKey()), a, c));
         }
-        int bestAfter = after.isEmpty() ? bestBefore : argmax(after);
+        Map<FinetuneConfig.Mode, Verdict> verdicts = new LinkedHashMap<>();
+        for (FinetuneConfig.Mode mode : o.modes) {
+            verdicts.put(mode, verdict(kTrain, before, after.get(mode)));
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         out.println();
-        out.print(table(kTrain, rows, rec, o.mode));
-        Verdict verdict = verdict(kTrain, before, after);
+        out.print(table(kTrain, rows, rec, o.modes, o.bnOnly));
         out.println();
-        out.print(verdict.text());
-        out.printf("total %.0f s%n", seconds);
+        Verdict first = verdicts.values().iterator().next();
+        out.print(first.header());
+        for (Map.Entry<FinetuneConfig.Mode, Verdict> e : verdicts.entrySet()) {
+            out.print(e.getValue().text(e.getKey()));
+        }
+        out.printf("total %.0f s on %d thread%s%n", seconds, o.threads, o.threads == 1 ? "" : "s");
 
         Path json = o.outDir.resolve("fixres-demo.json");
         Path png = o.outDir.resolve("fixres-demo.png");
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("format", "fixres4j-demo/1");
         doc.put("data", d.test().describe());
-        if (d.note() != null) {
-            doc.put("note", d.note());
+        if (note != null) {
+            doc.put("note", note);
         }
         doc.put("model", info.toMap());
         doc.put("model_source", source);
@@ -267,14 +326,25 @@ public final class Demo {
         doc.put("train_scale", List.of(scaleMin, scaleMax));
         doc.put("recommendation", rec.toMap());
         doc.put("test_images", test.size());
-        doc.put("finetune", Map.of("mode", o.mode.spelling(), "images", ftTrain.size(), "epochs", o.finetuneEpochs,
-                "lr", o.finetuneLr, "batch", o.finetuneBatch, "augment", "fixres", "label_smoothing", 0.1));
+        Map<String, Object> ft = new LinkedHashMap<>();
+        List<String> modeNames = new ArrayList<>();
+        o.modes.forEach(m -> modeNames.add(m.spelling()));
+        ft.put("modes", modeNames);
+        ft.put("bn_only", o.bnOnly);
+        ft.put("images", ftTrain.size());
+        ft.put("epochs", o.finetuneEpochs);
+        ft.put("lr", o.finetuneLr);
+        ft.put("batch", o.finetuneBatch);
+        ft.put("augment", "fixres");
+        ft.put("label_smoothing", 0.1);
+        ft.put("resolutions", new ArrayList<>(ftRes));
+        doc.put("finetune", ft);
         List<Object> rs = new ArrayList<>();
         rows.forEach(r -> rs.add(r.toMap()));
         doc.put("rows", rs);
-        doc.put("best_before", bestBefore);
-        doc.put("best_after", bestAfter);
-        doc.put("verdict", verdict.toMap());
+        Map<String, Object> vs = new LinkedHashMap<>();
+        verdicts.forEach((k, v) -> vs.put(k.spelling(), v.toMap()));
+        doc.put("verdicts", vs);
         doc.put("seconds", seconds);
         doc.put("threads", o.threads);
         doc.put("software", Reports.software());
@@ -286,14 +356,16 @@ public final class Demo {
         if (!bnOnly.isEmpty()) {
             plot.series("bn2 statistics re-estimated there (no labels)", xs(bnOnly), ys(bnOnly));
         }
-        if (!after.isEmpty()) {
-            plot.series("FixRes fine-tuned there (classifier + bn2)", xs(after), ys(after));
+        for (Map.Entry<FinetuneConfig.Mode, Map<Integer, TopKAccuracy>> e : after.entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                plot.series("fine-tuned there: " + e.getKey().spelling(), xs(e.getValue()), ys(e.getValue()));
+            }
         }
         plot.marker(kTrain, "K_train = " + kTrain);
         plot.marker(rec.kTest(), "recommend " + rec.kTest());
         plot.write(png);
         out.printf("wrote %s and %s%n", json, png);
-        return new Result(info, d.name(), source, kTrain, rec, rows, bestBefore, bestAfter, seconds, json, png);
+        return new Result(info, d.name(), source, kTrain, rec, rows, verdicts, seconds, json, png);
     }
 
     /**
@@ -306,32 +378,45 @@ public final class Demo {
      * @param bestAbove the best fine-tuned resolution above K_train (0 if none)
      * @param bestAboveTop1 its top-1 (NaN if none)
      * @param effect bestAboveTop1 minus the better of atTrain and atTrainFinetuned
+     * @param standardError one binomial standard error of a top-1 figure at the number of test images
+     *                      (sqrt(p (1 - p) / n)); the effect counts as seen above twice that
      */
     public record Verdict(int kTrain, double atTrain, double atTrainFinetuned, int bestUntuned,
-                          double bestUntunedTop1, int bestAbove, double bestAboveTop1, double effect) {
-        /** Whether the FixRes effect appeared. */
+                          double bestUntunedTop1, int bestAbove, double bestAboveTop1, double effect,
+                          double standardError) {
+        /** Whether the FixRes effect appeared: a gain of more than two standard errors. */
         public boolean seen() {
-            return effect > 0;
+            return effect > 2 * standardError;
         }
 
-        public String text() {
+        /** The lines common to every mode: K_train and the best untuned resolution. */
+        public String header() {
             StringBuilder b = new StringBuilder();
             if (!Double.isNaN(atTrain)) {
-                b.append(String.format(Locale.ROOT, "tested at K_train = %d (as trained): top-1 %.2f%%%n", kTrain,
-                        atTrain));
+                b.append(String.format(Locale.ROOT, "tested at K_train = %d px as trained: top-1 %.2f%% (one standard "
+                        + "error at this many test images: %.2f)%n", kTrain, atTrain, standardError));
             }
             b.append(String.format(Locale.ROOT, "best test resolution without fine-tuning: %d px, %.2f%% (%+.2f)%n",
                     bestUntuned, bestUntunedTop1, bestUntunedTop1 - atTrain));
+            return b.toString();
+        }
+
+        /** The lines of one fine-tuning mode: its control at K_train, its best above, and the answer. */
+        public String text(FinetuneConfig.Mode mode) {
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "fine-tuning %s:%n", mode.spelling()));
             if (!Double.isNaN(atTrainFinetuned)) {
-                b.append(String.format(Locale.ROOT, "control, the same fine-tuning at K_train = %d: %.2f%% (%+.2f)%n",
+                b.append(String.format(Locale.ROOT, "  control, the same fine-tuning at K_train = %d: %.2f%% (%+.2f)%n",
                         kTrain, atTrainFinetuned, atTrainFinetuned - atTrain));
             }
             if (bestAbove > 0) {
-                b.append(String.format(Locale.ROOT, "best fine-tuned above K_train: %d px, %.2f%%%n", bestAbove,
+                b.append(String.format(Locale.ROOT, "  best fine-tuned above K_train: %d px, %.2f%%%n", bestAbove,
                         bestAboveTop1));
-                b.append(String.format(Locale.ROOT, "FixRes effect: %+.2f top-1 points -- %s%n", effect, seen()
-                        ? "seen: testing at " + bestAbove + " px after fine-tuning beats the best at K_train"
-                        : "NOT seen at this setting: the best at K_train is as good or better"));
+                b.append(String.format(Locale.ROOT, "  FixRes effect: %+.2f top-1 points over the best at K_train -- %s%n",
+                        effect, seen()
+                        ? "SEEN (more than two standard errors): test at " + bestAbove + " px after fine-tuning"
+                        : effect > 0 ? "within noise: no clear gain over the best at K_train"
+                        : "NOT seen: the best at K_train is as good or better"));
             }
             return b.toString();
         }
@@ -352,6 +437,7 @@ public final class Demo {
                 m.put("best_finetuned_top1_above_k_train", bestAboveTop1);
                 m.put("fixres_effect_top1", effect);
             }
+            m.put("standard_error_top1", standardError);
             m.put("seen", seen());
             return m;
         }
@@ -371,31 +457,52 @@ public final class Demo {
         }
         double ref = Double.isNaN(atTrainFt) ? atTrain : Math.max(atTrain, atTrainFt);
         double effect = ba > 0 ? baTop - ref : Double.NaN;
-        return new Verdict(kTrain, atTrain, atTrainFt, bu, before.get(bu).percent(1), ba, baTop, effect);
+        TopKAccuracy any = before.values().iterator().next();
+        double p = (Double.isNaN(ref) ? any.percent(1) : ref) / 100;
+        double se = 100 * Math.sqrt(Math.max(p * (1 - p), 1e-4) / Math.max(1, any.count()));
+        return new Verdict(kTrain, atTrain, atTrainFt, bu, before.get(bu).percent(1), ba, baTop, effect, se);
     }
 
-    /** The table: one row per test resolution. */
-    public static String table(int kTrain, List<Row> rows, Recommendation rec, FinetuneConfig.Mode mode) {
-        StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-5s %-5s | %-13s | %-13s | %-21s%n", "train", "test", "as trained",
-                "bn2 stats only", "FixRes fine-tuned"));
-        b.append(String.format(Locale.ROOT, "%-5s %-5s | %-6s %-6s | %-6s %-6s | %-6s %-6s %-7s%n", "res", "res",
-                "top-1", "top-5", "top-1", "top-5", "top-1", "top-5", "gain"));
-        for (Row r : rows) {
-            String mark = r.resolution() == kTrain ? "  = K_train" : "";
-            if (r.resolution() == rec.kTest()) {
-                mark += "  <- recommend";
-            }
-            String bn = r.bnOnly() == null ? String.format(Locale.ROOT, "%-6s %-6s", "-", "-")
-                    : String.format(Locale.ROOT, "%-6.2f %-6.2f", r.bnOnly().percent(1), top5(r.bnOnly()));
-            String ft = r.after() == null ? String.format(Locale.ROOT, "%-6s %-6s %-7s", "-", "-", "")
-                    : String.format(Locale.ROOT, "%-6.2f %-6.2f %+-7.2f", r.after().percent(1), top5(r.after()),
-                            r.after().percent(1) - r.before().percent(1));
-            b.append(String.format(Locale.ROOT, "%-5d %-5d | %-6.2f %-6.2f | %s | %s%s%n", kTrain, r.resolution(),
-                    r.before().percent(1), top5(r.before()), bn, ft, mark));
+    /** The table: one row per test resolution, top-1 / top-5 as trained, bn2-only and per fine-tuning mode. */
+    public static String table(int kTrain, List<Row> rows, Recommendation rec, List<FinetuneConfig.Mode> modes,
+                               boolean bnOnly) {
+        StringBuilder h1 = new StringBuilder(String.format(Locale.ROOT, "%-5s %-4s | %-13s", "train", "test",
+                "as trained"));
+        StringBuilder h2 = new StringBuilder(String.format(Locale.ROOT, "%-5s %-4s | %-6s %-6s", "res", "res",
+                "top-1", "top-5"));
+        if (bnOnly) {
+            h1.append(String.format(Locale.ROOT, " | %-13s", "bn2 only"));
+            h2.append(String.format(Locale.ROOT, " | %-6s %-6s", "top-1", "top-5"));
         }
-        b.append("(fine-tuning: " + mode.spelling() + "; gain = fine-tuned minus as trained, same resolution)\n");
+        for (FinetuneConfig.Mode m : modes) {
+            h1.append(String.format(Locale.ROOT, " | %-13s", m.spelling()));
+            h2.append(String.format(Locale.ROOT, " | %-6s %-6s", "top-1", "top-5"));
+        }
+        StringBuilder b = new StringBuilder();
+        b.append(h1).append('\n').append(h2).append('\n');
+        for (Row r : rows) {
+            b.append(String.format(Locale.ROOT, "%-5d %-4d | %-6.2f %-6.2f", kTrain, r.resolution(),
+                    r.before().percent(1), top5(r.before())));
+            if (bnOnly) {
+                b.append(cell(r.bnOnly()));
+            }
+            for (FinetuneConfig.Mode m : modes) {
+                b.append(cell(r.after().get(m)));
+            }
+            if (r.resolution() == kTrain) {
+                b.append("  = K_train");
+            }
+            if (r.resolution() == rec.kTest()) {
+                b.append("  <- recommend");
+            }
+            b.append('\n');
+        }
         return b.toString();
+    }
+
+    private static String cell(TopKAccuracy a) {
+        return a == null ? String.format(Locale.ROOT, " | %-6s %-6s", "-", "-")
+                : String.format(Locale.ROOT, " | %-6.2f %-6.2f", a.percent(1), top5(a));
     }
 
     /** Test sizes from 0.75 K_train to 2 K_train on a grid of 8 (16 above 1.5 K_train), with the recommendation. */
@@ -406,6 +513,7 @@ public final class Demo {
             s.add(r);
         }
         s.add(kTrain);
+        s.add(2 * kTrain);
         s.add(recommended);
         return new ArrayList<>(s);
     }

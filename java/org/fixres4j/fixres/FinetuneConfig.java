@@ -30,6 +30,17 @@ public final class FinetuneConfig {
         public String spelling() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
+
+        /** {@code classifier}, {@code bn-affine} or {@code last-stage}. */
+        public static Mode parse(String s) {
+            for (Mode m : values()) {
+                if (m.spelling().equals(s.trim().toLowerCase(Locale.ROOT))) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("fine-tuning mode must be classifier, bn-affine or last-stage, got '"
+                    + s + "'");
+        }
     }
 
     /** The fine-tuning augmentation. */

@@ -110,11 +110,14 @@ class CheckpointTest {
         Files.write(dir.resolve(".state.json.1234.tmp"), new byte[] {'{'});
         assertEquals(2, Checkpoint.find(dir).epoch());
         // a damaged or missing tensor file is refused, not half-read
-        byte[] b = Files.readAllBytes(Checkpoint.optimizerFile(dir, 2));
+        byte[] good = Files.readAllBytes(Checkpoint.optimizerFile(dir, 2));
+        byte[] b = good.clone();
         b[b.length - 1] ^= 1;
         Files.write(Checkpoint.optimizerFile(dir, 2), b);
         IOException e = assertThrows(IOException.class, () -> Checkpoint.find(dir));
         assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+        Files.write(Checkpoint.optimizerFile(dir, 2), good);
+        assertEquals(2, Checkpoint.find(dir).epoch());
         Files.delete(Checkpoint.modelFile(dir, 2));
         assertThrows(NoSuchFileException.class, () -> Checkpoint.find(dir));
     }

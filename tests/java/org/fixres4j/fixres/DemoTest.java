@@ -32,31 +32,36 @@ class DemoTest {
     @SuppressWarnings("unchecked")
     void quickDemoOnGeneratedShapesTrainsSweepsFinetunesAndReports(@TempDir Path dir) throws IOException {
         assertEquals(0, Main.execute("demo", "--data", "shapes", "--train", "--quick", "--res", "48,64,80",
-                "--finetune-res", "80", "--threads", "2", "--out-dir", dir.toString()));
+                "--finetune-res", "80", "--threads", "1", "--out-dir", dir.toString()));
         Map<String, Object> doc = (Map<String, Object>) Json.read(dir.resolve("fixres-demo.json"));
         assertEquals(64L, doc.get("k_train"));
         List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("rows");
         assertEquals(3, rows.size());
-        assertTrue(rows.get(2).containsKey("after_top1"));
+        assertTrue(rows.get(2).containsKey("finetuned_classifier_top1"));
+        assertTrue(rows.get(2).containsKey("finetuned_last_stage_top1"));
+        assertTrue(rows.get(2).containsKey("bn_only_top1"));
         assertTrue(Files.size(dir.resolve("fixres-demo.png")) > 1000);
         assertTrue(Files.isRegularFile(dir.resolve("trained-shapes.safetensors")));
         // the recommendation for K_train 64 with the default scale is 80 (1.2355 x 64 = 79.1)
         assertEquals(80L, ((Map<String, Object>) doc.get("recommendation")).get("k_test"));
-        assertTrue(Files.isRegularFile(dir.resolve("finetuned-80.safetensors")));
+        assertTrue(Files.isRegularFile(dir.resolve("finetuned-classifier-80.safetensors")));
+        assertTrue(((Map<String, Object>) doc.get("verdicts")).containsKey("last-stage"));
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void quickDemoOnFashionMnistUsesTheShippedCheckpoint(@TempDir Path dir) throws IOException {
         assumeTrue(DemoData.fashionMnistInstalled(), "Fashion-MNIST is not installed");
-        assumeTrue(Demo.hasShipped("fashion-mnist"), "no shipped checkpoint");
+        assumeTrue(Demo.hasShipped(Demo.DEMO_DATA), "no shipped checkpoint");
         Demo.Options o = new Demo.Options();
-        o.data = "fashion-mnist";
+        o.data = "auto";
         o.sweepImages = 300;
         o.finetuneImages = 256;
         o.resolutions = List.of(64, 80);
         o.finetuneResolutions = List.of(80);
-        o.threads = 2;
+        o.finetuneEpochs = 1;
+        o.modes = List.of(FinetuneConfig.Mode.CLASSIFIER);
+        o.threads = 1;
         o.outDir = dir;
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         o.out = new PrintStream(text, true, StandardCharsets.UTF_8);
@@ -66,6 +71,7 @@ class DemoTest {
         assertEquals(2, r.rows().size());
         // a trained model, not chance
         assertTrue(r.rows().get(0).before().percent(1) > 60, printed);
+        assertTrue(printed.contains("fashion_mnist_canvas"), printed);
         Map<String, Object> doc = (Map<String, Object>) Json.read(r.json());
         assertEquals(300L, doc.get("test_images"));
     }
@@ -80,8 +86,8 @@ class DemoTest {
 
     @Test
     void recipesNameTheTrainCommand() {
-        String c = Demo.RECIPES.get("fashion-mnist").command();
-        assertTrue(c.startsWith("./fixres train --data fashion-mnist "), c);
-        assertTrue(c.endsWith("--out java-resources/org/fixres4j/demo/fashion-mnist.safetensors"), c);
+        String c = Demo.RECIPES.get(Demo.DEMO_DATA).command();
+        assertEquals("./fixres train --data fashion-mnist-canvas:112 --width 0.25 --depth 0.25 --res 64 --epochs 8 "
+                + "--threads 1 --out java-resources/org/fixres4j/demo/fashion-mnist-canvas-112.safetensors", c);
     }
 }
