@@ -208,7 +208,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 report.put("after", accMap(after));
             }
             report.put("out", out.toString());
-            System.out.printf("wrote %s (eval loads it without --arch; its default resolution is now %d)%n", out, res);
+            System.out.printf("wrote %s (timm's keys; its metadata describes the model, default resolution now %d)%n",
+                    out, res);
         }
         if (json != null) {
             Checkpoint.writeJson(json, report);

@@ -86,7 +86,7 @@ public final class Demo {
         if (!spelling.trim().equalsIgnoreCase("auto") || DemoData.fashionMnistInstalled()) {
             return null;
         }
-        return "Fashion-MNIST is not installed (" + org.fixres4j.data.FashionMnist.DEBIAN_DIR + "): this demo uses a "
+        return "Fashion-MNIST is not installed (" + DemoData.fashionMnistDir() + "): this demo uses a "
                 + "dataset the project generates itself (ten shapes at varied scales, 112 px). For the real one: "
                 + DemoData.INSTALL;
     }

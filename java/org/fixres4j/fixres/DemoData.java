@@ -66,10 +66,21 @@ public record DemoData(String name, Dataset train, Dataset test, Normalization n
         return new Normalization(new float[] {mu, mu, mu}, new float[] {sd, sd, sd});
     }
 
-    /** Whether Debian's Fashion-MNIST files are present. */
+    /**
+     * Where {@code fashion-mnist} is read from: Debian's {@link FashionMnist#DEBIAN_DIR}, or the folder named by the
+     * system property {@code fixres4j.fashion-mnist.dir} (tests point it at an empty folder to act out a machine
+     * without the package).
+     */
+    public static Path fashionMnistDir() {
+        String p = System.getProperty("fixres4j.fashion-mnist.dir");
+        return p == null || p.isBlank() ? FashionMnist.DEBIAN_DIR : Path.of(p);
+    }
+
+    /** Whether the Fashion-MNIST files are present (in {@link #fashionMnistDir()}). */
     public static boolean fashionMnistInstalled() {
-        return Files.isRegularFile(FashionMnist.DEBIAN_DIR.resolve("train-images-idx3-ubyte.gz"))
-                || Files.isRegularFile(FashionMnist.DEBIAN_DIR.resolve("train-images-idx3-ubyte"));
+        Path d = fashionMnistDir();
+        return Files.isRegularFile(d.resolve("train-images-idx3-ubyte.gz"))
+                || Files.isRegularFile(d.resolve("train-images-idx3-ubyte"));
     }
 
     /** Opens a dataset by its spelling (see the class comment). */
@@ -82,11 +93,11 @@ public record DemoData(String name, Dataset train, Dataset test, Normalization n
             }
             DemoData d = open("shapes");
             return new DemoData(d.name, d.train, d.test, d.normalization, "Fashion-MNIST is not installed ("
-                    + FashionMnist.DEBIAN_DIR + "), so this uses a dataset the project generates itself (ten shapes "
+                    + fashionMnistDir() + "), so this uses a dataset the project generates itself (ten shapes "
                     + "at varied scales); for the real one: " + INSTALL);
         }
         if (lower.equals("fashion-mnist") || lower.startsWith("fashion-mnist:")) {
-            Path dir = lower.equals("fashion-mnist") ? FashionMnist.DEBIAN_DIR
+            Path dir = lower.equals("fashion-mnist") ? fashionMnistDir()
                     : Path.of(s.substring("fashion-mnist:".length()));
             try {
                 return new DemoData("fashion-mnist", FashionMnist.read(dir, FashionMnist.Split.TRAIN),

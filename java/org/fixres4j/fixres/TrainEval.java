@@ -1,10 +1,9 @@
 package org.fixres4j.fixres;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.data.Batch;
-import org.fixres4j.data.BatchLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
 import org.fixres4j.data.Dataset;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
@@ -13,8 +12,8 @@ import org.fixres4j.transform.SampleTransform;
 
 /**
  * Top-1 / top-5 of a model on a dataset at one transform: the per-epoch check of {@link Trainer} and the before /
- * after measurement of {@link Finetuner}. Runs the BN-folded fast path (folded from the model's current weights)
- * under {@code InferenceMode}; the model is left in eval mode. Sweeps over several resolutions use {@link Sweep}.
+ * after measurement of {@link Finetuner}: a {@link Sweep} at one transform of the BN-folded fast path (folded from the
+ * model's current weights, run under {@code InferenceMode}); the model is left in eval mode.
  */
 public final class TrainEval {
     private TrainEval() {}
@@ -27,24 +26,20 @@ public final class TrainEval {
         }
     }
 
-    /** Evaluates {@code model} on {@code data} preprocessed by {@code transform}. */
+    /**
+     * Evaluates {@code model} on {@code data} preprocessed by {@code transform}: a one-transform {@link Sweep} of the
+     * fast path folded from the model's current weights (strict: an unreadable image is an error).
+     */
     public static Result evaluate(EfficientNet model, Dataset data, SampleTransform transform, int batchSize,
                                   int threads) {
         long t0 = System.nanoTime();
         model.eval();
-        TopKAccuracy acc = new TopKAccuracy(model.spec().numClasses(), 1, Math.min(5, model.spec().numClasses()));
-        try (FastEfficientNet fast = FastEfficientNet.fuse(model);
-             BatchLoader loader = BatchLoader.builder(data, transform).batchSize(batchSize).threads(threads)
-                     .strict(true).build();
-             BatchLoader.Epoch epoch = loader.epoch(0)) {
-            while (epoch.hasNext()) {
-                try (Batch b = epoch.next(); PointerScope scope = new PointerScope();
-                     InferenceMode guard = new InferenceMode()) {
-                    Tensor logits = fast.forward(b.input());
-                    acc.add(logits, b.labels());
-                }
-            }
+        try (FastEfficientNet fast = FastEfficientNet.fuse(model)) {
+            Sweep.Result r = Sweep.over(data, List.of(transform)).batchSize(batchSize).threads(threads).strict(true)
+                    .ks(1, Math.min(5, model.spec().numClasses())).run(fast::forward);
+            return new Result(r.entries().get(0).accuracy(), (System.nanoTime() - t0) / 1e9);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return new Result(acc, (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -28,23 +28,33 @@ class DemoTest {
         System.setProperty("java.awt.headless", "true");
     }
 
+    /** Where Fashion-MNIST is missing: generated shapes, trained on the spot, and the install command printed. */
     @Test
     @SuppressWarnings("unchecked")
-    void quickDemoOnGeneratedShapesTrainsSweepsFinetunesAndReports(@TempDir Path dir) throws IOException {
-        assertEquals(0, Main.execute("demo", "--data", "shapes", "--train", "--quick", "--res", "48,64,80",
-                "--finetune-res", "80", "--threads", "1", "--out-dir", dir.toString()));
-        Map<String, Object> doc = (Map<String, Object>) Json.read(dir.resolve("fixres-demo.json"));
+    void withoutFashionMnistTheQuickDemoTrainsOnGeneratedShapesAndSaysSo(@TempDir Path dir) throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("no-fashion-mnist"));
+        Path out = dir.resolve("out");
+        System.setProperty("fixres4j.fashion-mnist.dir", empty.toString());
+        try {
+            assertEquals(0, Main.execute("demo", "--quick", "--res", "48,64,80", "--finetune-res", "80",
+                    "--threads", "1", "--out-dir", out.toString()));
+        } finally {
+            System.clearProperty("fixres4j.fashion-mnist.dir");
+        }
+        Map<String, Object> doc = (Map<String, Object>) Json.read(out.resolve("fixres-demo.json"));
+        assertTrue(String.valueOf(doc.get("note")).contains("apt-get install dataset-fashion-mnist"), doc.toString());
+        assertTrue(String.valueOf(doc.get("data")).startsWith("generated_shapes(test"), doc.toString());
         assertEquals(64L, doc.get("k_train"));
         List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("rows");
         assertEquals(3, rows.size());
         assertTrue(rows.get(2).containsKey("finetuned_classifier_top1"));
         assertTrue(rows.get(2).containsKey("finetuned_last_stage_top1"));
         assertTrue(rows.get(2).containsKey("bn_only_top1"));
-        assertTrue(Files.size(dir.resolve("fixres-demo.png")) > 1000);
-        assertTrue(Files.isRegularFile(dir.resolve("trained-shapes.safetensors")));
+        assertTrue(Files.size(out.resolve("fixres-demo.png")) > 1000);
+        assertTrue(Files.isRegularFile(out.resolve("trained-shapes.safetensors")));
         // the recommendation for K_train 64 with the default scale is 80 (1.2355 x 64 = 79.1)
         assertEquals(80L, ((Map<String, Object>) doc.get("recommendation")).get("k_test"));
-        assertTrue(Files.isRegularFile(dir.resolve("finetuned-classifier-80.safetensors")));
+        assertTrue(Files.isRegularFile(out.resolve("finetuned-classifier-80.safetensors")));
         assertTrue(((Map<String, Object>) doc.get("verdicts")).containsKey("last-stage"));
     }
 
