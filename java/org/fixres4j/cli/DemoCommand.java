@@ -123,6 +123,11 @@ final class DemoCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("no training recipe for data '" + data + "': give --model");
                 }
                 Path trained = outDir.resolve("trained-" + d.name() + ".safetensors");
+                String note = Demo.autoNote(data);
+                if (note != null) {
+                    System.out.println("note: " + note);
+                    o.noteShown = true;
+                }
                 System.out.println((train ? "" : "no checkpoint is shipped for " + d.name() + ": ")
                         + "training it now: " + recipe.command().replace("--out java-resources" + recipe.resource(),
                         "--out " + trained));

@@ -99,6 +99,8 @@ public final class Demo {
         public Path model;
         /** How {@link #model} was made, for the report (null: its path). */
         public String modelSource;
+        /** Whether the caller already printed {@link #autoNote}. */
+        public boolean noteShown;
         public int sweepImages = 10_000;
         public int finetuneImages = 6000;
         public int finetuneEpochs = 2;
@@ -164,7 +166,7 @@ public final class Demo {
         org.bytedeco.pytorch.global.torch.set_num_threads(o.threads);
         DemoData d = DemoData.open(resolveData(o.data));
         String note = autoNote(o.data);
-        if (note != null) {
+        if (note != null && !o.noteShown) {
             out.println("note: " + note);
         }
         Files.createDirectories(o.outDir);
