@@ -15,7 +15,7 @@ set -euo pipefail
 START=$SECONDS
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-OUT_DIR="${OUT:-/tmp/fx-device-out}"
+OUT_DIR="${OUT:-$(mktemp -d)}"
 BUILD=/tmp/fx-device-build
 WORK=/tmp/fx-device-work
 mkdir -p "$OUT_DIR" "$WORK"

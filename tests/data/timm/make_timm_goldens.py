@@ -3,8 +3,8 @@
 
 Requirements (none of them committed here):
   * /usr/bin/python3 with Debian's python3-torch (1.13) and numpy;
-  * timm 0.9.x on PYTHONPATH, e.g. ``git -C <pytorch-image-models mirror> archive v0.9.16 | tar -x -C /tmp/timm-0.9.16``
-    then ``PYTHONPATH=/tmp/timm-0.9.16 /usr/bin/python3 tests/data/timm/make_timm_goldens.py``.
+  * timm 0.9.x on PYTHONPATH, e.g. ``git -C <pytorch-image-models mirror> archive v0.9.16 | tar -x -C "$TIMM_DIR"``
+    then ``PYTHONPATH="$TIMM_DIR" /usr/bin/python3 tests/data/timm/make_timm_goldens.py``.
     timm 0.9.16 imports huggingface_hub and safetensors only optionally; nothing was stubbed or patched to run it.
 
 Weights are not stored (a B0 is 21 MB): every tensor of a model's state dict, and every input batch, is made from a

@@ -16,7 +16,7 @@ tensor's bytes instead of the file's. The Java test compares those lines with it
 on any format violation.
 
 Pickling never executes anything: the malicious fixtures below only *describe* a call to os.system; do not
-torch.load() them (they would run `echo pwned > /tmp/fixres4j-pwned-marker`, which is harmless).
+torch.load() them (they would run `echo pwned > $TMPDIR/fixres4j-pwned-marker`, which is harmless).
 """
 
 import collections
@@ -28,9 +28,10 @@ import pickle
 import pickletools
 import struct
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PWNED_MARKER = "/tmp/fixres4j-pwned-marker"
+PWNED_MARKER = os.path.join(tempfile.gettempdir(), "fixres4j-pwned-marker")
 
 # safetensors dtype names, in the Rust crate's enum order (the writer sorts by descending position, then by name)
 ST_ORDER = ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64",

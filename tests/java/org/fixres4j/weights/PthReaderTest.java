@@ -24,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class PthReaderTest {
-    private static final Path PWNED = Path.of("/tmp/fixres4j-pwned-marker");
+    private static final Path PWNED = Path.of(System.getProperty("java.io.tmpdir"), "fixres4j-pwned-marker");
 
     @TempDir
     Path tmp;
