@@ -16,8 +16,8 @@ START=$SECONDS
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 OUT_DIR="${OUT:-$(mktemp -d)}"
-BUILD=/tmp/fx-device-build
-WORK=/tmp/fx-device-work
+BUILD="${TMPDIR:-/tmp}/fx-device-build"
+WORK="${TMPDIR:-/tmp}/fx-device-work"
 mkdir -p "$OUT_DIR" "$WORK"
 export PYTHONUNBUFFERED=1
 
