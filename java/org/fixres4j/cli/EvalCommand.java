@@ -19,12 +19,12 @@ import org.fixres4j.data.FashionMnist;
 import org.fixres4j.data.ImageFolder;
 import org.fixres4j.data.RealLabels;
 import org.fixres4j.data.Subsets;
+import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelRegistry;
 import org.fixres4j.model.PretrainedConfig;
-import org.fixres4j.model.StateDictLoader;
 import org.fixres4j.report.Plot;
 import org.fixres4j.report.ProgressBar;
 import org.fixres4j.report.Reports;
@@ -34,9 +34,6 @@ import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;
 import org.fixres4j.transform.SampleTransform;
 import org.fixres4j.transform.TimmEvalTransform;
-import org.fixres4j.weights.StateDict;
-import org.fixres4j.weights.TensorData;
-import org.fixres4j.weights.WeightFiles;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,12 +52,15 @@ import picocli.CommandLine.Option;
                 + "skipped (--strict stops at the first one).",
             "Progress goes to stderr, the results table to stdout."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--arch", required = true, paramLabel = "A",
-            description = "timm model name (tf_efficientnet_b0.ap_in1k, tf_efficientnet_b0_ap, efficientnet_b3, ...).")
+    @Option(names = "--arch", paramLabel = "A",
+            description = "timm model name (tf_efficientnet_b0.ap_in1k, tf_efficientnet_b0_ap, efficientnet_b3, ...). "
+                    + "Optional for model files of fixres train / finetune: their metadata describes the model "
+                    + "(any width/depth) and its input configuration; given, it must name the same network.")
     String arch;
 
     @Option(names = "--weights", required = true, paramLabel = "FILE",
-            description = ".safetensors or torch.save .pth (read without executing code).")
+            description = ".safetensors (a timm file, or a fixres train / finetune model) or torch.save .pth "
+                    + "(read without executing code).")
     Path weights;
 
     @Option(names = "--data", required = true, paramLabel = "DIR",
@@ -98,8 +98,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelRegistry.Resolved resolved = ModelRegistry.resolve(arch);
-        PretrainedConfig cfg = resolved.config();
+        ModelSource source = ModelSource.of(arch, weights);
+        PretrainedConfig cfg = source.config();
         List<Integer> resolutions = resolutions(res, cfg.inputSize());
         List<SampleTransform> transforms = pre.transforms(cfg, resolutions);
         checkOutputs(out, csv, plot);
@@ -108,10 +108,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         pre.validate();
 
-        Opened opened = open(data, dataOptions, resolved, weights, pre, System.err);
+        Opened opened = open(data, dataOptions, source, pre, System.err);
         try (LoadedModel model = opened.model) {
-            Map<String, Object> config = config("eval", spec, resolved, model, weights, opened, pre, transforms);
-            System.err.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%n", resolved.name(),
+            Map<String, Object> config = config("eval", spec, source, model, opened, pre, transforms);
+            System.err.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%n", source.name(),
                     opened.dataset.describe(), resolutions.size() == 1 ? "" : "s", join(resolutions));
             Sweep.Result result = sweep(opened, model, transforms, pre, "eval");
             Map<String, Sweep.Result> series = new LinkedHashMap<>();
@@ -120,7 +120,7 @@ final class EvalCommand implements Callable<Integer> {
             System.out.flush();
             System.err.print(Reports.failureLines(result.failures(), 10));
             writeOutputs(config, series, null, out, csv, plot,
-                    resolved.name() + " on " + dataName(data), kTrain != null ? kTrain : cfg.inputSize(), List.of());
+                    source.name() + " on " + dataName(data), kTrain != null ? kTrain : cfg.inputSize(), List.of());
             if (result.evaluated() == 0) {
                 throw new IOException("none of the " + result.datasetSize() + " images could be read (first: "
                         + result.failures().get(0) + ")");
@@ -325,21 +325,71 @@ final class EvalCommand implements Callable<Integer> {
     record Opened(Path path, Dataset dataset, String layout, RealLabels.Aligned real, Integer limit, String limitMode,
                   Path realPath, LoadedModel model) {}
 
-    /** Loads the model (class count from the weights' classifier), strictly. */
-    static LoadedModel loadModel(ModelRegistry.Resolved resolved, Path weights, boolean plain) throws IOException {
-        if (!Files.isRegularFile(weights)) {
-            throw new IllegalArgumentException("no such weights file: " + weights);
+    /**
+     * Where the model and its input configuration come from: the weight file's FixRes4J metadata (a model of
+     * {@code fixres train} / {@code finetune}, any multipliers: {@code --arch} is optional and, given, must name
+     * the same network) or a timm name ({@code --arch}, required for files without that metadata).
+     *
+     * @param weights the weight file
+     * @param resolved the {@code --arch} name, or null
+     * @param info the file's model description, or null (none, or not used: the timm name's config applies)
+     */
+    record ModelSource(Path weights, ModelRegistry.Resolved resolved, Checkpoint.ModelInfo info) {
+        ModelSource {
+            if (resolved == null && info == null) {
+                throw new IllegalArgumentException(weights + " has no FixRes4J model metadata (it was not written by "
+                        + "fixres train or finetune): name its architecture with --arch, a timm name such as "
+                        + "tf_efficientnet_b0.ap_in1k");
+            }
+        }
+
+        /**
+         * Reads the file's metadata (its header only) and resolves {@code arch} (null: none given).
+         *
+         * @throws IllegalArgumentException if the file is missing, the name unknown, the name and the metadata
+         *         disagree, or neither is there
+         */
+        static ModelSource of(String arch, Path weights) throws IOException {
+            if (!Files.isRegularFile(weights)) {
+                throw new IllegalArgumentException("no such weights file: " + weights);
+            }
+            ModelRegistry.Resolved resolved = arch == null ? null : ModelRegistry.resolve(arch);
+            Checkpoint.ModelInfo info = Checkpoint.readInfo(weights);
+            if (info != null && arch != null) {
+                Checkpoint.checkArchitecture(info, arch, weights);
+            }
+            return new ModelSource(weights, resolved, info);
+        }
+
+        /** The input configuration: the file's when it describes itself, else the timm name's. */
+        PretrainedConfig config() {
+            return info != null ? info.toPretrainedConfig() : resolved.config();
+        }
+
+        /** The name in reports: the timm name when given, else the file's description. */
+        String name() {
+            return resolved != null ? resolved.name() : info.describe();
+        }
+
+        /** The model's class names from the metadata, or an empty list. */
+        List<String> classNames() {
+            return info == null ? List.of() : info.classNames();
+        }
+    }
+
+    /**
+     * Loads the model strictly through {@link Checkpoint#loadModel(Path, String)}: from the file's metadata when it
+     * has FixRes4J's (checked against {@code --arch} when given), else from the timm name with the class count and
+     * input channels of the weights.
+     */
+    static LoadedModel loadModel(ModelSource source, boolean plain) throws IOException {
+        if (!Files.isRegularFile(source.weights())) {
+            throw new IllegalArgumentException("no such weights file: " + source.weights());
         }
         Torch.ensureLoaded();
-        StateDict sd = WeightFiles.read(weights);
-        int classes = resolved.config().numClasses();
-        TensorData head = sd.get("classifier.weight");
-        if (head != null && head.shape().length == 2) {
-            classes = (int) head.shape()[0];
-        }
-        EfficientNet m = ModelRegistry.create(resolved.spec().withNumClasses(classes));
+        EfficientNet m = Checkpoint.loadModel(source.weights(),
+                source.resolved() == null ? null : source.resolved().requested()).model();
         try {
-            StateDictLoader.load(m, sd, true);
             m.eval();
             return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m));
         } catch (RuntimeException e) {
@@ -348,9 +398,19 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** Reads the dataset, applies the limit, reads and aligns the ReaL labels, loads the model. */
+    /** {@link #open(Path, DataOptions, ModelSource, PreprocessOptions, PrintStream)} for a timm name. */
     static Opened open(Path data, DataOptions d, ModelRegistry.Resolved resolved, Path weights,
                        PreprocessOptions pre, PrintStream warn) throws IOException {
+        return open(data, d, new ModelSource(weights, resolved, null), pre, warn);
+    }
+
+    /**
+     * Reads the dataset, applies the limit, reads and aligns the ReaL labels, loads the model. Without
+     * {@code --class-list}, folder or CSV label names that are all among the model's class names (from its
+     * metadata) take the model's indices.
+     */
+    static Opened open(Path data, DataOptions d, ModelSource source, PreprocessOptions pre, PrintStream warn)
+            throws IOException {
         String layout = d.layoutName();
         Subsets.Mode mode = d.mode();
         if (d.limit != null && d.limit < 1) {
@@ -361,24 +421,25 @@ final class EvalCommand implements Callable<Integer> {
                     + ": " + data);
         }
         List<String> classNames = d.classList == null ? null : readClassList(d.classList);
-        Dataset ds = switch (layout) {
-            case "imagefolder" -> classNames == null ? ImageFolder.read(data) : ImageFolder.read(data, classNames);
-            case "imagenetv2" -> classNames == null ? ImageFolder.readImageNetV2(data)
-                    : ImageFolder.readImageNetV2(data, classNames);
-            case "fashion-mnist" -> FashionMnist.read(data, switch (d.split.toLowerCase(Locale.ROOT)) {
-                case "test" -> FashionMnist.Split.TEST;
-                case "train" -> FashionMnist.Split.TRAIN;
-                default -> throw new IllegalArgumentException("--split must be test or train, got '" + d.split + "'");
-            });
-            case "csv" -> CsvImageList.read(data, classNames);
-            default -> throw new IllegalStateException(layout);
-        };
+        Dataset ds = read(data, layout, d, classNames);
+        List<String> modelClasses = source.classNames();
+        if (classNames == null && !modelClasses.isEmpty() && (layout.equals("imagefolder") || layout.equals("csv"))
+                && !ds.classNames().equals(modelClasses.subList(0, Math.min(ds.numClasses(), modelClasses.size())))
+                && modelClasses.containsAll(ds.classNames())) {
+            ds = read(data, layout, d, modelClasses);
+            warn.println("fixres: label names mapped to the model's class indices (class names from "
+                    + source.weights() + "'s metadata)");
+        } else if (!modelClasses.isEmpty() && !numbered(ds.classNames())
+                && !ds.classNames().equals(modelClasses.subList(0, Math.min(ds.numClasses(), modelClasses.size())))) {
+            warn.println("fixres: warning: the dataset's classes " + abbreviate(ds.classNames()) + " are not the "
+                    + "model's " + abbreviate(modelClasses) + ": label c is the dataset's c-th class");
+        }
         ds = Subsets.limit(ds, d.limit == null ? -1 : d.limit, mode, d.seed);
         RealLabels.Aligned real = null;
         if (d.realLabels != null) {
             real = RealLabels.read(d.realLabels).align(ds);
         }
-        LoadedModel model = loadModel(resolved, weights, pre.plain);
+        LoadedModel model = loadModel(source, pre.plain);
         if (ds.numClasses() > model.numClasses) {
             model.close();
             throw new IllegalArgumentException("the dataset has " + ds.numClasses() + " classes but the model's "
@@ -396,6 +457,36 @@ final class EvalCommand implements Callable<Integer> {
         return new Opened(data, ds, layout, real, d.limit, d.limit == null ? null : d.limitMode, d.realLabels, model);
     }
 
+    private static Dataset read(Path data, String layout, DataOptions d, List<String> classNames) throws IOException {
+        return switch (layout) {
+            case "imagefolder" -> classNames == null ? ImageFolder.read(data) : ImageFolder.read(data, classNames);
+            case "imagenetv2" -> classNames == null ? ImageFolder.readImageNetV2(data)
+                    : ImageFolder.readImageNetV2(data, classNames);
+            case "fashion-mnist" -> FashionMnist.read(data, switch (d.split.toLowerCase(Locale.ROOT)) {
+                case "test" -> FashionMnist.Split.TEST;
+                case "train" -> FashionMnist.Split.TRAIN;
+                default -> throw new IllegalArgumentException("--split must be test or train, got '" + d.split + "'");
+            });
+            case "csv" -> CsvImageList.read(data, classNames);
+            default -> throw new IllegalStateException(layout);
+        };
+    }
+
+    /** Whether the names are "0", "1", ... (a layout's default names, not real ones). */
+    private static boolean numbered(List<String> names) {
+        for (int i = 0; i < names.size(); i++) {
+            if (!names.get(i).equals(Integer.toString(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 6 ? names.toString()
+                : "[" + String.join(", ", names.subList(0, 5)) + ", ... (" + names.size() + ")]";
+    }
+
     /** Runs the sweep with a progress bar on stderr. */
     static Sweep.Result sweep(Opened o, LoadedModel model, List<SampleTransform> transforms, PreprocessOptions pre,
                               String label) throws IOException {
@@ -409,11 +500,20 @@ final class EvalCommand implements Callable<Integer> {
                 .run(model.fn());
     }
 
-    /** The configuration block of the reports. */
+    /** {@link #config(String, CommandLine.Model.CommandSpec, ModelSource, LoadedModel, Opened, PreprocessOptions,
+     *  List)} for a timm name and its pretrained config. */
     static Map<String, Object> config(String command, CommandLine.Model.CommandSpec spec,
                                       ModelRegistry.Resolved resolved, LoadedModel model, Path weights, Opened o,
                                       PreprocessOptions pre, List<SampleTransform> transforms) throws IOException {
-        PretrainedConfig cfg = resolved.config();
+        return config(command, spec, new ModelSource(weights, resolved, null), model, o, pre, transforms);
+    }
+
+    /** The configuration block of the reports. */
+    static Map<String, Object> config(String command, CommandLine.Model.CommandSpec spec, ModelSource source,
+                                      LoadedModel model, Opened o, PreprocessOptions pre,
+                                      List<SampleTransform> transforms) throws IOException {
+        PretrainedConfig cfg = source.config();
+        Path weights = source.weights();
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("command", command);
         List<String> argv = new ArrayList<>();
@@ -423,9 +523,10 @@ final class EvalCommand implements Callable<Integer> {
         c.put("arguments", argv);
         c.put("started", Reports.timestamp());
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", resolved.name());
-        m.put("requested", resolved.requested());
-        m.put("architecture", cfg.architecture());
+        m.put("name", source.name());
+        m.put("requested", source.resolved() == null ? null : source.resolved().requested());
+        m.put("architecture", source.info() != null ? source.info().describe() : cfg.architecture());
+        m.put("described_by", source.info() != null ? "fixres4j metadata" : "timm name");
         m.put("num_classes", (long) model.numClasses);
         m.put("parameters", model.model.parameterCount());
         m.put("fast_path", model.fast != null);
@@ -433,6 +534,9 @@ final class EvalCommand implements Callable<Integer> {
         m.put("config_crop_pct", cfg.cropPct());
         m.put("config_interpolation", cfg.interpolation().id());
         m.put("config_normalization", cfg.normalization().toString());
+        if (!source.classNames().isEmpty()) {
+            m.put("class_names", source.classNames());
+        }
         c.put("model", m);
         c.put("weights", Reports.fileInfo(weights));
         Map<String, Object> p = new LinkedHashMap<>();

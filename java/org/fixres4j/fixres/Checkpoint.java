@@ -289,13 +289,16 @@ public final class Checkpoint {
     }
 
     /**
-     * Reads a model file. With FixRes4J's metadata the architecture comes from it (and {@code arch}, when given,
-     * must name the same base layout); without it, {@code arch} (a timm name) is required and the class count
-     * comes from the classifier's shape, the input configuration from timm's pretrained config.
+     * Reads a model file. With FixRes4J's metadata the architecture comes from it ({@code arch}, when given, must
+     * describe the same network: {@link #checkArchitecture}); without it, {@code arch} (a timm name) is required and
+     * the class count comes from the classifier's shape, the input configuration from timm's pretrained config.
      */
     public static Loaded loadModel(Path file, String arch) throws IOException {
         StateDict sd = StateDictLoader.read(file);
         ModelInfo info = ModelInfo.fromMetadata(sd.metadata());
+        if (info != null && arch != null) {
+            checkArchitecture(info, arch, file);
+        }
         if (info == null) {
             if (arch == null) {
                 throw new IllegalArgumentException(file + " has no FixRes4J model metadata: name its architecture "
@@ -321,6 +324,62 @@ public final class Checkpoint {
             throw e;
         }
         return new Loaded(model, info);
+    }
+
+    /**
+     * The model description in a file's metadata, read from the safetensors header alone (no tensor is read); null
+     * for files without it (timm's own safetensors, {@code torch.save} files).
+     *
+     * @throws IllegalArgumentException if the metadata is present but malformed
+     */
+    public static ModelInfo readInfo(Path file) throws IOException {
+        if (org.fixres4j.weights.WeightFiles.detect(file) != org.fixres4j.weights.WeightFiles.Format.SAFETENSORS) {
+            return null;
+        }
+        return ModelInfo.fromMetadata(SafeTensors.readHeader(file).metadata());
+    }
+
+    /**
+     * Checks that an architecture name ({@code efficientnet_b0}, a timm name such as
+     * {@code tf_efficientnet_b0.ap_in1k}, or a legacy alias) describes the network of a file's metadata: the same
+     * stage layout, width and depth multipliers, padding style and BatchNorm epsilon. The class count and input
+     * channels are not compared: they come from the file.
+     *
+     * @throws IllegalArgumentException naming what differs, or if the name is unknown
+     */
+    public static void checkArchitecture(ModelInfo info, String arch, Path file) {
+        EfficientNetSpec named;
+        try {
+            named = EfficientNetSpec.of(arch);
+        } catch (IllegalArgumentException e) {
+            named = ModelRegistry.resolve(arch).spec();
+        }
+        EfficientNetSpec held = info.spec();
+        List<String> diff = new ArrayList<>();
+        if (!named.arch().equals(held.arch())) {
+            diff.add("stage layout " + baseArchitectureOf(named) + " vs " + baseArchitectureOf(held));
+        }
+        if (Math.abs(named.width() - held.width()) > 1e-9) {
+            diff.add("width " + named.width() + " vs " + held.width());
+        }
+        if (Math.abs(named.depth() - held.depth()) > 1e-9) {
+            diff.add("depth " + named.depth() + " vs " + held.depth());
+        }
+        if (named.tfSamePadding() != held.tfSamePadding()) {
+            diff.add("padding " + padding(named) + " vs " + padding(held));
+        }
+        if (Math.abs(named.bnEps() - held.bnEps()) > 1e-12 * Math.max(1, named.bnEps())) {
+            diff.add("BatchNorm eps " + named.bnEps() + " vs " + held.bnEps());
+        }
+        if (!diff.isEmpty()) {
+            throw new IllegalArgumentException("--arch " + arch + " does not match " + file + ", whose FixRes4J "
+                    + "metadata describes " + info.describe() + " (" + String.join(", ", diff) + "): leave --arch "
+                    + "out (the file describes its model) or name the architecture it was made from");
+        }
+    }
+
+    private static String padding(EfficientNetSpec s) {
+        return s.tfSamePadding() ? "TF 'same'" : "symmetric";
     }
 
     // ----------------------------------------------------------------------------------------------- atomic I/O
