@@ -5,14 +5,17 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LinearOptions;
 import org.bytedeco.pytorch.Module;
@@ -25,6 +28,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.MemoryFormat;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.kernels.Depthwise;
+import org.fixres4j.kernels.DepthwiseAutograd;
 import org.fixres4j.weights.StateDict;
 import org.fixres4j.weights.TorchTensors;
 
@@ -40,6 +46,8 @@ import org.fixres4j.weights.TorchTensors;
  * {@link #train(boolean)} switches BatchNorm to batch statistics (updating the running ones with momentum 0.1) and
  * enables dropout and drop path; {@link #eval()} switches back. {@link #toChannelsLast()} keeps the convolution
  * weights, and converts inputs, to channels-last. {@link FastEfficientNet} is the folded inference path.
+ * {@link #nativeDepthwise(boolean)} (off by default) makes training forwards run the depthwise convolutions through
+ * the native kernels with their native backward ({@link DepthwiseAutograd}).
  *
  * <p>Construction needs the libtorch natives loaded ({@link org.fixres4j.torch.Torch#ensureLoaded()} or the factories
  * of {@link ModelRegistry}, which call it). The modules are kept alive whatever {@code PointerScope} the model is
@@ -57,6 +65,13 @@ public class EfficientNet extends Module implements AutoCloseable {
     private final LinearImpl classifier;
     private final List<Pointer> kept = new ArrayList<>();
     private volatile boolean channelsLast;
+    private volatile boolean nativeDepthwise;
+
+    /**
+     * The scope around the outermost forward call of this thread: the native depthwise layers lease their autograd
+     * state to it, not to the per-step scopes the forward runs in (those close before backward).
+     */
+    private static final ThreadLocal<PointerScope[]> CALLER_SCOPE = new ThreadLocal<>();
 
     /** Builds the model with libtorch's default initialisation (load weights, or call {@link #initTimm()}). */
     public EfficientNet(EfficientNetSpec spec) {
@@ -94,12 +109,12 @@ public class EfficientNet extends Module implements AutoCloseable {
 
     /** Logits {@code [N, num_classes]} (the pooled features {@code [N, F]} when the model has no classifier). */
     public Tensor forward(Tensor input) {
-        return Scopes.run(() -> forwardHead(forwardFeatures(input), false));
+        return withCallerScope(() -> Scopes.run(() -> forwardHead(forwardFeatures(input), false)));
     }
 
     /** The pre-pool feature map {@code [N, F, h, w]} (timm's {@code forward_features}). */
     public Tensor forwardFeatures(Tensor input) {
-        return Scopes.run(() -> {
+        return withCallerScope(() -> Scopes.run(() -> {
             Tensor x = channelsLast ? input.contiguous(MemoryFormat.ChannelsLast) : input;
             Tensor y = Scopes.run(() -> torch.silu(bn1.forward(convStem.forward(x))));
             for (Block b : blocks) {
@@ -109,7 +124,19 @@ public class EfficientNet extends Module implements AutoCloseable {
             }
             Tensor z = y;
             return Scopes.run(() -> torch.silu(bn2.forward(convHead.forward(z))));
-        });
+        }));
+    }
+
+    private static Tensor withCallerScope(Supplier<Tensor> body) {
+        if (CALLER_SCOPE.get() != null) {
+            return body.get();
+        }
+        CALLER_SCOPE.set(new PointerScope[] {PointerScope.getInnerScope()});
+        try {
+            return body.get();
+        } finally {
+            CALLER_SCOPE.remove();
+        }
     }
 
     /** timm's {@code forward_head}: average pool, dropout (training), classifier unless {@code preLogits}. */
@@ -244,6 +271,28 @@ public class EfficientNet extends Module implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether training forwards (train mode, grad mode on, float32 CPU input) run every depthwise convolution
+     * ({@code conv_dw}) through {@link DepthwiseAutograd}: the native forward, and the native kernel as its backward,
+     * with the explicit padding of the layer ({@link Depthwise.Pad#same} for TF 'same', symmetric otherwise) and the
+     * module's own weight, so the optimizer sees its gradient. Eval and inference keep libtorch's convolution.
+     * Backward must run inside the {@link PointerScope} that was open around {@link #forward} (or, without one, at
+     * most once per forward); see {@link DepthwiseAutograd}. Off by default. Returns this.
+     */
+    public EfficientNet nativeDepthwise(boolean on) {
+        nativeDepthwise = on;
+        for (Block b : blocks) {
+            ConvLayer dw = b instanceof InvertedResidual r ? r.convDw : ((DepthwiseSeparable) b).convDw;
+            dw.nativeDepthwise = on;
+        }
+        return this;
+    }
+
+    /** Whether {@link #nativeDepthwise(boolean)} is on. */
+    public boolean nativeDepthwise() {
+        return nativeDepthwise;
+    }
+
     /** Whether {@link #toChannelsLast()} was called. */
     public boolean isChannelsLast() {
         return channelsLast;
@@ -328,6 +377,8 @@ public class EfficientNet extends Module implements AutoCloseable {
         final int groups;
         final int padding;
         final boolean dynamicSame;
+        /** Train through {@link DepthwiseAutograd} (depthwise layers only; see {@link #nativeDepthwise(boolean)}). */
+        volatile boolean nativeDepthwise;
 
         ConvLayer(Module owner, String name, int in, int out, int kernel, int stride, int groups, boolean bias,
                   boolean tf) {
@@ -357,7 +408,24 @@ public class EfficientNet extends Module implements AutoCloseable {
         }
 
         Tensor forward(Tensor x) {
+            if (nativeDepthwise && nativeTraining(x)) {
+                Depthwise.Pad p = dynamicSame ? Depthwise.Pad.same(x.size(2), x.size(3), kernel, stride)
+                        : Depthwise.Pad.symmetric(padding);
+                PointerScope[] caller = CALLER_SCOPE.get();
+                return DepthwiseAutograd.conv(x, conv.weight(), stride, p,
+                        caller != null ? caller[0] : PointerScope.getInnerScope());
+            }
             return conv.forward(pad(x));
+        }
+
+        /** A depthwise layer in a training forward on float32 CPU tensors (what the native kernels serve). */
+        private boolean nativeTraining(Tensor x) {
+            if (groups <= 1 || !conv.is_training() || !GradMode.is_enabled() || x.dim() != 4 || x.size(1) != groups) {
+                return false;
+            }
+            Tensor w = conv.weight();
+            return x.is_cpu() && w.is_cpu() && x.scalar_type().value == ScalarType.Float.value
+                    && w.scalar_type().value == ScalarType.Float.value;
         }
 
         Tensor weight() {
