@@ -3,6 +3,7 @@
 #   kernels/common/depthwise_shape.cpp   shape validation shared by CPU and CUDA, fx_depthwise_shape_derive
 #   kernels/cpu/depthwise.cpp            CPU entry points, portable forward kernels, backward
 #   kernels/cpu/depthwise_avx2.cpp       AVX2 + FMA forward kernels (x86-64 only, chosen at run time)
+#   kernels/cpu/depthwise_avx512.cpp     AVX-512 NHWC forward kernels (x86-64 only, chosen at run time)
 #   kernels/cuda/depthwise.cu            CUDA entry points (with CUDA), else kernels/cuda/depthwise_stub.cpp
 set(FIXRES_DW_SOURCES
   ${FIXRES_KERNELS_DIR}/common/depthwise_shape.cpp
@@ -11,6 +12,12 @@ if(FIXRES_X86_64)
   set(FIXRES_DW_AVX2_SOURCE ${FIXRES_KERNELS_DIR}/cpu/depthwise_avx2.cpp)
   list(APPEND FIXRES_DW_SOURCES ${FIXRES_DW_AVX2_SOURCE})
   set_source_files_properties(${FIXRES_DW_AVX2_SOURCE} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  # (-Wno-maybe-uninitialized: GCC 12 warns inside its own _mm512_undefined_ps)
+  set(FIXRES_DW_AVX512_SOURCE ${FIXRES_KERNELS_DIR}/cpu/depthwise_avx512.cpp)
+  list(APPEND FIXRES_DW_SOURCES ${FIXRES_DW_AVX512_SOURCE})
+  set_source_files_properties(${FIXRES_DW_AVX512_SOURCE} PROPERTIES
+    COMPILE_OPTIONS "-mavx2;-mfma;-mavx512f;-mavx512vl;-mavx512bw;-mavx512dq;-Wno-maybe-uninitialized")
+  target_compile_definitions(fixres4j_kernels PRIVATE FIXRES4J_HAVE_AVX512_DW=1)
 endif()
 if(FIXRES_WITH_CUDA AND EXISTS "${FIXRES_KERNELS_DIR}/cuda/depthwise.cu")
   list(APPEND FIXRES_DW_SOURCES ${FIXRES_KERNELS_DIR}/cuda/depthwise.cu)

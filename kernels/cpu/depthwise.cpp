@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -22,6 +23,8 @@ namespace {
 
 // ---- the portable vector: 8 floats, loops the compiler may vectorise -----------------------------------------
 struct Portable {
+    static constexpr int L = 8; // lanes
+    static constexpr int P = 4; // pixels per register block (2 x 4 accumulators)
     struct V {
         float v[8];
     };
@@ -129,9 +132,27 @@ constexpr int32_t kMaxThreads = 4096;
 
 bool aligned4(const void *p) { return ((uintptr_t)p & 3u) == 0; }
 
+#if defined(FIXRES4J_HAVE_AVX512_DW)
+// The AVX-512 NHWC kernels: on CPUs with AVX-512 F/VL/BW/DQ (the OS saving the state included), unless the
+// environment says FIXRES4J_DEPTHWISE_AVX512=0 (read at every call: tests and benchmarks compare both paths).
+bool use_avx512() {
+    static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    if (!cpu) return false;
+    const char *env = std::getenv("FIXRES4J_DEPTHWISE_AVX512");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+}
+#endif
+
+// FX_ISA_SCALAR (fx_cpu_set_isa) selects the portable kernels; otherwise the widest this CPU has.
 const DwFwdOps &forward_ops() {
 #if defined(FIXRES4J_HAVE_AVX2)
-    if (fx_cpu_isa() != FX_ISA_SCALAR && fx_cpu_supports_avx2()) return dw_avx2_ops();
+    if (fx_cpu_isa() != FX_ISA_SCALAR && fx_cpu_supports_avx2()) {
+#if defined(FIXRES4J_HAVE_AVX512_DW)
+        if (use_avx512()) return dw_avx512_ops();
+#endif
+        return dw_avx2_ops();
+    }
 #endif
     return kPortableOps;
 }

@@ -41,6 +41,9 @@ const DwFwdOps &dw_portable_ops();
 #if defined(FIXRES4J_HAVE_AVX2)
 const DwFwdOps &dw_avx2_ops();
 #endif
+#if defined(FIXRES4J_HAVE_AVX512_DW)
+const DwFwdOps &dw_avx512_ops(); // NHWC in AVX-512, NCHW the AVX2 kernels
+#endif
 
 } // namespace cpu
 } // namespace fx

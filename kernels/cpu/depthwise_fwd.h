@@ -3,7 +3,7 @@
 // unnamed namespace of fx::cpu only (internal linkage: the AVX2 copies must never replace the baseline ones),
 // after depthwise_cpu.h. Uses no std:: templates for the same reason.
 //
-// X provides: types V (8 floats) and M (a lane mask); V zero(); V set1(float); V load(const float *) (unaligned);
+// X provides: L (lanes: 8, or 16 for AVX-512; a 16-channel group is 16 / L vectors), types V (L floats) and M (a lane mask); V zero(); V set1(float); V load(const float *) (unaligned);
 // V loadm(const float *, M) (masked lanes read nothing and are 0); void store(float *, V); void storem(float *,
 // V, M); V load_even(const float *p) (p[0], p[2], ..., p[14]); V fma(V a, V b, V c) (a * b + c); V add(V, V);
 // V silu(V); M mask(int n) (the first n lanes, 1 <= n <= 8); V keep(V, M) (other lanes 0); void to_array(float *, V).
@@ -50,128 +50,129 @@ inline int64_t dw_nhwc_groups(const DwFwdJob &j) { return (j.c + 15) >> 4; }
 // floats of scratch one NHWC item needs: K ring rows + the zero row, 32-byte aligned by the caller
 inline int64_t dw_nhwc_scratch(const DwFwdJob &j) { return (int64_t)(j.k + 1) * dw_nhwc_groups(j) * dw_nhwc_span(j) * 16; }
 
-// Packs input row ih of image n (xn: x of image n) into dst ([G][span][16]).
+// Packs input row ih of image n (xn: x of image n) into dst ([G][span][16]). The row is read in memory order
+// (pixel by pixel, all channels), so that the hardware prefetcher streams it from DRAM; the writes scatter over the
+// G group rows, which stay in cache.
 template <class X>
 DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const float *xn, int64_t ih, float *dst) {
     typedef typename X::V V;
-    const int64_t C = j.c, W = j.w, span = dw_nhwc_span(j), G = dw_nhwc_groups(j);
+    constexpr int L = X::L, NV = 16 / X::L;
+    const int64_t C = j.c, W = j.w, span = dw_nhwc_span(j), G = dw_nhwc_groups(j), gstride = span * 16;
+    const int64_t gfull = C >> 4;
+    const int rest = (int)(C & 15);
     const float *src = xn + ih * W * C;
     const V z = X::zero();
     const int64_t qlo = DW_MIN(span, (int64_t)j.pl), qhi = DW_MIN(span, (int64_t)j.pl + W);
-    for (int64_t g = 0; g < G; ++g) {
-        float *d = dst + g * span * 16;
-        const int64_t c0 = g * 16;
-        for (int64_t q = 0; q < qlo; ++q) {
-            X::store(d + q * 16, z);
-            X::store(d + q * 16 + 8, z);
-        }
-        const float *sp = src + (qlo - j.pl) * C + c0;
-        if (C - c0 >= 16) {
-            for (int64_t q = qlo; q < qhi; ++q, sp += C) {
-                X::store(d + q * 16, X::load(sp));
-                X::store(d + q * 16 + 8, X::load(sp + 8));
+    for (int64_t q = 0; q < qlo; ++q)
+        for (int64_t g = 0; g < G; ++g)
+            for (int h = 0; h < NV; ++h) X::store(dst + g * gstride + q * 16 + h * L, z);
+    for (int64_t q = qlo; q < qhi; ++q) {
+        const float *sp = src + (q - j.pl) * C;
+        float *d = dst + q * 16;
+        for (int64_t g = 0; g < gfull; ++g, sp += 16, d += gstride)
+            for (int h = 0; h < NV; ++h) X::store(d + h * L, X::load(sp + h * L));
+        if (rest != 0)
+            for (int h = 0; h < NV; ++h) {
+                const int lanes = rest - h * L;
+                X::store(d + h * L, lanes >= L ? X::load(sp + h * L)
+                                    : lanes > 0 ? X::loadm(sp + h * L, X::mask(lanes)) : z);
             }
-        } else {
-            const int r = (int)(C - c0);
-            const typename X::M m0 = X::mask(r < 8 ? r : 8);
-            const typename X::M m1 = X::mask(r > 8 ? r - 8 : 1);
-            for (int64_t q = qlo; q < qhi; ++q, sp += C) {
-                X::store(d + q * 16, X::loadm(sp, m0));
-                X::store(d + q * 16 + 8, r > 8 ? X::loadm(sp + 8, m1) : z);
-            }
-        }
-        for (int64_t q = qhi; q < span; ++q) {
-            X::store(d + q * 16, z);
-            X::store(d + q * 16 + 8, z);
-        }
     }
+    for (int64_t q = qhi; q < span; ++q)
+        for (int64_t g = 0; g < G; ++g)
+            for (int h = 0; h < NV; ++h) X::store(dst + g * gstride + q * 16 + h * L, z);
 }
 
-// P output pixels (16 channels each) of one output row from the packed rows: rp[kh] points at the group's column of
-// the block's first pixel. wg: the group's weights, [K * K][16]. Two weight loads per tap are
-// shared by the P pixels; x is read straight from the packed rows at constant offsets; the 2P accumulators stay in
-// registers (P <= 4).
+// P output pixels (16 channels each: 16 / X::L vectors) of one output row from the packed rows: rp[kh] points at
+// the group's column of the block's first pixel. wg: the group's weights, [K * K][16]. The weight vectors of a tap
+// are loaded once and shared by the P pixels; x is read straight from the packed rows at constant offsets; the
+// P * 16 / L accumulators stay in registers (X::P is chosen per ISA so that they fit).
 template <class X, int K, int S, int P>
-DW_INLINE void dw_nhwc_blk(const float *const *rp, const float *wg, typename X::V b0, typename X::V b1,
-                           typename X::V *a) {
-#pragma GCC unroll 4
-    for (int p = 0; p < P; ++p) {
-        a[2 * p] = b0;
-        a[2 * p + 1] = b1;
-    }
+DW_INLINE void dw_nhwc_blk(const float *const *rp, const float *wg, const typename X::V *b, typename X::V *a) {
+    constexpr int L = X::L, NV = 16 / X::L;
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 2
+        for (int h = 0; h < NV; ++h) a[NV * p + h] = b[h];
 #pragma GCC unroll 7
     for (int kh = 0; kh < K; ++kh) {
         const float *r = rp[kh];
 #pragma GCC unroll 7
         for (int kw = 0; kw < K; ++kw) {
-            const typename X::V w0 = X::load(wg + (kh * K + kw) * 16), w1 = X::load(wg + (kh * K + kw) * 16 + 8);
-#pragma GCC unroll 4
-            for (int p = 0; p < P; ++p) {
-                a[2 * p] = X::fma(X::load(r + (p * S + kw) * 16), w0, a[2 * p]);
-                a[2 * p + 1] = X::fma(X::load(r + (p * S + kw) * 16 + 8), w1, a[2 * p + 1]);
-            }
+            typename X::V wv[NV];
+#pragma GCC unroll 2
+            for (int h = 0; h < NV; ++h) wv[h] = X::load(wg + (kh * K + kw) * 16 + h * L);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; ++p)
+#pragma GCC unroll 2
+                for (int h = 0; h < NV; ++h)
+                    a[NV * p + h] = X::fma(X::load(r + (p * S + kw) * 16 + h * L), wv[h], a[NV * p + h]);
         }
     }
 }
 
-// Activation, store (pixels C apart; masked for a short last group) and the row sums of P pixels. Lanes past c hold
-// act(0) = 0 (zero weights, bias and x), so they add nothing to the sums.
+// Activation, store (pixels C apart; masked for a short last group, slices wholly past c skipped) and the row sums
+// of P pixels. Lanes past c hold act(0) = 0 (zero weights, bias and x), so they add nothing to the sums.
 template <class X, int P, bool Mk, bool Silu>
-DW_INLINE void dw_nhwc_out(float *yp, int64_t C, typename X::V *a, int r, typename X::M m0, typename X::M m1,
-                           typename X::V &rs0, typename X::V &rs1) {
-#pragma GCC unroll 4
-    for (int p = 0; p < P; ++p) {
-        typename X::V o0 = a[2 * p], o1 = a[2 * p + 1];
-        if (Silu) {
-            o0 = X::silu(o0);
-            o1 = X::silu(o1);
+DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, const typename X::M *m,
+                           typename X::V *rs) {
+    constexpr int L = X::L, NV = 16 / X::L;
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 2
+        for (int h = 0; h < NV; ++h) {
+            typename X::V o = a[NV * p + h];
+            if (Silu) o = X::silu(o);
+            if (Mk) {
+                if (r > h * L) X::storem(yp + p * C + h * L, o, m[h]);
+            } else {
+                X::store(yp + p * C + h * L, o);
+            }
+            rs[h] = X::add(rs[h], o);
         }
-        if (Mk) {
-            X::storem(yp + p * C, o0, m0);
-            if (r > 8) X::storem(yp + p * C + 8, o1, m1);
-        } else {
-            X::store(yp + p * C, o0);
-            X::store(yp + p * C + 8, o1);
-        }
-        rs0 = X::add(rs0, o0);
-        rs1 = X::add(rs1, o1);
-    }
 }
 
-// One 16-channel group of one output row: blocks of 4 pixels, then single pixels.
+// One 16-channel group of one output row: blocks of X::P pixels, then single pixels.
 template <class X, int K, int S, bool Mk, bool Silu>
 DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_t g, float *yrow, double *se) {
     typedef typename X::V V;
+    constexpr int L = X::L, NV = 16 / X::L, P = X::P;
     const int64_t C = j.c, OW = j.ow, span = dw_nhwc_span(j), c0 = g * 16;
     const int r = (int)DW_MIN((int64_t)16, C - c0);
-    const typename X::M m0 = X::mask(r < 8 ? r : 8), m1 = X::mask(r > 8 ? r - 8 : 1);
+    typename X::M m[NV];
+    V b[NV], rs[NV];
+#pragma GCC unroll 2
+    for (int h = 0; h < NV; ++h) {
+        const int lanes = r - h * L;
+        m[h] = X::mask(lanes >= L ? L : lanes > 0 ? lanes : 1);
+        b[h] = X::load(j.bias + c0 + h * L);
+        rs[h] = X::zero();
+    }
     const float *rp[K];
 #pragma GCC unroll 7
     for (int kh = 0; kh < K; ++kh) rp[kh] = rows[kh] + g * span * 16;
     const float *wg = j.wt + g * K * K * 16;
-    const V b0 = X::load(j.bias + c0), b1 = X::load(j.bias + c0 + 8);
-    V rs0 = X::zero(), rs1 = X::zero();
-    V a[8];
+    V a[NV * P];
     float *yp = yrow + c0;
     int64_t ow = 0;
-    for (; ow + 4 <= OW; ow += 4) {
-        dw_nhwc_blk<X, K, S, 4>(rp, wg, b0, b1, a);
-        dw_nhwc_out<X, 4, Mk, Silu>(yp, C, a, r, m0, m1, rs0, rs1);
+    for (; ow + P <= OW; ow += P) {
+        dw_nhwc_blk<X, K, S, P>(rp, wg, b, a);
+        dw_nhwc_out<X, P, Mk, Silu>(yp, C, a, r, m, rs);
 #pragma GCC unroll 7
-        for (int kh = 0; kh < K; ++kh) rp[kh] += 4 * S * 16;
-        yp += 4 * C;
+        for (int kh = 0; kh < K; ++kh) rp[kh] += P * S * 16;
+        yp += P * C;
     }
     for (; ow < OW; ++ow) {
-        dw_nhwc_blk<X, K, S, 1>(rp, wg, b0, b1, a);
-        dw_nhwc_out<X, 1, Mk, Silu>(yp, C, a, r, m0, m1, rs0, rs1);
+        dw_nhwc_blk<X, K, S, 1>(rp, wg, b, a);
+        dw_nhwc_out<X, 1, Mk, Silu>(yp, C, a, r, m, rs);
 #pragma GCC unroll 7
         for (int kh = 0; kh < K; ++kh) rp[kh] += S * 16;
         yp += C;
     }
     if (se != nullptr) {
         float tmp[16];
-        X::to_array(tmp, rs0);
-        X::to_array(tmp + 8, rs1);
+#pragma GCC unroll 2
+        for (int h = 0; h < NV; ++h) X::to_array(tmp + h * L, rs[h]);
         for (int l = 0; l < r; ++l) se[c0 + l] += (double)tmp[l];
     }
 }
@@ -187,7 +188,7 @@ void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, doub
     float *zero = scratch + K * rowsz;
     {
         const typename X::V z = X::zero();
-        for (int64_t i = 0; i < rowsz; i += 8) X::store(zero + i, z);
+        for (int64_t i = 0; i < rowsz; i += X::L) X::store(zero + i, z);
     }
     int64_t held[K];
     for (int i = 0; i < K; ++i) held[i] = -1;

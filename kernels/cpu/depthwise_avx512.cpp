@@ -1,0 +1,65 @@
+// The NHWC depthwise forward kernels (depthwise_fwd.h) over AVX-512 vectors: one 16-lane vector is a whole
+// 16-channel group, so every load, FMA, SiLU step and store is one instruction where AVX2 needs two, and the 32
+// vector registers hold 8-pixel register blocks. Compiled with -mavx512f -mavx512vl -mavx512bw -mavx512dq; chosen at
+// run time on CPUs that have those (depthwise.cpp, forward_ops). The NCHW kernels stay the AVX2 ones (their rows
+// are 8-column vectors). Includes nothing but the internal headers and intrinsics (see depthwise_cpu.h).
+#include "depthwise_cpu.h"
+#include "fixres4j/depthwise.h"
+
+#include <immintrin.h>
+
+namespace fx {
+namespace cpu {
+namespace {
+
+struct Avx512 {
+    static constexpr int L = 16; // lanes: one vector per 16-channel group
+    static constexpr int P = 4;  // pixels per register block (8 accumulators)
+    typedef __m512 V;
+    typedef __mmask16 M;
+    static inline V zero() { return _mm512_setzero_ps(); }
+    static inline V set1(float f) { return _mm512_set1_ps(f); }
+    static inline V load(const float *p) { return _mm512_loadu_ps(p); }
+    static inline V loadm(const float *p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+    static inline void store(float *p, V v) { _mm512_storeu_ps(p, v); }
+    static inline void storem(float *p, V v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+    static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static inline M mask(int n) { return (M)(n >= 16 ? 0xFFFFu : ((1u << n) - 1u)); }
+    static inline V keep(V v, M m) { return _mm512_maskz_mov_ps(m, v); }
+    static inline void to_array(float *dst, V v) { _mm512_storeu_ps(dst, v); }
+
+    // v / (1 + exp(-v)), the same steps as the AVX2 kernel (depthwise_avx2.cpp): Cody-Waite reduction, the same
+    // degree-5 polynomial, 2^n from the exponent bits; 1 / (1 + e) through vrcp14ps (14 bits) and one Newton step.
+    static inline V silu(V v) {
+        const V vc = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-88.37f)), _mm512_set1_ps(87.3f));
+        const V magic = _mm512_set1_ps(12583039.0f); // 1.5 * 2^23 + 127
+        const V t = _mm512_fmadd_ps(vc, _mm512_set1_ps(-1.44269504088896341f), magic);
+        const V n = _mm512_sub_ps(t, magic);
+        V r = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f), vc);
+        r = _mm512_fmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+        V p = _mm512_set1_ps(-8.297619e-3f);
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.191563e-2f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-1.6667576e-1f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.999889e-1f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-9.999997e-1f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000001f));
+        const V e = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23)));
+        const V d = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
+        V q = _mm512_rcp14_ps(d);
+        q = _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, _mm512_set1_ps(1.0f)), q, q);
+        return _mm512_mul_ps(v, q);
+    }
+};
+
+#include "depthwise_fwd.h"
+
+} // namespace
+
+const DwFwdOps &dw_avx512_ops() {
+    static const DwFwdOps ops = {"avx512", &dw_nhwc_dispatch<Avx512>, &dw_nhwc_scratch, dw_avx2_ops().nchw};
+    return ops;
+}
+
+} // namespace cpu
+} // namespace fx
