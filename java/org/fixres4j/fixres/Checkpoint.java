@@ -357,24 +357,24 @@ public final class Checkpoint {
         EfficientNetSpec held = info.spec();
         List<String> diff = new ArrayList<>();
         if (!named.arch().equals(held.arch())) {
-            diff.add("stage layout " + baseArchitectureOf(named) + " vs " + baseArchitectureOf(held));
+            diff.add("stage layout " + baseArchitectureOf(named) + " (file " + baseArchitectureOf(held) + ")");
         }
         if (Math.abs(named.width() - held.width()) > 1e-9) {
-            diff.add("width " + named.width() + " vs " + held.width());
+            diff.add("width " + named.width() + " (file " + held.width() + ")");
         }
         if (Math.abs(named.depth() - held.depth()) > 1e-9) {
-            diff.add("depth " + named.depth() + " vs " + held.depth());
+            diff.add("depth " + named.depth() + " (file " + held.depth() + ")");
         }
         if (named.tfSamePadding() != held.tfSamePadding()) {
-            diff.add("padding " + padding(named) + " vs " + padding(held));
+            diff.add("padding " + padding(named) + " (file " + padding(held) + ")");
         }
         if (Math.abs(named.bnEps() - held.bnEps()) > 1e-12 * Math.max(1, named.bnEps())) {
-            diff.add("BatchNorm eps " + named.bnEps() + " vs " + held.bnEps());
+            diff.add("BatchNorm eps " + named.bnEps() + " (file " + held.bnEps() + ")");
         }
         if (!diff.isEmpty()) {
             throw new IllegalArgumentException("--arch " + arch + " does not match " + file + ", whose FixRes4J "
-                    + "metadata describes " + info.describe() + " (" + String.join(", ", diff) + "): leave --arch "
-                    + "out (the file describes its model) or name the architecture it was made from");
+                    + "metadata describes " + info.describe() + ": " + arch + " has " + String.join(", ", diff)
+                    + "; leave --arch out (the file describes its model) or name the architecture it was made from");
         }
     }
 
