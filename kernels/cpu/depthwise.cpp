@@ -72,6 +72,7 @@ struct Portable {
         for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] + b.v[i];
         return r;
     }
+    static constexpr bool kExactSilu = true;
     static inline V silu(V a) {
         V r;
         for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] / (1.0f + std::exp(-a.v[i]));

@@ -33,31 +33,15 @@ struct Avx2 {
     static inline V keep(V v, M m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
     static inline void to_array(float *dst, V v) { _mm256_storeu_ps(dst, v); }
 
-    // v / (1 + exp(-v)). exp(-v) = 2^n * e^-r', r' = v + n ln2 (Cody-Waite, two constants), n = round(-v log2e)
-    // by the 1.5 * 2^23 (+ 127 exponent bias) trick, which also leaves the bits of 2^n in the low mantissa bits;
-    // e^-r' from a degree-5 polynomial fitted for minimax relative error on |r'| <= ln2 / 2 (1.3e-7 with its float
-    // coefficients; fit in tests/native/fit_silu_exp.py), in Horner form. v is clamped to
-    // [-88.37, 87.3] (no overflow, no subnormal 2^n: silu of v < -88 is then ~v * 1e-38 instead of smaller or 0).
-    // 1 / (1 + e) is vrcpps (12 bits) and one Newton step (~2 ulp): a division costs as much as the rest.
-    static inline V silu(V v) {
-        const V vc = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-88.37f)), _mm256_set1_ps(87.3f));
-        const V magic = _mm256_set1_ps(12583039.0f); // 1.5 * 2^23 + 127
-        const V t = _mm256_fmadd_ps(vc, _mm256_set1_ps(-1.44269504088896341f), magic);
-        const V n = _mm256_sub_ps(t, magic);
-        V r = _mm256_fmadd_ps(n, _mm256_set1_ps(0.693359375f), vc);
-        r = _mm256_fmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-        V p = _mm256_set1_ps(-8.297619e-3f);
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.191563e-2f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(-1.6667576e-1f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.999889e-1f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(-9.999997e-1f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0000001f));
-        const V e = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)));
-        const V d = _mm256_add_ps(_mm256_set1_ps(1.0f), e);
-        V q = _mm256_rcp_ps(d);
-        q = _mm256_fmadd_ps(_mm256_fnmadd_ps(d, q, _mm256_set1_ps(1.0f)), q, q);
-        return _mm256_mul_ps(v, q);
-    }
+    // SiLU's primitives (dw_silu in depthwise_fwd.h)
+    static constexpr bool kExactSilu = false;
+    static inline V min(V a, V b) { return _mm256_min_ps(a, b); }
+    static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
+    static inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+    static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    static inline V fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+    static inline V rcp(V a) { return _mm256_rcp_ps(a); }
+    static inline V pow2_bits(V t) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)); }
 };
 
 #include "depthwise_fwd.h"

@@ -29,27 +29,15 @@ struct Avx512 {
     static inline V keep(V v, M m) { return _mm512_maskz_mov_ps(m, v); }
     static inline void to_array(float *dst, V v) { _mm512_storeu_ps(dst, v); }
 
-    // v / (1 + exp(-v)), the same steps as the AVX2 kernel (depthwise_avx2.cpp): Cody-Waite reduction, the same
-    // degree-5 polynomial, 2^n from the exponent bits; 1 / (1 + e) through vrcp14ps (14 bits) and one Newton step.
-    static inline V silu(V v) {
-        const V vc = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-88.37f)), _mm512_set1_ps(87.3f));
-        const V magic = _mm512_set1_ps(12583039.0f); // 1.5 * 2^23 + 127
-        const V t = _mm512_fmadd_ps(vc, _mm512_set1_ps(-1.44269504088896341f), magic);
-        const V n = _mm512_sub_ps(t, magic);
-        V r = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f), vc);
-        r = _mm512_fmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-        V p = _mm512_set1_ps(-8.297619e-3f);
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.191563e-2f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-1.6667576e-1f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.999889e-1f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-9.999997e-1f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000001f));
-        const V e = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23)));
-        const V d = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
-        V q = _mm512_rcp14_ps(d);
-        q = _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, _mm512_set1_ps(1.0f)), q, q);
-        return _mm512_mul_ps(v, q);
-    }
+    // SiLU's primitives (dw_silu in depthwise_fwd.h); vrcp14ps: 14 bits before the Newton step
+    static constexpr bool kExactSilu = false;
+    static inline V min(V a, V b) { return _mm512_min_ps(a, b); }
+    static inline V max(V a, V b) { return _mm512_max_ps(a, b); }
+    static inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+    static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    static inline V fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
+    static inline V rcp(V a) { return _mm512_rcp14_ps(a); }
+    static inline V pow2_bits(V t) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23)); }
 };
 
 #include "depthwise_fwd.h"

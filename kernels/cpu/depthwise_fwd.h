@@ -6,7 +6,8 @@
 // X provides: L (lanes: 8, or 16 for AVX-512; a 16-channel group is 16 / L vectors), types V (L floats) and M (a lane mask); V zero(); V set1(float); V load(const float *) (unaligned);
 // V loadm(const float *, M) (masked lanes read nothing and are 0); void store(float *, V); void storem(float *,
 // V, M); V load_even(const float *p) (p[0], p[2], ..., p[14]); V fma(V a, V b, V c) (a * b + c); V add(V, V);
-// V silu(V); M mask(int n) (the first n lanes, 1 <= n <= 8); V keep(V, M) (other lanes 0); void to_array(float *, V).
+// kExactSilu and V silu(V) when true, else min, max, sub, mul, fnma (c - a b), rcp (>= 12 bits) and pow2_bits (the
+// low 9 bits of each lane shifted into the exponent field: see dw_silu); M mask(int n) (the first n lanes, 1 <= n <= 8); V keep(V, M) (other lanes 0); void to_array(float *, V).
 //
 // NHWC: an item is (image n, a band of output rows), all channels; vectors over channels (see dw_nhwc_group). NCHW: an item is one plane; its rows are first copied into a zero-bordered row buffer so that every
 // output vector (8 consecutive columns; stride 2 through load_even) reads with no bounds checks; rows outside the
@@ -16,6 +17,41 @@
 
 #define DW_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DW_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define DW_INLINE inline __attribute__((always_inline))
+
+// SiLU, v / (1 + exp(-v)). X::kExactSilu: X::silu (the portable kernels: a division and std::exp). Otherwise from
+// X's primitives: exp(-v) = 2^n * e^-r', r' = v + n ln2 (Cody-Waite, two constants), n = round(-v log2e) by the
+// 1.5 * 2^23 (+ 127 exponent bias) trick, which also leaves the bits of 2^n in the low mantissa bits (X::pow2_bits
+// shifts them into the exponent); e^-r' from a degree-5 polynomial fitted for minimax relative error on
+// |r'| <= ln2 / 2 (1.3e-7 with its float coefficients; tests/native/fit_silu_exp.py), in Horner form. v is clamped
+// to [-88.37, 87.3] (no overflow, no subnormal 2^n: silu of v < -88 is then ~v * 1e-38 instead of smaller or 0).
+// 1 / (1 + e) is X::rcp (vrcpps: 12 bits, vrcp14ps: 14) and one Newton step: a division costs as much as the rest.
+template <class X>
+DW_INLINE typename X::V dw_silu(typename X::V v) {
+    typedef typename X::V V;
+    if constexpr (X::kExactSilu) {
+        return X::silu(v);
+    } else {
+        const V vc = X::min(X::max(v, X::set1(-88.37f)), X::set1(87.3f));
+        const V magic = X::set1(12583039.0f); // 1.5 * 2^23 + 127
+        const V t = X::fma(vc, X::set1(-1.44269504088896341f), magic);
+        const V n = X::sub(t, magic);
+        V r = X::fma(n, X::set1(0.693359375f), vc);
+        r = X::fma(n, X::set1(-2.12194440e-4f), r);
+        V p = X::set1(-8.297619e-3f);
+        p = X::fma(p, r, X::set1(4.191563e-2f));
+        p = X::fma(p, r, X::set1(-1.6667576e-1f));
+        p = X::fma(p, r, X::set1(4.999889e-1f));
+        p = X::fma(p, r, X::set1(-9.999997e-1f));
+        p = X::fma(p, r, X::set1(1.0000001f));
+        const V d = X::add(X::set1(1.0f), X::mul(p, X::pow2_bits(t)));
+        V q = X::rcp(d);
+        q = X::fma(X::fnma(d, q, X::set1(1.0f)), q, q); // q + q (1 - d q)
+        return X::mul(v, q);
+    }
+}
+
 
 template <class X, bool Mk>
 inline typename X::V dw_ld(const float *p, typename X::M m) {
@@ -29,7 +65,7 @@ inline typename X::V dw_lds(const float *p) {
 
 template <class X, bool Mk>
 inline void dw_emit(float *yp, typename X::V acc, int32_t act, typename X::M m, typename X::V &rs) {
-    if (act == FX_ACT_SILU) acc = X::silu(acc);
+    if (act == FX_ACT_SILU) acc = dw_silu<X>(acc);
     if (Mk) {
         X::storem(yp, acc, m);
         rs = X::add(rs, X::keep(acc, m));
@@ -38,8 +74,6 @@ inline void dw_emit(float *yp, typename X::V acc, int32_t act, typename X::M m, 
         rs = X::add(rs, acc);
     }
 }
-
-#define DW_INLINE inline __attribute__((always_inline))
 
 // NHWC geometry of the packed rows: each input row an item needs is packed once into a ring of K rows, channel
 // group g (16 channels) by group: [G][span][16] floats, column q holding input column q - pl (zero outside the
@@ -122,7 +156,7 @@ DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, 
 #pragma GCC unroll 2
         for (int h = 0; h < NV; ++h) {
             typename X::V o = a[NV * p + h];
-            if (Silu) o = X::silu(o);
+            if (Silu) o = dw_silu<X>(o);
             if (Mk) {
                 if (r > h * L) X::storem(yp + p * C + h * L, o, m[h]);
             } else {
