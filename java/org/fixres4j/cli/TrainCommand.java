@@ -124,6 +124,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
     Integer threads;
 
+    @Option(names = "--native-depthwise",
+            description = "Train the depthwise convolutions through FixRes4J's native kernels and their native "
+                    + "backward instead of libtorch's convolution (same results up to float rounding; not faster on "
+                    + "the CPUs measured, see docs/PERFORMANCE.md).")
+    boolean nativeDepthwise;
+
     @Option(names = "--out", defaultValue = "fixres-train/model.safetensors", paramLabel = "FILE",
             description = "The trained model (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -150,7 +156,7 @@ final class TrainCommand implements Callable<Integer> {
                 .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
                         nesterov, alpha, eps))
                 .schedule(sched).lr(lr).minLr(minLr).warmupEpochs(warmup).step(stepEpochs, gamma)
-                .labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
+                .labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit).nativeDepthwise(nativeDepthwise);
         if (threads != null) {
             cfg.threads(threads);
         }
@@ -165,6 +171,9 @@ final class TrainCommand implements Callable<Integer> {
                 cfg.transform().describe());
         System.out.printf("data: %s%s%n", d.train().describe(),
                 trainLimit > 0 ? " (stratified subset of " + trainLimit + ")" : "");
+        if (nativeDepthwise) {
+            System.out.println("depthwise: native kernels, forward and backward (--native-depthwise)");
+        }
         long t0 = System.nanoTime();
         Trainer trainer = new Trainer(cfg, info).listener(new Trainer.Listener() {
             @Override

@@ -38,6 +38,7 @@ public final class TrainConfig {
     long seed = 0;
     int threads = TrainSupport.defaultThreads();
     int trainLimit = 0;
+    boolean nativeDepthwise = false;
 
     /** Threads used when none are given: processors - 1 (at least 1), leaving a core to the loader. */
     public static int defaultThreads() {
@@ -174,6 +175,21 @@ public final class TrainConfig {
         return this;
     }
 
+    /**
+     * Run the depthwise convolutions of the training forwards through the native kernels and their native backward
+     * ({@link org.fixres4j.model.EfficientNet#nativeDepthwise(boolean)}). Off by default: measured not faster than
+     * libtorch's convolution on CPU (docs/PERFORMANCE.md). Like the thread count, it changes float rounding only and is
+     * not part of {@link #toMap()}.
+     */
+    public TrainConfig nativeDepthwise(boolean on) {
+        nativeDepthwise = on;
+        return this;
+    }
+
+    public boolean nativeDepthwise() {
+        return nativeDepthwise;
+    }
+
     public int resolution() {
         return resolution;
     }
@@ -226,7 +242,7 @@ public final class TrainConfig {
                 stepsPerEpoch * epochs, stepsPerEpoch, stepEpochs, gamma);
     }
 
-    /** Everything that determines the result (threads excluded), as a JSON-ready map. */
+    /** Everything that determines the result (threads and the depthwise path excluded), as a JSON-ready map. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("resolution", resolution);

@@ -121,6 +121,7 @@ public final class Trainer {
         torch.manual_seed(config.seed);
         EfficientNet model = ModelRegistry.create(info.spec());
         model.initTimm();
+        model.nativeDepthwise(config.nativeDepthwise);
         List<EpochResult> history = new ArrayList<>();
         List<Object> historyMaps = new ArrayList<>();
         int start = 0;
