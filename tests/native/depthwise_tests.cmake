@@ -19,4 +19,12 @@ if(FIXRES_DW_CUDA)
   fixres_abi_test(test_depthwise_cuda test_depthwise_cuda.cpp)
   target_link_libraries(test_depthwise_cuda PRIVATE CUDA::cudart_static)
   add_test(NAME depthwise_cuda COMMAND test_depthwise_cuda)
+  # Benchmark of tests/device/run.sh (not a test): B0..B7 layer shapes, forward / weight gradient / input
+  # gradient, JSON for tests/device/depthwise_compare.py. A .cu file (its fill kernel): warnings through -Xcompiler.
+  add_executable(bench_depthwise_cuda bench_depthwise_cuda.cu)
+  target_include_directories(bench_depthwise_cuda PRIVATE "${FIXRES_TEST_DIR}")
+  target_link_libraries(bench_depthwise_cuda PRIVATE fixres4j_kernels CUDA::cudart_static)
+  target_compile_options(bench_depthwise_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
+  set_target_properties(bench_depthwise_cuda PROPERTIES CUDA_RUNTIME_LIBRARY None CUDA_STANDARD 17
+                        BUILD_RPATH "${CMAKE_BINARY_DIR}")
 endif()
