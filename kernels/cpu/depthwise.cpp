@@ -25,6 +25,8 @@ namespace {
 struct Portable {
     static constexpr int L = 8; // lanes
     static constexpr int P = 4; // pixels per register block (2 x 4 accumulators)
+    static constexpr int P2 = 4; // the same for stride 2
+    static constexpr bool kRowBlock = false;
     struct V {
         float v[8];
     };

@@ -12,6 +12,8 @@ namespace {
 struct Avx2 {
     static constexpr int L = 8; // lanes
     static constexpr int P = 4; // pixels per register block (2 x 4 accumulators)
+    static constexpr int P2 = 4; // the same for stride 2
+    static constexpr bool kRowBlock = false;
     typedef __m256 V;
     typedef __m256i M;
     static inline V zero() { return _mm256_setzero_ps(); }

@@ -124,23 +124,46 @@ DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const float *xn, int64_t ih, floa
 template <class X, int K, int S, int P>
 DW_INLINE void dw_nhwc_blk(const float *const *rp, const float *wg, const typename X::V *b, typename X::V *a) {
     constexpr int L = X::L, NV = 16 / X::L;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 2
         for (int h = 0; h < NV; ++h) a[NV * p + h] = b[h];
+    if constexpr (X::kRowBlock && S == 1) {
+        // Row-blocked (X::kRowBlock, stride 1; for ISAs with 32 vector registers and one vector per group): per kernel row the
+        // K weight vectors stay in registers and each packed input column the P pixels read ((P - 1) * S + K) is
+        // loaded once and fed to every accumulator that uses it. Same sums in the same (kh, kw) order per output.
+        static_assert(NV == 1, "row blocking is for one vector per 16-channel group");
 #pragma GCC unroll 7
-    for (int kh = 0; kh < K; ++kh) {
-        const float *r = rp[kh];
+        for (int kh = 0; kh < K; ++kh) {
+            const float *r = rp[kh];
+            typename X::V wv[K];
 #pragma GCC unroll 7
-        for (int kw = 0; kw < K; ++kw) {
-            typename X::V wv[NV];
+            for (int kw = 0; kw < K; ++kw) wv[kw] = X::load(wg + (kh * K + kw) * 16);
+#pragma GCC unroll 64
+            for (int q = 0; q < (P - 1) * S + K; ++q) {
+                const typename X::V xv = X::load(r + q * 16);
+#pragma GCC unroll 7
+                for (int kw = 0; kw < K; ++kw) {
+                    const int d = q - kw; // = p * S for the pixel p this column's tap kw belongs to
+                    if (d >= 0 && d % S == 0 && d / S < P) a[d / S] = X::fma(xv, wv[kw], a[d / S]);
+                }
+            }
+        }
+    } else {
+#pragma GCC unroll 7
+        for (int kh = 0; kh < K; ++kh) {
+            const float *r = rp[kh];
+#pragma GCC unroll 7
+            for (int kw = 0; kw < K; ++kw) {
+                typename X::V wv[NV];
 #pragma GCC unroll 2
-            for (int h = 0; h < NV; ++h) wv[h] = X::load(wg + (kh * K + kw) * 16 + h * L);
-#pragma GCC unroll 8
-            for (int p = 0; p < P; ++p)
+                for (int h = 0; h < NV; ++h) wv[h] = X::load(wg + (kh * K + kw) * 16 + h * L);
+#pragma GCC unroll 16
+                for (int p = 0; p < P; ++p)
 #pragma GCC unroll 2
-                for (int h = 0; h < NV; ++h)
-                    a[NV * p + h] = X::fma(X::load(r + (p * S + kw) * 16 + h * L), wv[h], a[NV * p + h]);
+                    for (int h = 0; h < NV; ++h)
+                        a[NV * p + h] = X::fma(X::load(r + (p * S + kw) * 16 + h * L), wv[h], a[NV * p + h]);
+            }
         }
     }
 }
@@ -151,7 +174,7 @@ template <class X, int P, bool Mk, bool Silu>
 DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, const typename X::M *m,
                            typename X::V *rs) {
     constexpr int L = X::L, NV = 16 / X::L;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 2
         for (int h = 0; h < NV; ++h) {
@@ -166,11 +189,22 @@ DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, 
         }
 }
 
-// One 16-channel group of one output row: blocks of X::P pixels, then single pixels.
+// One block of P pixels, then the row pointers and the output move on by P pixels.
+template <class X, int K, int S, int P, bool Mk, bool Silu>
+DW_INLINE void dw_nhwc_step(const float **rp, const float *wg, const typename X::V *b, typename X::V *a, float *&yp,
+                            int64_t C, int r, const typename X::M *m, typename X::V *rs) {
+    dw_nhwc_blk<X, K, S, P>(rp, wg, b, a);
+    dw_nhwc_out<X, P, Mk, Silu>(yp, C, a, r, m, rs);
+#pragma GCC unroll 7
+    for (int kh = 0; kh < K; ++kh) rp[kh] += P * S * 16;
+    yp += P * C;
+}
+
+// One 16-channel group of one output row: blocks of X::P pixels (X::P2 for stride 2), then 4, 2 and 1 for the rest of the row.
 template <class X, int K, int S, bool Mk, bool Silu>
 DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_t g, float *yrow, double *se) {
     typedef typename X::V V;
-    constexpr int L = X::L, NV = 16 / X::L, P = X::P;
+    constexpr int L = X::L, NV = 16 / X::L, P = S == 1 ? X::P : X::P2;
     const int64_t C = j.c, OW = j.ow, span = dw_nhwc_span(j), c0 = g * 16;
     const int r = (int)DW_MIN((int64_t)16, C - c0);
     typename X::M m[NV];
@@ -189,20 +223,20 @@ DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_
     V a[NV * P];
     float *yp = yrow + c0;
     int64_t ow = 0;
-    for (; ow + P <= OW; ow += P) {
-        dw_nhwc_blk<X, K, S, P>(rp, wg, b, a);
-        dw_nhwc_out<X, P, Mk, Silu>(yp, C, a, r, m, rs);
-#pragma GCC unroll 7
-        for (int kh = 0; kh < K; ++kh) rp[kh] += P * S * 16;
-        yp += P * C;
+    for (; ow + P <= OW; ow += P) dw_nhwc_step<X, K, S, P, Mk, Silu>(rp, wg, b, a, yp, C, r, m, rs);
+    if constexpr (P > 4) {
+        if (OW - ow >= 4) {
+            dw_nhwc_step<X, K, S, 4, Mk, Silu>(rp, wg, b, a, yp, C, r, m, rs);
+            ow += 4;
+        }
     }
-    for (; ow < OW; ++ow) {
-        dw_nhwc_blk<X, K, S, 1>(rp, wg, b, a);
-        dw_nhwc_out<X, 1, Mk, Silu>(yp, C, a, r, m, rs);
-#pragma GCC unroll 7
-        for (int kh = 0; kh < K; ++kh) rp[kh] += S * 16;
-        yp += C;
+    if constexpr (P > 2) {
+        if (OW - ow >= 2) {
+            dw_nhwc_step<X, K, S, 2, Mk, Silu>(rp, wg, b, a, yp, C, r, m, rs);
+            ow += 2;
+        }
     }
+    for (; ow < OW; ++ow) dw_nhwc_step<X, K, S, 1, Mk, Silu>(rp, wg, b, a, yp, C, r, m, rs);
     if (se != nullptr) {
         float tmp[16];
 #pragma GCC unroll 2
