@@ -12,7 +12,7 @@
 # Prints the two markdown tables last (preprocessing, then depthwise; both in device_table.md). Exit status:
 # non-zero when the build, a test, the preprocessing bit-exactness check, a depthwise call or the depthwise
 # spot check failed (missed performance goals are reported as MISS, not as a failure).
-# Expected total: about 5 to 6 minutes, at most about 7.5 (budget: 8): the sanitizer runs end by 240 s, the
+# Expected total: about 5 to 6.5 minutes, under about 8 (the budget): the sanitizer runs end by 240 s, the
 # depthwise benchmark is capped at 120 s (expected ~15 s) and depthwise_compare.py's torch timings stop at a
 # deadline of 465 s from the start (expected ~60-90 s; layers left out are reported).
 set -euo pipefail
