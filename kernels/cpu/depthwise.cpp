@@ -10,6 +10,7 @@
 #include "depthwise_cpu.h"
 #include "depthwise_internal.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -89,8 +90,10 @@ struct Portable {
 };
 
 #include "depthwise_fwd.h"
+#include "depthwise_dw.h"
 
-const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc_scratch, &dw_nchw_dispatch<Portable>};
+const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc_scratch, &dw_nchw_dispatch<Portable>,
+                               &dw_grad_dispatch<Portable>};
 
 // ---- threads -----------------------------------------------------------------------------------------------
 // Runs f(item, slot) for every item in [0, items) on the calling thread and up to threads - 1 workers of the
@@ -273,62 +276,46 @@ void bwd_nchw_item(const DwBwdJob &j, int64_t c) {
     if (j.db != nullptr) j.db[c] = (float)dbacc;
 }
 
-} // namespace
-
-const DwFwdOps &dw_portable_ops() { return kPortableOps; }
-
-} // namespace cpu
-} // namespace fx
-
-using fx::fail;
-
-extern "C" {
-
-FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w,
-                                          const float *b, int32_t act, float *y, float *se_sums, int32_t threads) {
-    using namespace fx::cpu;
-    static const char *fn = "fx_depthwise_forward_cpu";
-    fx::DwCounts cnt;
-    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
-    if (st != FX_OK) return st;
-    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
-    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
-    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
-    if (!aligned4(x) || !aligned4(w) || !aligned4(b) || !aligned4(y) || !aligned4(se_sums))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn);
-    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
-    if (threads < 1 || threads > kMaxThreads)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
-                    (int)threads);
-    const int64_t xb = cnt.x * 4, yb = cnt.y * 4, wb = cnt.w * 4, cb = shape->c * 4, sb = cnt.nc * 4;
-    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
-        fx::dw_overlap(y, yb, se_sums, sb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
-    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
-
-    const fx_depthwise_shape &s = *shape;
-    const int32_t K = s.k, KK = K * K;
+// The fields of a forward job that come from the shape (NHWC groups of 16 channels: cpad = c rounded up to 16).
+DwFwdJob shape_job(const fx_depthwise_shape &s, const float *x) {
     DwFwdJob job{};
     job.x = x;
-    job.wgt = w;
-    job.y = y;
-    job.se = se_sums;
     job.n = s.n;
     job.c = s.c;
     job.h = s.h;
     job.w = s.w;
     job.cpad = (s.c + 15) & ~(int64_t)15;
-    job.k = K;
+    job.k = s.k;
     job.s = s.stride;
     job.pt = s.pad_top;
     job.pl = s.pad_left;
     job.oh = s.out_h;
     job.ow = s.out_w;
+    return job;
+}
+
+// NHWC items are (image, band of output rows); bands only when there are too few images for the threads.
+int64_t row_bands(const fx_depthwise_shape &s, int32_t threads) {
+    int64_t bands = 1;
+    if (threads > 1 && s.n < 4 * (int64_t)threads) {
+        bands = (4 * (int64_t)threads + s.n - 1) / s.n;
+        if (bands > s.out_h) bands = s.out_h;
+    }
+    return bands;
+}
+
+// The forward pass on a validated shape (may throw std::bad_alloc; writes nothing before its scratch exists).
+void forward_run(const fx_depthwise_shape *shape, const float *x, const float *w, const float *b, int32_t act, float *y,
+                 float *se_sums, int32_t threads) {
+    const fx_depthwise_shape &s = *shape;
+    const int32_t K = s.k, KK = K * K;
+    DwFwdJob job = shape_job(s, x);
+    job.wgt = w;
+    job.y = y;
+    job.se = se_sums;
     job.act = act;
     const DwFwdOps &ops = forward_ops();
-    try {
+    {
         std::vector<float> bias((size_t)job.cpad, 0.0f);
         if (b != nullptr) std::memcpy(bias.data(), b, sizeof(float) * (size_t)s.c);
         job.bias = bias.data();
@@ -337,13 +324,8 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
             for (int64_t c = 0; c < s.c; ++c)
                 for (int32_t t = 0; t < KK; ++t) wt[(size_t)(((c >> 4) * KK + t) * 16 + (c & 15))] = w[c * KK + t];
             job.wt = wt.data();
-            // items: (image, band of output rows); bands only when there are too few images for the threads
-            const int64_t OH = s.out_h;
-            int64_t bands = 1;
-            if (threads > 1 && s.n < 4 * (int64_t)threads) {
-                bands = (4 * (int64_t)threads + s.n - 1) / s.n;
-                if (bands > OH) bands = OH;
-            }
+            // items: (image, band of output rows)
+            const int64_t OH = s.out_h, bands = row_bands(s, threads);
             // SE sums: double partial sums per item, added up in a fixed order afterwards (deterministic)
             std::vector<double> part;
             if (se_sums != nullptr) part.assign((size_t)(s.n * bands * s.c), 0.0);
@@ -382,6 +364,147 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
                 ops.nchw(job, item / s.c, item % s.c, buf);
             });
         }
+    }
+}
+
+// NHWC dx as a forward pass: the input gradient of a depthwise convolution is the convolution of dy (stride 2: with
+// a zero between neighbouring pixels) with the kernel turned by 180 degrees and the complementary padding
+// (k - 1 - pad_top on top, k - 1 - pad_left on the left; the bottom and right follow from the output being h x w),
+// so it runs on the vectorised forward kernels. Returns false, having written nothing, when that padding falls
+// outside the forward's range [0, k - 1]; the direct loop (bwd_nhwc_item) then serves.
+bool dx_by_forward(const fx_depthwise_shape &s, const float *w, const float *dy, float *dx, int32_t threads) {
+    const int32_t K = s.k, KK = K * K;
+    const int64_t hd = s.stride == 1 ? s.out_h : 2 * (int64_t)s.out_h - 1;
+    const int64_t wd = s.stride == 1 ? s.out_w : 2 * (int64_t)s.out_w - 1;
+    fx_depthwise_shape t{};
+    t.n = s.n;
+    t.c = s.c;
+    t.h = hd;
+    t.w = wd;
+    t.k = K;
+    t.stride = 1;
+    t.pad_top = K - 1 - s.pad_top;
+    t.pad_left = K - 1 - s.pad_left;
+    const int64_t pb = s.h - hd + K - 1 - t.pad_top, pr = s.w - wd + K - 1 - t.pad_left;
+    if (pb < 0 || pb > K - 1 || pr < 0 || pr > K - 1) return false;
+    t.pad_bottom = (int32_t)pb;
+    t.pad_right = (int32_t)pr;
+    t.layout = FX_LAYOUT_NHWC;
+    t.out_h = (int32_t)s.h;
+    t.out_w = (int32_t)s.w;
+    std::vector<float> wf((size_t)(s.c * KK));
+    for (int64_t c = 0; c < s.c; ++c)
+        for (int32_t i = 0; i < KK; ++i) wf[(size_t)(c * KK + i)] = w[c * KK + (KK - 1 - i)];
+    const float *src = dy;
+    std::vector<float> dilated;
+    if (s.stride == 2) {
+        dilated.assign((size_t)(s.n * hd * wd * s.c), 0.0f);
+        for (int64_t n = 0; n < s.n; ++n)
+            for (int64_t oh = 0; oh < s.out_h; ++oh)
+                for (int64_t ow = 0; ow < s.out_w; ++ow)
+                    std::memcpy(dilated.data() + ((n * hd + 2 * oh) * wd + 2 * ow) * s.c,
+                                dy + ((n * s.out_h + oh) * s.out_w + ow) * s.c, sizeof(float) * (size_t)s.c);
+        src = dilated.data();
+    }
+    forward_run(&t, src, wf.data(), nullptr, FX_ACT_NONE, dx, nullptr, threads);
+    return true;
+}
+
+// NHWC dw and db (either may be null) through the per-ISA row kernels (depthwise_dw.h): each item adds into its own
+// double partial sums, which are then added up over the items in item order (the result does not depend on the
+// thread count's scheduling).
+void dwdb_nhwc(const fx_depthwise_shape &s, const float *x, const float *dy, float *dw, float *db, int32_t threads) {
+    const int64_t bands = row_bands(s, threads), items = s.n * bands;
+    if (dw == nullptr) {
+        // db alone (x may be null): the same sums in the same order as the row kernels' (per row and channel a
+        // float sum over the row, added in double per item, items added in order), so db does not depend on
+        // whether dw was asked for too
+        std::vector<double> acc((size_t)s.c, 0.0), part((size_t)s.c);
+        std::vector<float> row((size_t)s.c);
+        for (int64_t item = 0; item < items; ++item) {
+            const int64_t n = item / bands, bnd = item % bands;
+            std::fill(part.begin(), part.end(), 0.0);
+            for (int64_t oh = s.out_h * bnd / bands; oh < s.out_h * (bnd + 1) / bands; ++oh) {
+                std::fill(row.begin(), row.end(), 0.0f);
+                for (int64_t ow = 0; ow < s.out_w; ++ow) {
+                    const float *g = dy + ((n * s.out_h + oh) * s.out_w + ow) * s.c;
+                    for (int64_t c = 0; c < s.c; ++c) row[(size_t)c] += g[c];
+                }
+                for (int64_t c = 0; c < s.c; ++c) part[(size_t)c] += (double)row[(size_t)c];
+            }
+            for (int64_t c = 0; c < s.c; ++c) acc[(size_t)c] += part[(size_t)c];
+        }
+        for (int64_t c = 0; c < s.c; ++c) db[c] = (float)acc[(size_t)c];
+        return;
+    }
+    const DwFwdOps &ops = forward_ops();
+    const DwFwdJob job = shape_job(s, x);
+    const int64_t KK = (int64_t)s.k * s.k, cpad = job.cpad;
+    const int32_t nt = (int32_t)(threads < items ? threads : items);
+    const size_t partsz = (size_t)((KK + 1) * cpad);
+    std::vector<double> part(partsz * (size_t)items, 0.0);
+    const size_t per = (size_t)ops.nhwc_scratch(job) + 8; // + alignment slack
+    std::vector<float> scratch(per * (size_t)nt);
+    run_items(items, nt, [&](int64_t item, int32_t t) {
+        const int64_t n = item / bands, bnd = item % bands;
+        const int64_t oh0 = s.out_h * bnd / bands, oh1 = s.out_h * (bnd + 1) / bands;
+        float *buf = scratch.data() + per * (size_t)t;
+        buf = reinterpret_cast<float *>(((uintptr_t)buf + 31) & ~(uintptr_t)31);
+        double *p = part.data() + partsz * (size_t)item;
+        ops.nhwc_dw(job, dy, n, oh0, oh1, p, db != nullptr ? p + KK * cpad : nullptr, buf);
+    });
+    for (int64_t c = 0; c < s.c; ++c) {
+        if (dw != nullptr)
+            for (int64_t t = 0; t < KK; ++t) {
+                double acc = 0.0;
+                for (int64_t i = 0; i < items; ++i) acc += part[partsz * (size_t)i + (size_t)(t * cpad + c)];
+                dw[c * KK + t] = (float)acc;
+            }
+        if (db != nullptr) {
+            double acc = 0.0;
+            for (int64_t i = 0; i < items; ++i) acc += part[partsz * (size_t)i + (size_t)(KK * cpad + c)];
+            db[c] = (float)acc;
+        }
+    }
+}
+
+} // namespace
+
+const DwFwdOps &dw_portable_ops() { return kPortableOps; }
+
+} // namespace cpu
+} // namespace fx
+
+using fx::fail;
+
+extern "C" {
+
+FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w,
+                                          const float *b, int32_t act, float *y, float *se_sums, int32_t threads) {
+    using namespace fx::cpu;
+    static const char *fn = "fx_depthwise_forward_cpu";
+    fx::DwCounts cnt;
+    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    if (st != FX_OK) return st;
+    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
+    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
+    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
+    if (!aligned4(x) || !aligned4(w) || !aligned4(b) || !aligned4(y) || !aligned4(se_sums))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn);
+    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
+    if (threads < 1 || threads > kMaxThreads)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
+                    (int)threads);
+    const int64_t xb = cnt.x * 4, yb = cnt.y * 4, wb = cnt.w * 4, cb = shape->c * 4, sb = cnt.nc * 4;
+    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
+        fx::dw_overlap(y, yb, se_sums, sb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
+    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
+
+    try {
+        forward_run(shape, x, w, b, act, y, se_sums, threads);
     } catch (const std::bad_alloc &) {
         return fail(FX_ERR_OUT_OF_MEMORY, "%s: out of memory for the scratch buffers", fn);
     } catch (...) {
@@ -442,7 +565,13 @@ FX_API fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, cons
     try {
         std::vector<float> wt;
         if (s.layout == FX_LAYOUT_NHWC) {
-            if (dx != nullptr) {
+            if (dx != nullptr && dx_by_forward(s, w, dy, dx, threads)) job.dx = nullptr; // done
+            if (dw != nullptr || db != nullptr) {
+                dwdb_nhwc(s, x, dy, dw, db, threads);
+                job.dw = job.db = nullptr; // done
+            }
+            if (job.dx == nullptr) return fx::ok();
+            if (job.dx != nullptr) {
                 const int32_t KK = s.k * s.k;
                 wt.assign((size_t)(KK * job.cpad), 0.0f);
                 for (int64_t c = 0; c < s.c; ++c)

@@ -43,11 +43,13 @@ struct Avx512 {
 };
 
 #include "depthwise_fwd.h"
+#include "depthwise_dw.h"
 
 } // namespace
 
 const DwFwdOps &dw_avx512_ops() {
-    static const DwFwdOps ops = {"avx512", &dw_nhwc_dispatch<Avx512>, &dw_nhwc_scratch, dw_avx2_ops().nchw};
+    static const DwFwdOps ops = {"avx512", &dw_nhwc_dispatch<Avx512>, &dw_nhwc_scratch, dw_avx2_ops().nchw,
+                                 &dw_grad_dispatch<Avx512>};
     return ops;
 }
 

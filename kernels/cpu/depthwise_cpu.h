@@ -35,6 +35,11 @@ struct DwFwdOps {
     // NCHW: plane (n, c). buf: job.h rows of job.wp floats, zero outside columns [pl, pl + w) (the kernel only
     // writes those columns), 32-byte aligned.
     void (*nchw)(const DwFwdJob &job, int64_t n, int64_t c, float *buf);
+    // NHWC weight and bias gradients (depthwise_dw.h): image n, output rows [oh0, oh1); adds sum(dy * x) per tap into
+    // dw_part ([k * k][cpad] doubles) and sum(dy) into db_part ([cpad], or nullptr). Uses job.x and the shape fields;
+    // scratch as for nhwc.
+    void (*nhwc_dw)(const DwFwdJob &job, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dw_part,
+                    double *db_part, float *scratch);
 };
 
 const DwFwdOps &dw_portable_ops();

@@ -103,31 +103,36 @@ void check_backward(const fx_depthwise_shape &s, Rng &rng, int32_t threads) {
     for (auto &v : ady) v = std::fabs(v);
     std::vector<double> mdx, mdw, mdb;
     ref_backward(s, ax.data(), aw.data(), ady.data(), &mdx, &mdw, &mdb);
-    std::vector<float> dx((size_t)nx, 777.0f), dw((size_t)nw, 777.0f), db((size_t)s.c, 777.0f);
-    fx_status st = fx_depthwise_backward_cpu(&s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), threads);
-    CHECK(st == FX_OK, "%s: backward status %d (%s)", shape_str(s).c_str(), st, fx_last_error());
-    int bad = 0;
-    for (int64_t i = 0; i < nx; ++i)
-        if (!close(dx[(size_t)i], rdx[(size_t)i], mdx[(size_t)i]) && bad++ < 3)
-            CHECK(false, "%s: dx[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), (long long)i, (double)dx[(size_t)i],
-                  rdx[(size_t)i]);
-    for (int64_t i = 0; i < nw; ++i)
-        if (!close(dw[(size_t)i], rdw[(size_t)i], mdw[(size_t)i]) && bad++ < 6)
-            CHECK(false, "%s: dw[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), (long long)i, (double)dw[(size_t)i],
-                  rdw[(size_t)i]);
-    for (int64_t i = 0; i < s.c; ++i)
-        if (!close(db[(size_t)i], rdb[(size_t)i], mdb[(size_t)i]) && bad++ < 9)
-            CHECK(false, "%s: db[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), (long long)i, (double)db[(size_t)i],
-                  rdb[(size_t)i]);
-    CHECK(bad == 0, "%s: %d backward values off", shape_str(s).c_str(), bad);
-    // each output alone gives the same values
-    std::vector<float> dx2((size_t)nx, 1.0f), dw2((size_t)nw, 1.0f), db2((size_t)s.c, 1.0f);
-    st = fx_depthwise_backward_cpu(&s, nullptr, w.data(), dy.data(), dx2.data(), nullptr, nullptr, threads);
-    CHECK(st == FX_OK && dx2 == dx, "%s: dx alone differs", shape_str(s).c_str());
-    st = fx_depthwise_backward_cpu(&s, x.data(), nullptr, dy.data(), nullptr, dw2.data(), nullptr, threads);
-    CHECK(st == FX_OK && dw2 == dw, "%s: dw alone differs", shape_str(s).c_str());
-    st = fx_depthwise_backward_cpu(&s, nullptr, nullptr, dy.data(), nullptr, nullptr, db2.data(), threads);
-    CHECK(st == FX_OK && db2 == db, "%s: db alone differs", shape_str(s).c_str());
+    // every ISA's kernels (the NHWC dx and dw/db passes are per-ISA vector code)
+    for (int32_t isa : isas()) {
+        fx_cpu_set_isa(isa);
+        std::vector<float> dx((size_t)nx, 777.0f), dw((size_t)nw, 777.0f), db((size_t)s.c, 777.0f);
+        fx_status st = fx_depthwise_backward_cpu(&s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), threads);
+        CHECK(st == FX_OK, "%s: backward status %d (%s)", shape_str(s).c_str(), st, fx_last_error());
+        int bad = 0;
+        for (int64_t i = 0; i < nx; ++i)
+            if (!close(dx[(size_t)i], rdx[(size_t)i], mdx[(size_t)i]) && bad++ < 3)
+                CHECK(false, "%s isa %d: dx[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), isa, (long long)i, (double)dx[(size_t)i],
+                      rdx[(size_t)i]);
+        for (int64_t i = 0; i < nw; ++i)
+            if (!close(dw[(size_t)i], rdw[(size_t)i], mdw[(size_t)i]) && bad++ < 6)
+                CHECK(false, "%s isa %d: dw[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), isa, (long long)i, (double)dw[(size_t)i],
+                      rdw[(size_t)i]);
+        for (int64_t i = 0; i < s.c; ++i)
+            if (!close(db[(size_t)i], rdb[(size_t)i], mdb[(size_t)i]) && bad++ < 9)
+                CHECK(false, "%s isa %d: db[%lld] = %.9g, reference %.9g", shape_str(s).c_str(), isa, (long long)i, (double)db[(size_t)i],
+                      rdb[(size_t)i]);
+        CHECK(bad == 0, "%s: %d backward values off", shape_str(s).c_str(), bad);
+        // each output alone gives the same values
+        std::vector<float> dx2((size_t)nx, 1.0f), dw2((size_t)nw, 1.0f), db2((size_t)s.c, 1.0f);
+        st = fx_depthwise_backward_cpu(&s, nullptr, w.data(), dy.data(), dx2.data(), nullptr, nullptr, threads);
+        CHECK(st == FX_OK && dx2 == dx, "%s: dx alone differs", shape_str(s).c_str());
+        st = fx_depthwise_backward_cpu(&s, x.data(), nullptr, dy.data(), nullptr, dw2.data(), nullptr, threads);
+        CHECK(st == FX_OK && dw2 == dw, "%s: dw alone differs", shape_str(s).c_str());
+        st = fx_depthwise_backward_cpu(&s, nullptr, nullptr, dy.data(), nullptr, nullptr, db2.data(), threads);
+        CHECK(st == FX_OK && db2 == db, "%s: db alone differs", shape_str(s).c_str());
+    }
+    fx_cpu_set_isa(FX_ISA_AUTO);
 }
 
 // Finite differences of L = sum(dy * (conv(x, w) + b)) through the library's forward (linear: exact up to

@@ -1,0 +1,112 @@
+// The NHWC weight- and bias-gradient kernel of the depthwise convolution, written once over the vector abstraction
+// X of depthwise_fwd.h (include it after that header, inside the same unnamed namespace) and instantiated per ISA.
+//
+// An item is (image n, a band of output rows), all channels, like the forward: the input rows an output row reads are
+// packed into the same zero-bordered ring (dw_nhwc_pack), so that every tap is a load at a constant offset. Per
+// output row, 16-channel group and kernel row kh, K vector accumulators (one per kw) sum dy(ow) * x(ow * S + kw) over
+// the row in float32; each row's sums are then added into the item's double partial sums, which the driver adds up
+// over items in a fixed order (deterministic for any thread count). db is the sum of dy, taken in the same pass.
+#ifndef FIXRES4J_KERNELS_CPU_DEPTHWISE_DW_H
+#define FIXRES4J_KERNELS_CPU_DEPTHWISE_DW_H
+
+// One output row oh of image n, group g: adds into dwp ([K * K][cpad] doubles) and, when dbp is not null, dbp
+// ([cpad]). dyrow: dy of this output row (OW pixels, C apart).
+template <class X, int K, int S>
+DW_INLINE void dw_grad_group(const DwFwdJob &j, const float *const *rows, const float *dyrow, int64_t g, double *dwp,
+                             double *dbp) {
+    typedef typename X::V V;
+    constexpr int L = X::L, NV = 16 / X::L;
+    const int64_t C = j.c, OW = j.ow, span = dw_nhwc_span(j), c0 = g * 16, cpad = j.cpad;
+    const int r = (int)DW_MIN((int64_t)16, C - c0);
+#pragma GCC unroll 2
+    for (int h = 0; h < NV; ++h) {
+        const int lanes = r - h * L;
+        if (lanes <= 0) break;
+        const bool full = lanes >= L;
+        const typename X::M m = X::mask(full ? L : lanes);
+        const float *dp = dyrow + c0 + h * L;
+        float tmp[L];
+        if (dbp != nullptr) {
+            V s = X::zero();
+            for (int64_t ow = 0; ow < OW; ++ow) s = X::add(s, full ? X::load(dp + ow * C) : X::loadm(dp + ow * C, m));
+            X::to_array(tmp, s);
+            for (int l = 0; l < (full ? L : lanes); ++l) dbp[c0 + h * L + l] += (double)tmp[l];
+        }
+#pragma GCC unroll 1
+        for (int kh = 0; kh < K; ++kh) {
+            const float *xr = rows[kh] + g * span * 16 + h * L;
+            V acc[K];
+#pragma GCC unroll 7
+            for (int kw = 0; kw < K; ++kw) acc[kw] = X::zero();
+            for (int64_t ow = 0; ow < OW; ++ow) {
+                const V d = full ? X::load(dp + ow * C) : X::loadm(dp + ow * C, m);
+                const float *xp = xr + ow * S * 16;
+#pragma GCC unroll 7
+                for (int kw = 0; kw < K; ++kw) acc[kw] = X::fma(d, X::load(xp + kw * 16), acc[kw]);
+            }
+#pragma GCC unroll 7
+            for (int kw = 0; kw < K; ++kw) {
+                X::to_array(tmp, acc[kw]);
+                double *dst = dwp + (kh * K + kw) * cpad + c0 + h * L;
+                for (int l = 0; l < (full ? L : lanes); ++l) dst[l] += (double)tmp[l];
+            }
+        }
+    }
+}
+
+// Output rows [oh0, oh1) of image n, all channels (scratch: dw_nhwc_scratch(j) floats, 32-byte aligned).
+template <class X, int K, int S>
+void dw_grad_rows_t(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dwp, double *dbp,
+                    float *scratch) {
+    const int64_t C = j.c, H = j.h, OW = j.ow, G = dw_nhwc_groups(j);
+    const int64_t rowsz = G * dw_nhwc_span(j) * 16;
+    const float *xn = j.x + n * H * j.w * C;
+    float *zero = scratch + K * rowsz;
+    {
+        const typename X::V z = X::zero();
+        for (int64_t i = 0; i < rowsz; i += X::L) X::store(zero + i, z);
+    }
+    int64_t held[K];
+    for (int i = 0; i < K; ++i) held[i] = -1;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const float *rows[K];
+        for (int kh = 0; kh < K; ++kh) {
+            const int64_t ih = oh * S - j.pt + kh;
+            if (ih < 0 || ih >= H) {
+                rows[kh] = zero;
+                continue;
+            }
+            const int slot = (int)(ih % K);
+            float *dst = scratch + slot * rowsz;
+            if (held[slot] != ih) {
+                dw_nhwc_pack<X>(j, xn, ih, dst);
+                held[slot] = ih;
+            }
+            rows[kh] = dst;
+        }
+        const float *dyrow = dy + (n * j.oh + oh) * OW * C;
+        for (int64_t g = 0; g < G; ++g) dw_grad_group<X, K, S>(j, rows, dyrow, g, dwp, dbp);
+    }
+}
+
+template <class X>
+void dw_grad_dispatch(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dwp, double *dbp,
+                      float *scratch) {
+#define DW_CASE(K)                                                                                                 \
+    case K:                                                                                                        \
+        if (j.s == 1)                                                                                              \
+            dw_grad_rows_t<X, K, 1>(j, dy, n, oh0, oh1, dwp, dbp, scratch);                                        \
+        else                                                                                                       \
+            dw_grad_rows_t<X, K, 2>(j, dy, n, oh0, oh1, dwp, dbp, scratch);                                        \
+        break;
+    switch (j.k) {
+        DW_CASE(1)
+        DW_CASE(3)
+        DW_CASE(5)
+        DW_CASE(7)
+    default: break;
+    }
+#undef DW_CASE
+}
+
+#endif
