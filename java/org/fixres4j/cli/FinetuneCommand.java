@@ -20,6 +20,7 @@ import org.fixres4j.io.Json;
 import org.fixres4j.transform.SampleTransform;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code fixres finetune}: FixRes fine-tuning of a trained model at a test resolution. */
@@ -109,12 +110,8 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "The fine-tuned model (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Per-epoch checkpoints (default: OUT's "
-            + "folder/checkpoints).")
-    Path checkpointDir;
-
-    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint-dir.")
-    boolean resume;
+    @Mixin
+    CheckpointOptions checkpoints;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
@@ -138,7 +135,7 @@ final class FinetuneCommand implements Callable<Integer> {
         cfg.threads(t);
         org.fixres4j.torch.Torch.ensureLoaded();
         org.bytedeco.pytorch.global.torch.set_num_threads(t);
-        Path ckpt = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent().resolve("checkpoints");
+        Path ckpt = checkpoints.dir(out);
         Map<String, Object> report = new LinkedHashMap<>();
         try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
             Checkpoint.ModelInfo info = loaded.info();
@@ -179,7 +176,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 Finetuner ft = new Finetuner(cfg).listener(new Finetuner.Listener() {
                     @Override
                     public void resumed(int epochsDone, Path checkpoint) {
-                        System.out.printf("resumed after epoch %d from %s%n", epochsDone, checkpoint);
+                        CheckpointOptions.printResumed(epochsDone, checkpoint);
                     }
 
                     @Override
@@ -188,7 +185,7 @@ final class FinetuneCommand implements Callable<Integer> {
                                 r.loss(), r.lr(), r.imagesPerSecond(), r.seconds());
                     }
                 });
-                Finetuner.Result r = ft.run(loaded.model(), info, train, ckpt, resume,
+                Finetuner.Result r = ft.run(loaded.model(), info, train, ckpt, checkpoints.resume,
                         model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
                 report.put("config", cfg.toMap());
                 report.put("trained", r.trained());

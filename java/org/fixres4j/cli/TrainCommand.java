@@ -16,6 +16,7 @@ import org.fixres4j.model.EfficientNetSpec;
 import org.fixres4j.transform.Interpolation;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code fixres train}: a small EfficientNet from scratch with RandomResizedCrop at K_train. */
@@ -134,11 +135,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "The trained model (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Per-epoch checkpoints (default: OUT's folder/checkpoints).")
-    Path checkpointDir;
-
-    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint-dir.")
-    boolean resume;
+    @Mixin
+    CheckpointOptions checkpoints;
 
     @Override
     public Integer call() throws Exception {
@@ -165,8 +163,7 @@ final class TrainCommand implements Callable<Integer> {
         Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, res, 0.875, cfg.interpolation(),
                 cfg.normalization(), d.classNames());
         Dataset val = valLimit > 0 ? Subsets.stratified(d.test(), Math.min(valLimit, d.test().size()), 1) : null;
-        Path ckpt = checkpointDir != null ? checkpointDir
-                : out.toAbsolutePath().getParent().resolve("checkpoints");
+        Path ckpt = checkpoints.dir(out);
         System.out.printf("train: %s, %d parameters, K_train %d, %s%n", info.describe(), spec.parameterCount(), res,
                 cfg.transform().describe());
         System.out.printf("data: %s%s%n", d.train().describe(),
@@ -178,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
         Trainer trainer = new Trainer(cfg, info).listener(new Trainer.Listener() {
             @Override
             public void resumed(int epochsDone, Path checkpoint) {
-                System.out.printf("resumed after epoch %d from %s%n", epochsDone, checkpoint);
+                CheckpointOptions.printResumed(epochsDone, checkpoint);
             }
 
             @Override
@@ -189,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
                                         r.val().count()));
             }
         });
-        try (Trainer.Result r = trainer.run(d.train(), val, ckpt, resume)) {
+        try (Trainer.Result r = trainer.run(d.train(), val, ckpt, checkpoints.resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
             extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));

@@ -3,7 +3,6 @@ package org.fixres4j.fixres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,12 +13,8 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.data.Batch;
-import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.Dataset;
-import org.fixres4j.data.Subsets;
 import org.fixres4j.model.EfficientNet;
-import org.fixres4j.model.StateDictLoader;
-import org.fixres4j.weights.SafeTensors;
 
 /**
  * FixRes fine-tuning (Touvron et al. 2019, section 4.2; the FixRes repository's {@code imnet_finetune}): adapt a
@@ -63,14 +58,12 @@ public final class Finetuner {
      * @param lr the learning rate of the last step
      */
     public record EpochResult(int epoch, double loss, double imagesPerSecond, double seconds, double lr) {
+        EpochResult(EpochLoop.Stats s) {
+            this(s.epoch(), s.loss(), s.imagesPerSecond(), s.seconds(), s.lr());
+        }
+
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("epoch", epoch);
-            m.put("loss", loss);
-            m.put("images_per_second", imagesPerSecond);
-            m.put("seconds", seconds);
-            m.put("lr", lr);
-            return m;
+            return new EpochLoop.Stats(epoch, loss, imagesPerSecond, seconds, lr).toMap();
         }
     }
 
@@ -133,24 +126,14 @@ public final class Finetuner {
         if (model.spec().numClasses() < 1) {
             throw new IllegalArgumentException("the model has no classifier to fine-tune");
         }
-        Dataset data = config.trainLimit > 0 && config.trainLimit < train.size()
-                ? Subsets.stratified(train, config.trainLimit, config.seed) : train;
+        Dataset data = config.trainingSet(train);
         torch.set_num_threads(config.threads);
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
         }
         Checkpoint.ModelInfo outInfo = info.withInputSize(config.resolution);
-        Map<String, Object> runKey = new LinkedHashMap<>();
-        runKey.put("config", config.toMap());
-        runKey.put("model", info.toMap());
-        runKey.put("source", source == null ? "" : source);
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("description", data.describe());
-        d.put("size", data.size());
-        runKey.put("data", d);
-
+        Map<String, Object> runKey = RunCheckpoint.runKey(config, info, source == null ? "" : source, data);
         List<EpochResult> history = new ArrayList<>();
-        List<Object> historyMaps = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
         List<String> trainedNames;
@@ -159,93 +142,25 @@ public final class Finetuner {
                     trained(config.mode, TrainSupport.lastStage(model)));
             trainedNames = List.copyOf(params.keySet());
             opt = new TrainOptimizer(config.optimizer(), params, TrainSupport.decayed(params, true));
-            if (resume) {
-                Checkpoint.Found found = Checkpoint.find(checkpointDir);
-                if (found != null) {
-                    Trainer.checkCompatible(found, runKey);
-                    StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
-                    opt.loadState(found.optimizerTensors());
-                    start = found.epoch();
-                    if (found.state().get("history") instanceof List<?> l) {
-                        historyMaps.addAll(l);
-                        for (Object o : l) {
-                            @SuppressWarnings("unchecked")
-                            Map<String, Object> m = (Map<String, Object>) o;
-                            history.add(new EpochResult(((Number) m.get("epoch")).intValue(),
-                                    ((Number) m.get("loss")).doubleValue(),
-                                    ((Number) m.get("images_per_second")).doubleValue(),
-                                    ((Number) m.get("seconds")).doubleValue(), ((Number) m.get("lr")).doubleValue()));
-                        }
-                    }
-                    listener.resumed(start, checkpointDir);
-                }
+            RunCheckpoint checkpoints = new RunCheckpoint(checkpointDir, "finetune", opt,
+                    Map.of("trained", trainedNames), runKey);
+            if (resume && checkpoints.resume(model)) {
+                start = checkpoints.epochsDone();
+                checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s)));
+                listener.resumed(start, checkpointDir);
             }
             Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("classifier."));
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
-            try (BatchLoader loader = BatchLoader.builder(data, config.transform(info)).batchSize(config.batchSize)
-                    .threads(config.threads).seed(config.seed).shuffle(true)
-                    .dropLast(data.size() >= config.batchSize).strict(true).build()) {
-                int stepsPerEpoch = loader.batchesPerEpoch();
-                TrainSchedule schedule = config.scheduleFor(stepsPerEpoch);
-                for (int epoch = start; epoch < config.epochs; epoch++) {
-                    TrainSupport.seedEpoch(config.seed, epoch);
-                    fixresModes(model);
-                    long t0 = System.nanoTime();
-                    double lossSum = 0;
-                    long images = 0;
-                    int step = 0;
-                    double lr = schedule.at((long) epoch * stepsPerEpoch);
-                    try (BatchLoader.Epoch ep = loader.epoch(epoch)) {
-                        while (ep.hasNext()) {
-                            try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
-                                lr = schedule.at((long) epoch * stepsPerEpoch + step);
-                                Tensor logits;
-                                if (config.mode == FinetuneConfig.Mode.CLASSIFIER) {
-                                    Tensor pooled;
-                                    try (InferenceMode g = new InferenceMode()) {
-                                        pooled = model.forwardHead(model.forwardFeatures(b.input()), true);
-                                    }
-                                    // an inference tensor cannot be saved for backward: a normal copy ([N, F])
-                                    logits = torch.linear(pooled.clone(), weight, bias);
-                                } else {
-                                    logits = model.forward(b.input());
-                                }
-                                Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(),
-                                        config.labelSmoothing);
-                                opt.zeroGrad();
-                                loss.backward();
-                                opt.step(lr);
-                                double l = loss.item_double();
-                                if (!Double.isFinite(l)) {
-                                    throw new IllegalStateException("the loss is " + l + " at epoch " + (epoch + 1)
-                                            + ", step " + step + ": lower the learning rate");
-                                }
-                                lossSum += l * b.size();
-                                images += b.size();
-                                listener.afterStep(epoch, step, stepsPerEpoch, l, lr);
-                            }
-                            step++;
-                        }
-                    }
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    model.eval();
-                    EpochResult r = new EpochResult(epoch + 1, lossSum / Math.max(1, images), images / seconds,
-                            seconds, lr);
-                    history.add(r);
-                    historyMaps.add(r.toMap());
-                    Map<String, Object> state = new LinkedHashMap<>();
-                    state.put("kind", "finetune");
-                    state.put("step", opt.steps());
-                    state.put("optimizer", config.optimizer().toMap());
-                    state.put("trained", trainedNames);
-                    state.put("rng", Trainer.rngRule());
-                    state.putAll(runKey);
-                    state.put("history", historyMaps);
-                    Checkpoint.save(checkpointDir, epoch + 1, model, outInfo, opt.stateTensors(), state);
-                    listener.afterEpoch(r);
-                }
-            }
+            new EpochLoop(config, model, opt).run(data, config.transform(info), start, () -> fixresModes(model),
+                    b -> config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
+                            : model.forward(b.input()),
+                    listener::afterStep, s -> {
+                        EpochResult r = new EpochResult(s);
+                        history.add(r);
+                        checkpoints.save(s.epoch(), model, outInfo, r.toMap());
+                        listener.afterEpoch(r);
+                    });
             for (Tensor t : params.values()) {
                 t.requires_grad_(false); // leave the model as inference expects it
             }
@@ -256,5 +171,18 @@ public final class Finetuner {
             model.eval();
         }
         return new Result(history, start, trainedNames);
+    }
+
+    /**
+     * The logits of {@link FinetuneConfig.Mode#CLASSIFIER}: trunk, bn2 and pooling under {@code InferenceMode} (no
+     * graph), then the classifier with autograd.
+     */
+    private static Tensor classifierLogits(EfficientNet model, Batch b, Tensor weight, Tensor bias) {
+        Tensor pooled;
+        try (InferenceMode g = new InferenceMode()) {
+            pooled = model.forwardHead(model.forwardFeatures(b.input()), true);
+        }
+        // an inference tensor cannot be saved for backward: a normal copy ([N, F])
+        return torch.linear(pooled.clone(), weight, bias);
     }
 }

@@ -3,7 +3,6 @@ package org.fixres4j.fixres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,16 +10,11 @@ import java.util.Objects;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.fixres4j.data.Batch;
-import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.Dataset;
-import org.fixres4j.data.Subsets;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.ModelRegistry;
-import org.fixres4j.model.StateDictLoader;
 import org.fixres4j.transform.FixResTestTransform;
-import org.fixres4j.weights.SafeTensors;
 
 /**
  * Trains an EfficientNet from scratch (any width / depth multipliers) so that the FixRes effect can be produced on
@@ -60,13 +54,12 @@ public final class Trainer {
      */
     public record EpochResult(int epoch, double loss, double imagesPerSecond, double seconds, double lr,
                               TopKAccuracy val) {
+        EpochResult(EpochLoop.Stats s, TopKAccuracy val) {
+            this(s.epoch(), s.loss(), s.imagesPerSecond(), s.seconds(), s.lr(), val);
+        }
+
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("epoch", epoch);
-            m.put("loss", loss);
-            m.put("images_per_second", imagesPerSecond);
-            m.put("seconds", seconds);
-            m.put("lr", lr);
+            Map<String, Object> m = new EpochLoop.Stats(epoch, loss, imagesPerSecond, seconds, lr).toMap();
             if (val != null) {
                 m.put("val_top1", val.percent(1));
                 m.put("val_top5", val.percent(val.ks()[val.ks().length - 1]));
@@ -114,92 +107,35 @@ public final class Trainer {
      * @throws IllegalStateException if the checkpoint belongs to another configuration
      */
     public Result run(Dataset train, Dataset val, Path checkpointDir, boolean resume) throws IOException {
-        Dataset data = config.trainLimit > 0 && config.trainLimit < train.size()
-                ? Subsets.stratified(train, config.trainLimit, config.seed) : train;
+        Dataset data = config.trainingSet(train);
         torch.set_num_threads(config.threads);
-        Map<String, Object> runKey = runKey(data);
+        Map<String, Object> runKey = RunCheckpoint.runKey(config, info, null, data);
         torch.manual_seed(config.seed);
         EfficientNet model = ModelRegistry.create(info.spec());
         model.initTimm();
         model.nativeDepthwise(config.nativeDepthwise);
         List<EpochResult> history = new ArrayList<>();
-        List<Object> historyMaps = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
         try (PointerScope outer = new PointerScope()) {
             Map<String, Tensor> params = TrainSupport.setTrainable(model, k -> true);
             opt = new TrainOptimizer(config.optimizer, params, TrainSupport.decayed(params, false));
-            if (resume) {
-                Checkpoint.Found found = Checkpoint.find(checkpointDir);
-                if (found != null) {
-                    checkCompatible(found, runKey);
-                    StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
-                    opt.loadState(found.optimizerTensors());
-                    start = found.epoch();
-                    history.addAll(historyOf(found.state()));
-                    if (found.state().get("history") instanceof List<?> l) {
-                        historyMaps.addAll(l);
-                    }
-                    listener.resumed(start, checkpointDir);
-                }
+            RunCheckpoint checkpoints = new RunCheckpoint(checkpointDir, "train", opt, Map.of(), runKey);
+            if (resume && checkpoints.resume(model)) {
+                start = checkpoints.epochsDone();
+                checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s, null)));
+                listener.resumed(start, checkpointDir);
             }
-            try (BatchLoader loader = BatchLoader.builder(data, config.transform()).batchSize(config.batchSize)
-                    .threads(config.threads).seed(config.seed).shuffle(true).dropLast(data.size() >= config.batchSize)
-                    .strict(true).build()) {
-                int stepsPerEpoch = loader.batchesPerEpoch();
-                TrainSchedule schedule = config.scheduleFor(stepsPerEpoch);
-                for (int epoch = start; epoch < config.epochs; epoch++) {
-                    TrainSupport.seedEpoch(config.seed, epoch);
-                    model.train(true);
-                    long t0 = System.nanoTime();
-                    double lossSum = 0;
-                    long images = 0;
-                    int step = 0;
-                    double lr = schedule.at((long) epoch * stepsPerEpoch);
-                    try (BatchLoader.Epoch ep = loader.epoch(epoch)) {
-                        while (ep.hasNext()) {
-                            try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
-                                lr = schedule.at((long) epoch * stepsPerEpoch + step);
-                                Tensor logits = model.forward(b.input());
-                                Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(),
-                                        config.labelSmoothing);
-                                opt.zeroGrad();
-                                loss.backward();
-                                opt.step(lr);
-                                double l = loss.item_double();
-                                if (!Double.isFinite(l)) {
-                                    throw new IllegalStateException("the loss is " + l + " at epoch " + (epoch + 1)
-                                            + ", step " + step + ": lower the learning rate");
-                                }
-                                lossSum += l * b.size();
-                                images += b.size();
-                                listener.afterStep(epoch, step, stepsPerEpoch, l, lr);
-                            }
-                            step++;
-                        }
-                    }
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    model.eval();
-                    TopKAccuracy acc = null;
-                    if (val != null) {
-                        acc = TrainEval.evaluate(model, val, new FixResTestTransform(config.resolution,
-                                config.interpolation, config.normalization), 128, config.threads).accuracy();
-                    }
-                    EpochResult r = new EpochResult(epoch + 1, lossSum / Math.max(1, images), images / seconds,
-                            seconds, lr, acc);
-                    history.add(r);
-                    historyMaps.add(r.toMap());
-                    Map<String, Object> state = new LinkedHashMap<>();
-                    state.put("kind", "train");
-                    state.put("step", opt.steps());
-                    state.put("optimizer", config.optimizer.toMap());
-                    state.put("rng", rngRule());
-                    state.putAll(runKey);
-                    state.put("history", historyMaps);
-                    Checkpoint.save(checkpointDir, epoch + 1, model, info, opt.stateTensors(), state);
-                    listener.afterEpoch(r);
-                }
-            }
+            new EpochLoop(config, model, opt).run(data, config.transform(), start, () -> model.train(true),
+                    b -> model.forward(b.input()), listener::afterStep, s -> {
+                        TopKAccuracy acc = val == null ? null : TrainEval.evaluate(model, val,
+                                new FixResTestTransform(config.resolution, config.interpolation,
+                                        config.normalization), 128, config.threads).accuracy();
+                        EpochResult r = new EpochResult(s, acc);
+                        history.add(r);
+                        checkpoints.save(s.epoch(), model, info, r.toMap());
+                        listener.afterEpoch(r);
+                    });
             model.eval();
             return new Result(model, info, history, start);
         } catch (IOException | RuntimeException | Error e) {
@@ -210,58 +146,5 @@ public final class Trainer {
                 opt.close();
             }
         }
-    }
-
-    /** What a checkpoint must match to be resumed: configuration, model and data. */
-    private Map<String, Object> runKey(Dataset data) {
-        Map<String, Object> k = new LinkedHashMap<>();
-        k.put("config", config.toMap());
-        k.put("model", info.toMap());
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("description", data.describe());
-        d.put("size", data.size());
-        k.put("data", d);
-        return k;
-    }
-
-    static Map<String, Object> rngRule() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("init", "torch.manual_seed(seed), then timm's init");
-        m.put("data", "sample i of epoch e: Seeds.sample(seed, e, i); order: Seeds.shuffle(seed, e)");
-        m.put("torch", "torch.manual_seed(Seeds.hash(seed, TORCH_STREAM, e)) at the start of epoch e");
-        return m;
-    }
-
-    @SuppressWarnings("unchecked")
-    static void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
-        List<String> diff = new ArrayList<>();
-        for (Map.Entry<String, Object> e : runKey.entrySet()) {
-            Object saved = found.state().get(e.getKey());
-            // compare through JSON text: numbers read back as Long/Double
-            String a = org.fixres4j.io.Json.write(org.fixres4j.io.Json.parse(org.fixres4j.io.Json.write(e.getValue())));
-            String b = saved == null ? "null" : org.fixres4j.io.Json.write(saved);
-            if (!a.equals(b)) {
-                diff.add(e.getKey() + ": checkpoint " + b + ", now " + a);
-            }
-        }
-        if (!diff.isEmpty()) {
-            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run ("
-                    + String.join("; ", diff) + "): use another --checkpoint-dir, or drop --resume");
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<EpochResult> historyOf(Map<String, Object> state) {
-        List<EpochResult> out = new ArrayList<>();
-        Object h = state.get("history");
-        if (h instanceof List<?> l) {
-            for (Object o : l) {
-                Map<String, Object> m = (Map<String, Object>) o;
-                out.add(new EpochResult(((Number) m.get("epoch")).intValue(), ((Number) m.get("loss")).doubleValue(),
-                        ((Number) m.get("images_per_second")).doubleValue(),
-                        ((Number) m.get("seconds")).doubleValue(), ((Number) m.get("lr")).doubleValue(), null));
-            }
-        }
-        return out;
     }
 }

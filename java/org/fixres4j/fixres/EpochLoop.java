@@ -1,0 +1,128 @@
+package org.fixres4j.fixres;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.fixres4j.data.Batch;
+import org.fixres4j.data.BatchLoader;
+import org.fixres4j.data.Dataset;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.transform.SampleTransform;
+
+/**
+ * The optimisation loop that {@link Trainer} and {@link Finetuner} share. Samples come from a loader whose order and
+ * augmentation depend on (seed, epoch, index) only; each epoch re-seeds libtorch's generator from (seed, epoch), sets
+ * the model's modes, takes one optimizer step per batch at the schedule's learning rate (label-smoothed
+ * cross-entropy; a non-finite loss stops the run), puts the model in eval mode and hands the epoch's numbers to the
+ * caller, which evaluates and checkpoints. Every batch runs in its own {@code PointerScope}.
+ */
+final class EpochLoop {
+    /** Called after every optimizer step ({@code step} counts from 0 within the epoch); may throw to stop a run. */
+    interface Steps {
+        void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr);
+    }
+
+    /** Called after every epoch, the model in eval mode. */
+    interface EpochEnd {
+        void accept(Stats epoch) throws IOException;
+    }
+
+    /**
+     * What the steps of one epoch did.
+     *
+     * @param epoch 1-based
+     * @param loss mean training loss
+     * @param imagesPerSecond throughput (loading included)
+     * @param seconds the steps' wall time
+     * @param lr the learning rate of the last step
+     */
+    record Stats(int epoch, double loss, double imagesPerSecond, double seconds, double lr) {
+        /** The history entry of a checkpoint's state. */
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", epoch);
+            m.put("loss", loss);
+            m.put("images_per_second", imagesPerSecond);
+            m.put("seconds", seconds);
+            m.put("lr", lr);
+            return m;
+        }
+
+        /** Reads a history entry back ({@link #toMap()}; other keys are ignored). */
+        static Stats fromMap(Map<?, ?> m) {
+            return new Stats(((Number) m.get("epoch")).intValue(), ((Number) m.get("loss")).doubleValue(),
+                    ((Number) m.get("images_per_second")).doubleValue(), ((Number) m.get("seconds")).doubleValue(),
+                    ((Number) m.get("lr")).doubleValue());
+        }
+    }
+
+    private final RunConfig<?> config;
+    private final EfficientNet model;
+    private final TrainOptimizer optimizer;
+
+    EpochLoop(RunConfig<?> config, EfficientNet model, TrainOptimizer optimizer) {
+        this.config = config;
+        this.model = model;
+        this.optimizer = optimizer;
+    }
+
+    /**
+     * Runs epochs {@code start} (0-based) to the configuration's last.
+     *
+     * @param data the images trained on (already subset)
+     * @param transform the training augmentation
+     * @param modes sets the model's train / eval modes at the start of every epoch
+     * @param logits the forward pass of one batch
+     */
+    void run(Dataset data, SampleTransform transform, int start, Runnable modes, Function<Batch, Tensor> logits,
+             Steps steps, EpochEnd end) throws IOException {
+        try (BatchLoader loader = BatchLoader.builder(data, transform).batchSize(config.batchSize)
+                .threads(config.threads).seed(config.seed).shuffle(true).dropLast(data.size() >= config.batchSize)
+                .strict(true).build()) {
+            int stepsPerEpoch = loader.batchesPerEpoch();
+            TrainSchedule schedule = config.scheduleFor(stepsPerEpoch);
+            for (int epoch = start; epoch < config.epochs; epoch++) {
+                TrainSupport.seedEpoch(config.seed, epoch);
+                modes.run();
+                long t0 = System.nanoTime();
+                double lossSum = 0;
+                long images = 0;
+                int step = 0;
+                double lr = schedule.at((long) epoch * stepsPerEpoch);
+                try (BatchLoader.Epoch ep = loader.epoch(epoch)) {
+                    while (ep.hasNext()) {
+                        try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
+                            lr = schedule.at((long) epoch * stepsPerEpoch + step);
+                            double l = step(logits.apply(b), b, epoch, step, lr);
+                            lossSum += l * b.size();
+                            images += b.size();
+                            steps.afterStep(epoch, step, stepsPerEpoch, l, lr);
+                        }
+                        step++;
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                model.eval();
+                end.accept(new Stats(epoch + 1, lossSum / Math.max(1, images), images / seconds, seconds, lr));
+            }
+        }
+    }
+
+    /** One optimizer step on the batch's loss; returns the loss. */
+    private double step(Tensor logits, Batch b, int epoch, int step, double lr) {
+        Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(), config.labelSmoothing);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step(lr);
+        double l = loss.item_double();
+        if (!Double.isFinite(l)) {
+            throw new IllegalStateException("the loss is " + l + " at epoch " + (epoch + 1) + ", step " + step
+                    + ": lower the learning rate");
+        }
+        return l;
+    }
+}

@@ -1,0 +1,144 @@
+package org.fixres4j.fixres;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.fixres4j.data.Dataset;
+import org.fixres4j.io.Json;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.StateDictLoader;
+import org.fixres4j.weights.SafeTensors;
+
+/**
+ * The per-epoch checkpoints of a {@link Trainer} or {@link Finetuner} run ({@link Checkpoint#save}): what a resumed
+ * run must match (its run key: configuration, model, data and, for fine-tuning, the starting weights), the resume
+ * (weights, optimizer state, history), and the JSON state written after every epoch:
+ * {@code kind, step, optimizer, [trained], rng, <run key>, history}.
+ */
+final class RunCheckpoint {
+    private final Path dir;
+    private final String kind;
+    private final TrainOptimizer optimizer;
+    private final Map<String, Object> extra;
+    private final Map<String, Object> runKey;
+    private final List<Object> history = new ArrayList<>();
+    private int epochsDone;
+
+    /**
+     * @param kind {@code train} or {@code finetune}
+     * @param extra entries recorded after the optimizer's settings (e.g. the names of the trained tensors)
+     * @param runKey what a resumed run must match ({@link #runKey})
+     */
+    RunCheckpoint(Path dir, String kind, TrainOptimizer optimizer, Map<String, Object> extra,
+                  Map<String, Object> runKey) {
+        this.dir = dir;
+        this.kind = kind;
+        this.optimizer = optimizer;
+        this.extra = extra;
+        this.runKey = runKey;
+    }
+
+    /**
+     * What a checkpoint must match to be resumed: configuration, model, the starting weights ({@code source}; null
+     * for a run from scratch, which records none) and data (description and size).
+     */
+    static Map<String, Object> runKey(RunConfig<?> config, Checkpoint.ModelInfo model, String source, Dataset data) {
+        Map<String, Object> k = new LinkedHashMap<>();
+        k.put("config", config.toMap());
+        k.put("model", model.toMap());
+        if (source != null) {
+            k.put("source", source);
+        }
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("description", data.describe());
+        d.put("size", data.size());
+        k.put("data", d);
+        return k;
+    }
+
+    /**
+     * Continues from the checkpoint in the folder, if there is one: checks that it belongs to this run, loads the
+     * model's weights and the optimizer's state, and keeps its history.
+     *
+     * @return whether there was a checkpoint ({@link #epochsDone()} then says how far it got)
+     * @throws IllegalStateException if the checkpoint belongs to another run
+     */
+    boolean resume(EfficientNet model) throws IOException {
+        Checkpoint.Found found = Checkpoint.find(dir);
+        if (found == null) {
+            return false;
+        }
+        checkCompatible(found, runKey);
+        StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
+        optimizer.loadState(found.optimizerTensors());
+        epochsDone = found.epoch();
+        if (found.state().get("history") instanceof List<?> l) {
+            history.addAll(l);
+        }
+        return true;
+    }
+
+    /** Completed epochs of the checkpoint resumed from (0 without one). */
+    int epochsDone() {
+        return epochsDone;
+    }
+
+    /** The epochs of the checkpoint resumed from, as its history records them. */
+    List<EpochLoop.Stats> resumedHistory() {
+        List<EpochLoop.Stats> out = new ArrayList<>();
+        for (Object o : history) {
+            out.add(EpochLoop.Stats.fromMap((Map<?, ?>) o));
+        }
+        return out;
+    }
+
+    /**
+     * Adds the epoch to the history and writes the checkpoint of {@code epoch} completed epochs.
+     *
+     * @param info the model description the checkpoint's model file records
+     * @param entry the epoch's history entry
+     */
+    void save(int epoch, EfficientNet model, Checkpoint.ModelInfo info, Map<String, Object> entry)
+            throws IOException {
+        history.add(entry);
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("kind", kind);
+        state.put("step", optimizer.steps());
+        state.put("optimizer", optimizer.settings().toMap());
+        state.putAll(extra);
+        state.put("rng", rngRule());
+        state.putAll(runKey);
+        state.put("history", history);
+        Checkpoint.save(dir, epoch, model, info, optimizer.stateTensors(), state);
+    }
+
+    /** How every random draw of a run is seeded (recorded in the state). */
+    private static Map<String, Object> rngRule() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("init", "torch.manual_seed(seed), then timm's init");
+        m.put("data", "sample i of epoch e: Seeds.sample(seed, e, i); order: Seeds.shuffle(seed, e)");
+        m.put("torch", "torch.manual_seed(Seeds.hash(seed, TORCH_STREAM, e)) at the start of epoch e");
+        return m;
+    }
+
+    private static void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
+        List<String> diff = new ArrayList<>();
+        for (Map.Entry<String, Object> e : runKey.entrySet()) {
+            Object saved = found.state().get(e.getKey());
+            // compare through JSON text: numbers read back as Long/Double
+            String a = Json.write(Json.parse(Json.write(e.getValue())));
+            String b = saved == null ? "null" : Json.write(saved);
+            if (!a.equals(b)) {
+                diff.add(e.getKey() + ": checkpoint " + b + ", now " + a);
+            }
+        }
+        if (!diff.isEmpty()) {
+            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run ("
+                    + String.join("; ", diff) + "): use another --checkpoint-dir, or drop --resume");
+        }
+    }
+}
