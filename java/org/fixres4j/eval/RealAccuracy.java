@@ -1,6 +1,5 @@
 package org.fixres4j.eval;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,20 +25,8 @@ public final class RealAccuracy {
 
     /** Top-k for each k of {@code ks} (distinct, ascending, each &gt;= 1). */
     public RealAccuracy(int numClasses, int... ks) {
-        if (numClasses < 1) {
-            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
-        }
-        if (ks.length == 0) {
-            throw new IllegalArgumentException("at least one k is needed");
-        }
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] < 1 || (i > 0 && ks[i] <= ks[i - 1])) {
-                throw new IllegalArgumentException("ks must be >= 1, distinct and ascending, got "
-                        + Arrays.toString(ks));
-            }
-        }
+        this.ks = TopKs.checked(numClasses, ks);
         this.numClasses = numClasses;
-        this.ks = ks.clone();
         this.correct = new long[ks.length];
     }
 
@@ -82,9 +69,7 @@ public final class RealAccuracy {
 
     /** Adds a batch of logits {@code [N, numClasses]}. */
     public void add(LogitRows logits, int[][] realLabels) {
-        if (logits.cols() != numClasses) {
-            throw new IllegalArgumentException("logits have " + logits.cols() + " classes, expected " + numClasses);
-        }
+        TopKs.checkColumns(logits, numClasses);
         addRows(logits.data(), realLabels);
     }
 
@@ -105,12 +90,7 @@ public final class RealAccuracy {
 
     /** Top-k correct samples; k must be one of the ks. */
     public long correct(int k) {
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] == k) {
-                return correct[i];
-            }
-        }
-        throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
+        return correct[TopKs.indexOf(ks, k)];
     }
 
     /** ReaL top-k accuracy as a fraction of the scored samples; NaN when none was scored. */
@@ -128,20 +108,13 @@ public final class RealAccuracy {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("scored", scored);
         m.put("skipped", skipped);
-        for (int i = 0; i < ks.length; i++) {
-            m.put("top" + ks[i], scored == 0 ? null : 100.0 * correct[i] / scored);
-            m.put("top" + ks[i] + "_correct", correct[i]);
-        }
+        TopKs.putCounts(m, ks, correct, scored);
         return m;
     }
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("ReaL ");
-        for (int i = 0; i < ks.length; i++) {
-            b.append(i == 0 ? "" : ", ").append("top-").append(ks[i]).append(' ')
-                    .append(scored == 0 ? "n/a" : String.format("%.3f%%", 100.0 * correct[i] / scored));
-        }
-        return b.append(" of ").append(scored).append(" scored (").append(skipped).append(" skipped)").toString();
+        return TopKs.describe(new StringBuilder("ReaL "), ks, correct, scored).append(" scored (").append(skipped)
+                .append(" skipped)").toString();
     }
 }

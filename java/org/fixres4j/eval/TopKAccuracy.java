@@ -30,20 +30,8 @@ public final class TopKAccuracy {
 
     /** Top-k for each k of {@code ks} (distinct, ascending, each &gt;= 1). */
     public TopKAccuracy(int numClasses, int... ks) {
-        if (numClasses < 1) {
-            throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
-        }
-        if (ks.length == 0) {
-            throw new IllegalArgumentException("at least one k is needed");
-        }
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] < 1 || (i > 0 && ks[i] <= ks[i - 1])) {
-                throw new IllegalArgumentException("ks must be >= 1, distinct and ascending, got "
-                        + Arrays.toString(ks));
-            }
-        }
+        this.ks = TopKs.checked(numClasses, ks);
         this.numClasses = numClasses;
-        this.ks = ks.clone();
         this.correct = new long[ks.length];
         this.classCount = new long[numClasses];
         this.classCorrect = new long[ks.length][numClasses];
@@ -89,9 +77,7 @@ public final class TopKAccuracy {
 
     /** Adds a batch of logits {@code [N, numClasses]}. */
     public void add(LogitRows logits, int[] labels) {
-        if (logits.cols() != numClasses) {
-            throw new IllegalArgumentException("logits have " + logits.cols() + " classes, expected " + numClasses);
-        }
+        TopKs.checkColumns(logits, numClasses);
         addRows(logits.data(), labels);
     }
 
@@ -139,7 +125,7 @@ public final class TopKAccuracy {
 
     /** Top-k correct samples; k must be one of {@link #ks()}. */
     public long correct(int k) {
-        return correct[indexOfK(k)];
+        return correct[TopKs.indexOf(ks, k)];
     }
 
     /** Top-k accuracy as a fraction in [0, 1]; NaN when no sample was added. */
@@ -159,7 +145,7 @@ public final class TopKAccuracy {
 
     /** Top-k correct samples of class {@code c}. */
     public long classCorrect(int k, int c) {
-        return classCorrect[indexOfK(k)][c];
+        return classCorrect[TopKs.indexOf(ks, k)][c];
     }
 
     /** Per-class counts, class order; classes without samples included. */
@@ -186,12 +172,8 @@ public final class TopKAccuracy {
     public record ClassResult(int classIndex, long count, int[] ks, long[] correct) {
         /** Top-k accuracy of the class as a fraction; NaN without samples. */
         public double accuracy(int k) {
-            for (int i = 0; i < ks.length; i++) {
-                if (ks[i] == k) {
-                    return count == 0 ? Double.NaN : (double) correct[i] / count;
-                }
-            }
-            throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
+            int i = TopKs.indexOf(ks, k);
+            return count == 0 ? Double.NaN : (double) correct[i] / count;
         }
     }
 
@@ -199,32 +181,15 @@ public final class TopKAccuracy {
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("count", count);
-        for (int i = 0; i < ks.length; i++) {
-            m.put("top" + ks[i], count == 0 ? null : 100.0 * correct[i] / count);
-            m.put("top" + ks[i] + "_correct", correct[i]);
-        }
+        TopKs.putCounts(m, ks, correct, count);
         if (nanRows > 0) {
             m.put("nan_rows", nanRows);
         }
         return m;
     }
 
-    private int indexOfK(int k) {
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] == k) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
-    }
-
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < ks.length; i++) {
-            b.append(i == 0 ? "" : ", ").append("top-").append(ks[i]).append(' ')
-                    .append(count == 0 ? "n/a" : String.format("%.3f%%", 100.0 * correct[i] / count));
-        }
-        return b.append(" of ").append(count).toString();
+        return TopKs.describe(new StringBuilder(), ks, correct, count).toString();
     }
 }
