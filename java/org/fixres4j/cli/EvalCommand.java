@@ -398,12 +398,6 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** {@link #open(Path, DataOptions, ModelSource, PreprocessOptions, PrintStream)} for a timm name. */
-    static Opened open(Path data, DataOptions d, ModelRegistry.Resolved resolved, Path weights,
-                       PreprocessOptions pre, PrintStream warn) throws IOException {
-        return open(data, d, new ModelSource(weights, resolved, null), pre, warn);
-    }
-
     /**
      * Reads the dataset, applies the limit, reads and aligns the ReaL labels, loads the model. Without
      * {@code --class-list}, folder or CSV label names that are all among the model's class names (from its
@@ -498,14 +492,6 @@ final class EvalCommand implements Callable<Integer> {
                 .realLabels(o.real)
                 .progress(bar)
                 .run(model.fn());
-    }
-
-    /** {@link #config(String, CommandLine.Model.CommandSpec, ModelSource, LoadedModel, Opened, PreprocessOptions,
-     *  List)} for a timm name and its pretrained config. */
-    static Map<String, Object> config(String command, CommandLine.Model.CommandSpec spec,
-                                      ModelRegistry.Resolved resolved, LoadedModel model, Path weights, Opened o,
-                                      PreprocessOptions pre, List<SampleTransform> transforms) throws IOException {
-        return config(command, spec, new ModelSource(weights, resolved, null), model, o, pre, transforms);
     }
 
     /** The configuration block of the reports. */

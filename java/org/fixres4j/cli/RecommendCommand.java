@@ -35,18 +35,20 @@ import picocli.CommandLine.Option;
                 + "s ~ U[s_min, s_max];",
             "  E[r_test/r_train] = E[sigma] * K_test_image/K_test at K_test = K_train, and "
                 + "K_test = K_train / E[r_test/r_train] (about 1.24 x K_train for the defaults: 224 -> 280).",
-            "With --data (and --arch/--weights) a short sweep over resolutions around it on a stratified subset "
-                + "confirms it; both are reported."})
+            "With --data and --weights (and --arch for a weight file without FixRes4J metadata) a short sweep over "
+                + "resolutions around it on a stratified subset confirms it; both are reported."})
 final class RecommendCommand implements Callable<Integer> {
     /** Images of the confirming sweep unless --limit says otherwise. */
     static final int DEFAULT_SWEEP_LIMIT = 500;
 
     @Option(names = "--k-train", paramLabel = "K",
-            description = "The training resolution K_train (default: --arch's input size).")
+            description = "The training resolution K_train (default: the model's input size, from --weights' "
+                    + "FixRes4J metadata or --arch).")
     Integer kTrain;
 
     @Option(names = "--arch", paramLabel = "A",
-            description = "timm model name: gives K_train and crop_pct when not given, and the model of --data.")
+            description = "timm model name: gives K_train and crop_pct when not given, and the model of --data; only "
+                    + "for weight files without FixRes4J metadata (given, it must name the same network).")
     String arch;
 
     @Option(names = "--scale", split = ",", paramLabel = "S", defaultValue = "0.08,1",
@@ -58,11 +60,13 @@ final class RecommendCommand implements Callable<Integer> {
     int stride;
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "Confirm with a sweep on this dataset (needs --arch and --weights); default "
+            description = "Confirm with a sweep on this dataset (needs --weights); default "
                     + DEFAULT_SWEEP_LIMIT + " images (--limit).")
     Path data;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "The model's weights, for --data.")
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "The model's weights, for --data; a model file of fixres train / finetune also gives "
+                    + "K_train and crop_pct (its metadata), without --arch.")
     Path weights;
 
     @Mixin
@@ -90,10 +94,14 @@ final class RecommendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelRegistry.Resolved resolved = arch == null ? null : ModelRegistry.resolve(arch);
-        PretrainedConfig cfg = resolved == null ? null : resolved.config();
+        // the model, as eval finds it: --weights (its FixRes4J metadata, or --arch for a timm file), or --arch alone
+        EvalCommand.ModelSource source = weights == null ? null : EvalCommand.ModelSource.of(arch, weights);
+        ModelRegistry.Resolved named = source == null && arch != null ? ModelRegistry.resolve(arch) : null;
+        PretrainedConfig cfg = source != null ? source.config() : named != null ? named.config() : null;
+        String modelName = source != null ? source.name() : named != null ? named.name() : null;
         if (kTrain == null && cfg == null) {
-            throw new IllegalArgumentException("give --k-train K or --arch A (whose input size is K_train)");
+            throw new IllegalArgumentException("give --k-train K, --arch A or --weights FILE (a model of fixres train "
+                    + "/ finetune) whose input size is K_train");
         }
         int k = kTrain != null ? kTrain : cfg.inputSize();
         if (k < 8 || k > 4096) {
@@ -116,7 +124,7 @@ final class RecommendCommand implements Callable<Integer> {
             ratioSource = "1 / crop_pct " + pre.cropPct;
         } else if (cfg != null) {
             ratio = Recommend.cropRatioOfCropPct(cfg.cropPct());
-            ratioSource = "1 / crop_pct " + cfg.cropPct() + " of " + cfg.name();
+            ratioSource = "1 / crop_pct " + cfg.cropPct() + " of " + modelName;
         } else {
             ratio = Recommend.STANDARD_CROP_RATIO;
             ratioSource = "256/224, crop_pct 0.875";
@@ -125,7 +133,7 @@ final class RecommendCommand implements Callable<Integer> {
 
         System.out.printf(Locale.ROOT, "FixRes test resolution (apparent object size, Touvron et al. 2019)%n");
         System.out.printf(Locale.ROOT, "K_train = %d%s; test crop ratio from %s%n", k,
-                kTrain == null ? " (input size of " + cfg.name() + ")" : "", ratioSource);
+                kTrain == null ? " (input size of " + modelName + ")" : "", ratioSource);
         System.out.println(rec.explain());
         System.out.printf(Locale.ROOT, "Recommended test resolution: %d (%.3f x K_train; exact %.1f)%n", rec.kTest(),
                 rec.kTestOverKTrain(), rec.exactKTest());
@@ -134,9 +142,9 @@ final class RecommendCommand implements Callable<Integer> {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("recommendation", rec.toMap());
         if (data == null) {
-            if (weights != null || res != null || plot != null) {
-                throw new IllegalArgumentException("--weights, --res and --plot need --data (the sweep that confirms "
-                        + "the recommendation)");
+            if (res != null || plot != null) {
+                throw new IllegalArgumentException("--res and --plot need --data (the sweep that confirms the "
+                        + "recommendation)");
             }
             if (out != null) {
                 EvalCommand.checkOutputs(out);
@@ -154,8 +162,9 @@ final class RecommendCommand implements Callable<Integer> {
         }
 
         // the confirming sweep
-        if (resolved == null || weights == null) {
-            throw new IllegalArgumentException("--data needs --arch and --weights (the model to sweep)");
+        if (source == null) {
+            throw new IllegalArgumentException("--data needs --weights (the model to sweep; and --arch for a weight "
+                    + "file without FixRes4J metadata)");
         }
         EvalCommand.checkOutputs(out, plot);
         List<Integer> resolutions = sweepResolutions(res, k, rec.kTest(), stride);
@@ -163,12 +172,12 @@ final class RecommendCommand implements Callable<Integer> {
         if (dataOptions.limit == null) {
             dataOptions.limit = DEFAULT_SWEEP_LIMIT;
         }
-        EvalCommand.Opened opened = EvalCommand.open(data, dataOptions, resolved, weights, pre, System.err);
+        EvalCommand.Opened opened = EvalCommand.open(data, dataOptions, source, pre, System.err);
         try (EvalCommand.LoadedModel model = opened.model()) {
-            Map<String, Object> config = EvalCommand.config("recommend", spec, resolved, model, weights, opened, pre,
+            Map<String, Object> config = EvalCommand.config("recommend", spec, source, model, opened, pre,
                     transforms);
             config.put("recommendation", rec.toMap());
-            System.err.printf(Locale.ROOT, "fixres recommend: sweep of %s on %s, resolutions %s%n", resolved.name(),
+            System.err.printf(Locale.ROOT, "fixres recommend: sweep of %s on %s, resolutions %s%n", modelName,
                     opened.dataset().describe(), EvalCommand.join(resolutions));
             Sweep.Result result = EvalCommand.sweep(opened, model, transforms, pre, "recommend");
             Map<String, Sweep.Result> series = new LinkedHashMap<>();
@@ -201,7 +210,7 @@ final class RecommendCommand implements Callable<Integer> {
             List<Plot.Marker> markers = new ArrayList<>();
             markers.add(new Plot.Marker(rec.kTest(), "FixRes K_test = " + rec.kTest()));
             EvalCommand.writeOutputs(config, series, extra, out, null, plot,
-                    resolved.name() + " on " + EvalCommand.dataName(data), k, markers);
+                    modelName + " on " + EvalCommand.dataName(data), k, markers);
             if (result.evaluated() == 0) {
                 throw new IOException("none of the " + result.datasetSize() + " images could be read (first: "
                         + result.failures().get(0) + ")");

@@ -8,9 +8,18 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.fixres.Recommend;
 import org.fixres4j.io.Json;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.EfficientNetSpec;
+import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.Variant;
 import org.fixres4j.report.EvalFixtures;
 import org.fixres4j.report.EvalFixtures.Run;
+import org.fixres4j.torch.Torch;
+import org.fixres4j.transform.Interpolation;
+import org.fixres4j.transform.Normalization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,7 +67,8 @@ class RecommendCommandTest {
         assertEquals(2, recommend().code()); // neither --k-train nor --arch
         assertEquals(2, recommend("--k-train", "224", "--scale", "0.5").code());
         assertEquals(2, recommend("--k-train", "224", "--scale", "0.9,0.5").code());
-        assertEquals(2, recommend("--k-train", "224", "--weights", "w.safetensors").code()); // needs --data
+        assertEquals(2, recommend("--k-train", "224", "--weights", "w.safetensors").code()); // no such file
+        assertEquals(2, recommend("--k-train", "224", "--res", "224,256").code()); // --res needs --data
     }
 
     @Test
@@ -89,5 +99,68 @@ class RecommendCommandTest {
         assertEquals(4L, map(map(doc.get("config")).get("dataset")).get("size"));
         assertTrue(java.nio.file.Files.size(png) > 1000);
         assertTrue(java.nio.file.Files.exists(dir.resolve("rec.csv")));
+    }
+
+    /**
+     * A model file as {@code fixres train} writes it: a width/depth no timm name describes, 3 classes, and in its
+     * metadata K_train 72 and crop_pct 0.9.
+     */
+    private static Path trainedModel(Path file) throws IOException {
+        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(
+                Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 3), 72, 0.9,
+                Interpolation.BILINEAR, Normalization.IMAGENET, List.of("ant", "bee", "cat"));
+        Torch.ensureLoaded();
+        try (EfficientNet m = ModelRegistry.create(info.spec())) {
+            m.initTimm();
+            Checkpoint.saveModel(file, m, info, Map.of());
+        }
+        return file;
+    }
+
+    @Test
+    void aModelFileWithMetadataNeedsNoArchForKTrainCropPctOrTheSweep(@TempDir Path dir) throws IOException {
+        Path model = trainedModel(dir.resolve("model.safetensors"));
+        String name = "efficientnet_b0(width=0.25, depth=0.25, in_chans=3, classes=3)";
+        int expected = Recommend.of(72, 0.08, 1, Recommend.cropRatioOfCropPct(0.9), 8).kTest();
+
+        // K_train and crop_pct from the file alone
+        Run r = recommend("--weights", model.toString(), "--stride", "8");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("K_train = 72 (input size of " + name + "); test crop ratio from 1 / crop_pct 0.9 "
+                + "of " + name), r.out());
+        assertTrue(r.out().contains("Recommended test resolution: " + expected + " "), r.out());
+
+        // the confirming sweep rebuilds the model from the metadata, as eval does
+        Path data = EvalFixtures.imageFolder(dir.resolve("data"), false);
+        Path out = dir.resolve("rec.json");
+        Run s = recommend("--weights", model.toString(), "--stride", "8", "--data", data.toString(), "--limit", "3",
+                "--threads", "1", "--progress", "off", "--out", out.toString());
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().contains("Sweep on 3 images"), s.out());
+        assertTrue(s.err().contains("sweep of " + name), s.err());
+        Map<String, Object> doc = map(Json.read(out));
+        Map<String, Object> model0 = map(map(doc.get("config")).get("model"));
+        assertEquals(name, model0.get("name"));
+        assertEquals("fixres4j metadata", model0.get("described_by"));
+        assertEquals(72L, model0.get("input_size"));
+        List<?> res = (List<?>) map(map(doc.get("config")).get("preprocessing")).get("resolutions");
+        assertTrue(res.contains(72L) && res.contains((long) expected), res.toString());
+        assertEquals((long) expected, map(doc.get("confirmation")).get("formula_k_test"));
+
+        // --arch, given, is checked against the metadata, as eval checks it
+        Run wrong = recommend("--arch", "efficientnet_b0", "--weights", model.toString());
+        assertEquals(2, wrong.code(), wrong.err());
+        assertTrue(wrong.err().contains("--arch efficientnet_b0 does not match"), wrong.err());
+    }
+
+    @Test
+    void aWeightFileWithoutMetadataStillNeedsArch(@TempDir Path dir) throws IOException {
+        Path bare = EvalFixtures.randomWeights(dir.resolve("bare.safetensors"), 3, 5);
+        Run r = recommend("--weights", bare.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("no FixRes4J model metadata") && r.err().contains("--arch"), r.err());
+        Run noWeights = recommend("--arch", EvalFixtures.ARCH, "--data", dir.toString());
+        assertEquals(2, noWeights.code(), noWeights.err());
+        assertTrue(noWeights.err().contains("--data needs --weights"), noWeights.err());
     }
 }
