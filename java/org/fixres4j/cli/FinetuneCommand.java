@@ -171,7 +171,11 @@ final class FinetuneCommand implements Callable<Integer> {
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
                         res, s, n / s);
-                report.put("bn_only", Map.of("images", n, "seconds", s, "images_per_second", n / s));
+                Map<String, Object> bn = new java.util.LinkedHashMap<>(); // fixed key order in the JSON
+                bn.put("images", n);
+                bn.put("seconds", s);
+                bn.put("images_per_second", n / s);
+                report.put("bn_only", bn);
             } else {
                 Finetuner ft = new Finetuner(cfg).listener(new Finetuner.Listener() {
                     @Override
