@@ -93,7 +93,7 @@ struct Portable {
 #include "depthwise_dw.h"
 
 const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc_scratch, &dw_nchw_dispatch<Portable>,
-                               &dw_grad_dispatch<Portable>};
+                               &dw_grad_dispatch<Portable>, &dw_grad_nchw_dispatch<Portable>};
 
 // ---- threads -----------------------------------------------------------------------------------------------
 // Runs f(item, slot) for every item in [0, items) on the calling thread and up to threads - 1 workers of the
@@ -595,7 +595,22 @@ FX_API fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, cons
         } else {
             // stride 2 stays on the direct loop in NCHW: the zero-dilated planes made the forward 3x slower there
             if (dx != nullptr && s.stride == 1 && dx_by_forward(s, w, dy, dx, threads)) job.dx = nullptr; // done
-            if (job.dx == nullptr && dw == nullptr && db == nullptr) return fx::ok();
+            if (dw != nullptr || db != nullptr) {
+                // per channel through the per-ISA row kernels (depthwise_dw.h), each channel's sums its own
+                const DwFwdOps &ops = forward_ops();
+                const DwFwdJob fj = shape_job(s, x);
+                const int64_t KK = (int64_t)s.k * s.k;
+                run_items(s.c, threads, [&](int64_t c, int32_t) {
+                    double dwc[49] = {};
+                    double dbc = 0.0;
+                    ops.nchw_dw(fj, dy, c, dw != nullptr ? dwc : nullptr, db != nullptr ? &dbc : nullptr);
+                    if (dw != nullptr)
+                        for (int64_t t = 0; t < KK; ++t) dw[c * KK + t] = (float)dwc[t];
+                    if (db != nullptr) db[c] = (float)dbc;
+                });
+                job.dw = job.db = nullptr; // done
+            }
+            if (job.dx == nullptr) return fx::ok();
             run_items(s.c, threads, [&](int64_t c, int32_t) { bwd_nchw_item(job, c); });
         }
     } catch (const std::bad_alloc &) {

@@ -49,7 +49,8 @@ struct Avx2 {
 #include "depthwise_fwd.h"
 #include "depthwise_dw.h"
 
-const DwFwdOps kOps = {"avx2", &dw_nhwc_dispatch<Avx2>, &dw_nhwc_scratch, &dw_nchw_dispatch<Avx2>, &dw_grad_dispatch<Avx2>};
+const DwFwdOps kOps = {"avx2", &dw_nhwc_dispatch<Avx2>, &dw_nhwc_scratch, &dw_nchw_dispatch<Avx2>, &dw_grad_dispatch<Avx2>,
+                       &dw_grad_nchw_dispatch<Avx2>};
 
 } // namespace
 

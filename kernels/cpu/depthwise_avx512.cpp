@@ -49,7 +49,7 @@ struct Avx512 {
 
 const DwFwdOps &dw_avx512_ops() {
     static const DwFwdOps ops = {"avx512", &dw_nhwc_dispatch<Avx512>, &dw_nhwc_scratch, dw_avx2_ops().nchw,
-                                 &dw_grad_dispatch<Avx512>};
+                                 &dw_grad_dispatch<Avx512>, dw_avx2_ops().nchw_dw};
     return ops;
 }
 

@@ -40,6 +40,9 @@ struct DwFwdOps {
     // scratch as for nhwc.
     void (*nhwc_dw)(const DwFwdJob &job, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dw_part,
                     double *db_part, float *scratch);
+    // NCHW weight and bias gradients of channel c over all images (depthwise_dw.h): dw_c ([k * k] doubles) and
+    // db_c (or nullptr) receive the sums, starting from zero.
+    void (*nchw_dw)(const DwFwdJob &job, const float *dy, int64_t c, double *dw_c, double *db_c);
 };
 
 const DwFwdOps &dw_portable_ops();

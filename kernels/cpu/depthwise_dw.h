@@ -109,4 +109,77 @@ void dw_grad_dispatch(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0
 #undef DW_CASE
 }
 
+// NCHW weight and bias gradients of channel c over all images: the sums are added into dwc[k * k] and *dbc (each may
+// be null; x is not read without dwc). Per output row and tap, a vector of L partial sums runs along the row (S = 1: contiguous loads;
+// S = 2: every other column through load_even, only while one more column of the row exists, since load_even reads
+// 2L floats), the rest of the row in scalar; each row's float sum is added in double, rows in order.
+template <class X, int K, int S>
+void dw_grad_nchw_t(const DwFwdJob &j, const float *dy, int64_t c, double *dwc, double *dbc) {
+    typedef typename X::V V;
+    constexpr int L = X::L;
+    const int64_t H = j.h, W = j.w, OH = j.oh, OW = j.ow;
+    int64_t lo[K], hi[K]; // output columns whose tap kw lies inside the row: [lo[kw], hi[kw])
+    for (int kw = 0; kw < K; ++kw) {
+        const int64_t a = (int64_t)j.pl - kw; // ow * S >= a
+        lo[kw] = a <= 0 ? 0 : (a + S - 1) / S;
+        const int64_t b = W - 1 + j.pl - kw; // ow * S <= b
+        hi[kw] = b < 0 ? 0 : DW_MIN(OW, b / S + 1);
+        if (lo[kw] > hi[kw]) lo[kw] = hi[kw];
+    }
+    float tmp[L];
+    for (int64_t n = 0; n < j.n; ++n) {
+        const float *xp = j.x + (n * j.c + c) * H * W;
+        const float *gp = dy + (n * j.c + c) * OH * OW;
+        for (int64_t oh = 0; oh < OH; ++oh) {
+            const float *g = gp + oh * OW;
+            if (dbc != nullptr) {
+                float rs = 0.0f;
+                for (int64_t ow = 0; ow < OW; ++ow) rs += g[ow];
+                *dbc += (double)rs;
+            }
+            if (dwc == nullptr) continue;
+            const int64_t ih0 = oh * S - j.pt;
+            const int64_t khlo = DW_MAX((int64_t)0, -ih0), khhi = DW_MIN((int64_t)K, H - ih0);
+            for (int64_t kh = khlo; kh < khhi; ++kh) {
+                const int64_t base = (ih0 + kh) * W - j.pl; // x index of column 0 of tap kw = 0, before adding ow * S
+                for (int kw = 0; kw < K; ++kw) {
+                    V acc = X::zero();
+                    int64_t ow = lo[kw];
+                    if (S == 1) {
+                        for (; ow + L <= hi[kw]; ow += L)
+                            acc = X::fma(X::load(g + ow), X::load(xp + (base + ow + kw)), acc);
+                    } else {
+                        for (; ow + L < hi[kw]; ow += L)
+                            acc = X::fma(X::load(g + ow), X::load_even(xp + (base + ow * S + kw)), acc);
+                    }
+                    X::to_array(tmp, acc);
+                    float sum = 0.0f;
+                    for (int l = 0; l < L; ++l) sum += tmp[l];
+                    for (; ow < hi[kw]; ++ow) sum += g[ow] * xp[base + ow * S + kw];
+                    dwc[kh * K + kw] += (double)sum;
+                }
+            }
+        }
+    }
+}
+
+template <class X>
+void dw_grad_nchw_dispatch(const DwFwdJob &j, const float *dy, int64_t c, double *dwc, double *dbc) {
+#define DW_CASE(K)                                                                                                 \
+    case K:                                                                                                        \
+        if (j.s == 1)                                                                                              \
+            dw_grad_nchw_t<X, K, 1>(j, dy, c, dwc, dbc);                                                           \
+        else                                                                                                       \
+            dw_grad_nchw_t<X, K, 2>(j, dy, c, dwc, dbc);                                                           \
+        break;
+    switch (j.k) {
+        DW_CASE(1)
+        DW_CASE(3)
+        DW_CASE(5)
+        DW_CASE(7)
+    default: break;
+    }
+#undef DW_CASE
+}
+
 #endif
