@@ -102,9 +102,9 @@ public final class TrainConfig extends RunConfig<TrainConfig> {
 
     /**
      * Run the depthwise convolutions of the training forwards through the native kernels and their native backward
-     * ({@link org.fixres4j.model.EfficientNet#nativeDepthwise(boolean)}). Off by default: measured not faster than
-     * libtorch's convolution on CPU (docs/PERFORMANCE.md). Like the thread count, it changes float rounding only and is
-     * not part of {@link #toMap()}.
+     * ({@link org.fixres4j.model.EfficientNet#nativeDepthwise(boolean)}). Off by default: one B0 step measured 10%
+     * faster in channels-last but even in NCHW and slower on very small models (docs/PERFORMANCE.md). Like the thread
+     * count, it changes float rounding only and is not part of {@link #toMap()}.
      */
     public TrainConfig nativeDepthwise(boolean on) {
         nativeDepthwise = on;
