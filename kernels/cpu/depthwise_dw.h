@@ -58,32 +58,11 @@ DW_INLINE void dw_grad_group(const DwFwdJob &j, const float *const *rows, const 
 template <class X, int K, int S>
 void dw_grad_rows_t(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dwp, double *dbp,
                     float *scratch) {
-    const int64_t C = j.c, H = j.h, OW = j.ow, G = dw_nhwc_groups(j);
-    const int64_t rowsz = G * dw_nhwc_span(j) * 16;
-    const float *xn = j.x + n * H * j.w * C;
-    float *zero = scratch + K * rowsz;
-    {
-        const typename X::V z = X::zero();
-        for (int64_t i = 0; i < rowsz; i += X::L) X::store(zero + i, z);
-    }
-    int64_t held[K];
-    for (int i = 0; i < K; ++i) held[i] = -1;
+    const int64_t C = j.c, OW = j.ow, G = dw_nhwc_groups(j);
+    DwRing<X, K, S> ring(j, n, scratch);
     for (int64_t oh = oh0; oh < oh1; ++oh) {
         const float *rows[K];
-        for (int kh = 0; kh < K; ++kh) {
-            const int64_t ih = oh * S - j.pt + kh;
-            if (ih < 0 || ih >= H) {
-                rows[kh] = zero;
-                continue;
-            }
-            const int slot = (int)(ih % K);
-            float *dst = scratch + slot * rowsz;
-            if (held[slot] != ih) {
-                dw_nhwc_pack<X>(j, xn, ih, dst);
-                held[slot] = ih;
-            }
-            rows[kh] = dst;
-        }
+        ring.get(oh, rows);
         const float *dyrow = dy + (n * j.oh + oh) * OW * C;
         for (int64_t g = 0; g < G; ++g) dw_grad_group<X, K, S>(j, rows, dyrow, g, dwp, dbp);
     }

@@ -245,27 +245,30 @@ DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_
     }
 }
 
-// Output rows [oh0, oh1) of image n, all channels: per row, the K input rows it reads are packed into the ring
-// (each input row once per item), then group by group.
-template <class X, int K, int S, bool Silu>
-void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
-    const int64_t C = j.c, H = j.h, OW = j.ow, G = dw_nhwc_groups(j);
-    const int64_t rowsz = G * dw_nhwc_span(j) * 16;
-    const float *xn = j.x + n * H * j.w * C;
-    float *yn = j.y + n * j.oh * OW * C;
-    float *zero = scratch + K * rowsz;
-    {
+// The ring of packed input rows of one NHWC item (scratch: K rows and a zero row, dw_nhwc_scratch floats): get(oh)
+// gives the K rows output row oh reads, packing each input row once per item (slot ih % K) and pointing rows outside
+// the image at the zero row. Shared by the forward and the weight-gradient kernels.
+template <class X, int K, int S>
+struct DwRing {
+    const DwFwdJob &j;
+    const float *xn; // x of the item's image
+    float *scratch;
+    int64_t rowsz; // floats per packed row
+    float *zero;
+    int64_t held[K]; // the input row each slot holds, -1 none
+
+    DwRing(const DwFwdJob &job, int64_t n, float *buf)
+        : j(job), xn(job.x + n * job.h * job.w * job.c), scratch(buf),
+          rowsz(dw_nhwc_groups(job) * dw_nhwc_span(job) * 16), zero(buf + K * rowsz) {
         const typename X::V z = X::zero();
         for (int64_t i = 0; i < rowsz; i += X::L) X::store(zero + i, z);
+        for (int i = 0; i < K; ++i) held[i] = -1;
     }
-    int64_t held[K];
-    for (int i = 0; i < K; ++i) held[i] = -1;
-    const bool partial = (C & 15) != 0;
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-        const float *rows[K];
+
+    void get(int64_t oh, const float **rows) {
         for (int kh = 0; kh < K; ++kh) {
             const int64_t ih = oh * S - j.pt + kh;
-            if (ih < 0 || ih >= H) {
+            if (ih < 0 || ih >= j.h) {
                 rows[kh] = zero;
                 continue;
             }
@@ -277,6 +280,20 @@ void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, doub
             }
             rows[kh] = dst;
         }
+    }
+};
+
+// Output rows [oh0, oh1) of image n, all channels: per row, the K input rows it reads are packed into the ring
+// (each input row once per item), then group by group.
+template <class X, int K, int S, bool Silu>
+void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
+    const int64_t C = j.c, OW = j.ow, G = dw_nhwc_groups(j);
+    float *yn = j.y + n * j.oh * OW * C;
+    DwRing<X, K, S> ring(j, n, scratch);
+    const bool partial = (C & 15) != 0;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const float *rows[K];
+        ring.get(oh, rows);
         float *yrow = yn + oh * OW * C;
         const int64_t gfull = partial ? G - 1 : G;
         for (int64_t g = 0; g < gfull; ++g) dw_nhwc_group<X, K, S, false, Silu>(j, rows, g, yrow, se);
