@@ -140,13 +140,17 @@ bool aligned4(const void *p) { return ((uintptr_t)p & 3u) == 0; }
 
 #if defined(FIXRES4J_HAVE_AVX512_DW)
 // The AVX-512 NHWC kernels: on CPUs with AVX-512 F/VL/BW/DQ (the OS saving the state included), unless the
-// environment says FIXRES4J_DEPTHWISE_AVX512=0 (read at every call: tests and benchmarks compare both paths).
+// environment said FIXRES4J_DEPTHWISE_AVX512=0 when the library first ran a depthwise call (ctest runs the suite
+// once each way, in separate processes).
 bool use_avx512() {
-    static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-    if (!cpu) return false;
-    const char *env = std::getenv("FIXRES4J_DEPTHWISE_AVX512");
-    return env == nullptr || std::strcmp(env, "0") != 0;
+    static const bool use = [] {
+        if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")))
+            return false;
+        const char *env = std::getenv("FIXRES4J_DEPTHWISE_AVX512");
+        return env == nullptr || std::strcmp(env, "0") != 0;
+    }();
+    return use;
 }
 #endif
 

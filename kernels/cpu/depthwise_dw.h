@@ -71,21 +71,9 @@ void dw_grad_rows_t(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0, 
 template <class X>
 void dw_grad_dispatch(const DwFwdJob &j, const float *dy, int64_t n, int64_t oh0, int64_t oh1, double *dwp, double *dbp,
                       float *scratch) {
-#define DW_CASE(K)                                                                                                 \
-    case K:                                                                                                        \
-        if (j.s == 1)                                                                                              \
-            dw_grad_rows_t<X, K, 1>(j, dy, n, oh0, oh1, dwp, dbp, scratch);                                        \
-        else                                                                                                       \
-            dw_grad_rows_t<X, K, 2>(j, dy, n, oh0, oh1, dwp, dbp, scratch);                                        \
-        break;
-    switch (j.k) {
-        DW_CASE(1)
-        DW_CASE(3)
-        DW_CASE(5)
-        DW_CASE(7)
-    default: break;
-    }
-#undef DW_CASE
+    dw_with_ks(j.k, j.s, [&](auto k, auto s) {
+        dw_grad_rows_t<X, decltype(k)::value, decltype(s)::value>(j, dy, n, oh0, oh1, dwp, dbp, scratch);
+    });
 }
 
 // NCHW weight and bias gradients of channel c over all images: the sums are added into dwc[k * k] and *dbc (each may
@@ -144,21 +132,9 @@ void dw_grad_nchw_t(const DwFwdJob &j, const float *dy, int64_t c, double *dwc, 
 
 template <class X>
 void dw_grad_nchw_dispatch(const DwFwdJob &j, const float *dy, int64_t c, double *dwc, double *dbc) {
-#define DW_CASE(K)                                                                                                 \
-    case K:                                                                                                        \
-        if (j.s == 1)                                                                                              \
-            dw_grad_nchw_t<X, K, 1>(j, dy, c, dwc, dbc);                                                           \
-        else                                                                                                       \
-            dw_grad_nchw_t<X, K, 2>(j, dy, c, dwc, dbc);                                                           \
-        break;
-    switch (j.k) {
-        DW_CASE(1)
-        DW_CASE(3)
-        DW_CASE(5)
-        DW_CASE(7)
-    default: break;
-    }
-#undef DW_CASE
+    dw_with_ks(j.k, j.s, [&](auto k, auto s) {
+        dw_grad_nchw_t<X, decltype(k)::value, decltype(s)::value>(j, dy, c, dwc, dbc);
+    });
 }
 
 #endif

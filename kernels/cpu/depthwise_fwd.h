@@ -359,46 +359,48 @@ void dw_nchw_item(const DwFwdJob &j, int64_t n, int64_t c, float *buf) {
     if (j.se != nullptr) j.se[n * j.c + c] = (float)sum;
 }
 
-// The ops table of one ISA: dispatch on (k, stride) to the template instances.
-template <class X>
-void dw_nhwc_dispatch(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
-#define DW_CASE(K)                                                                                                 \
-    case K:                                                                                                        \
-        if (j.s == 1) {                                                                                            \
-            if (j.act == FX_ACT_SILU) dw_nhwc_rows_t<X, K, 1, true>(j, n, oh0, oh1, se, scratch);                           \
-            else dw_nhwc_rows_t<X, K, 1, false>(j, n, oh0, oh1, se, scratch);                                               \
-        } else {                                                                                                   \
-            if (j.act == FX_ACT_SILU) dw_nhwc_rows_t<X, K, 2, true>(j, n, oh0, oh1, se, scratch);                           \
-            else dw_nhwc_rows_t<X, K, 2, false>(j, n, oh0, oh1, se, scratch);                                               \
-        }                                                                                                          \
-        break;
-    switch (j.k) {
-        DW_CASE(1)
-        DW_CASE(3)
-        DW_CASE(5)
-        DW_CASE(7)
+// Compile-time (k, stride) for the kernel templates: dw_with_ks(k, s, f) calls f(DwInt<K>(), DwInt<S>()) for the
+// shapes the entry points accept (k in {1, 3, 5, 7}, s in {1, 2}) and does nothing otherwise. One switch for the
+// forward and gradient dispatchers of every ISA.
+template <int V>
+struct DwInt {
+    static constexpr int value = V;
+};
+
+template <int K, class F>
+DW_INLINE void dw_with_s(int32_t s, F &f) {
+    if (s == 1)
+        f(DwInt<K>(), DwInt<1>());
+    else
+        f(DwInt<K>(), DwInt<2>());
+}
+
+template <class F>
+DW_INLINE void dw_with_ks(int32_t k, int32_t s, F &&f) {
+    switch (k) {
+    case 1: dw_with_s<1>(s, f); break;
+    case 3: dw_with_s<3>(s, f); break;
+    case 5: dw_with_s<5>(s, f); break;
+    case 7: dw_with_s<7>(s, f); break;
     default: break;
     }
-#undef DW_CASE
+}
+
+// The ops table of one ISA: dispatch on (k, stride) (and the activation) to the template instances.
+template <class X>
+void dw_nhwc_dispatch(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
+    dw_with_ks(j.k, j.s, [&](auto k, auto s) {
+        constexpr int K = decltype(k)::value, S = decltype(s)::value;
+        if (j.act == FX_ACT_SILU)
+            dw_nhwc_rows_t<X, K, S, true>(j, n, oh0, oh1, se, scratch);
+        else
+            dw_nhwc_rows_t<X, K, S, false>(j, n, oh0, oh1, se, scratch);
+    });
 }
 
 template <class X>
 void dw_nchw_dispatch(const DwFwdJob &j, int64_t n, int64_t c, float *buf) {
-#define DW_CASE(K)                                                                                                 \
-    case K:                                                                                                        \
-        if (j.s == 1)                                                                                              \
-            dw_nchw_item<X, K, 1>(j, n, c, buf);                                                                   \
-        else                                                                                                       \
-            dw_nchw_item<X, K, 2>(j, n, c, buf);                                                                   \
-        break;
-    switch (j.k) {
-        DW_CASE(1)
-        DW_CASE(3)
-        DW_CASE(5)
-        DW_CASE(7)
-    default: break;
-    }
-#undef DW_CASE
+    dw_with_ks(j.k, j.s, [&](auto k, auto s) { dw_nchw_item<X, decltype(k)::value, decltype(s)::value>(j, n, c, buf); });
 }
 
 #endif
