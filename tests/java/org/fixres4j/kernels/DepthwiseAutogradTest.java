@@ -1,11 +1,11 @@
 package org.fixres4j.kernels;
 
+import static org.fixres4j.TensorAsserts.relErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -34,27 +34,6 @@ class DepthwiseAutogradTest {
     static void load() {
         Torch.ensureLoaded();
         torch.manual_seed(23);
-    }
-
-    private static float[] values(Tensor t) {
-        Tensor c = t.contiguous();
-        float[] v = new float[(int) c.numel()];
-        new FloatPointer(c.data_ptr()).get(v);
-        return v;
-    }
-
-    /** Max |a - b| relative to max |b|. */
-    static double relErr(Tensor a, Tensor b) {
-        float[] x = values(a);
-        float[] y = values(b);
-        assertEquals(y.length, x.length);
-        double max = 1e-30;
-        double err = 0;
-        for (int i = 0; i < x.length; i++) {
-            max = Math.max(max, Math.abs(y[i]));
-            err = Math.max(err, Math.abs(x[i] - y[i]));
-        }
-        return err / max;
     }
 
     static void assertClose(Tensor got, Tensor want, double tol, String what) {

@@ -1,10 +1,10 @@
 package org.fixres4j.kernels;
 
+import static org.fixres4j.TensorAsserts.relErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -27,27 +27,6 @@ class DepthwiseTest {
     static void load() {
         Torch.ensureLoaded();
         torch.manual_seed(11);
-    }
-
-    private static float[] values(Tensor t) {
-        Tensor c = t.contiguous();
-        float[] v = new float[(int) c.numel()];
-        new FloatPointer(c.data_ptr()).get(v);
-        return v;
-    }
-
-    /** Max |a - b| relative to max |b|. */
-    private static double relErr(Tensor a, Tensor b) {
-        float[] x = values(a);
-        float[] y = values(b);
-        assertEquals(y.length, x.length);
-        double max = 1e-30;
-        double err = 0;
-        for (int i = 0; i < x.length; i++) {
-            max = Math.max(max, Math.abs(y[i]));
-            err = Math.max(err, Math.abs(x[i] - y[i]));
-        }
-        return err / max;
     }
 
     private static Tensor reference(Tensor x, Tensor w, Tensor b, int stride, Depthwise.Pad p, boolean silu) {

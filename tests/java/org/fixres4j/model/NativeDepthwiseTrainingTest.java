@@ -1,5 +1,7 @@
 package org.fixres4j.model;
 
+import static org.fixres4j.TensorAsserts.maxAbs;
+import static org.fixres4j.TensorAsserts.relErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,26 +30,6 @@ class NativeDepthwiseTrainingTest {
     @BeforeAll
     static void load() {
         Torch.ensureLoaded();
-    }
-
-    /** Max |a - b| relative to max |b|. */
-    static double relErr(float[] a, float[] b) {
-        assertEquals(b.length, a.length);
-        double max = 1e-30;
-        double err = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(b[i]));
-            err = Math.max(err, Math.abs(a[i] - b[i]));
-        }
-        return err / max;
-    }
-
-    static double maxAbs(float[] v) {
-        double m = 0;
-        for (float f : v) {
-            m = Math.max(m, Math.abs(f));
-        }
-        return m;
     }
 
     record Step(double loss, Map<String, float[]> grads) {}
