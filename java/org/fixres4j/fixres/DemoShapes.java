@@ -185,24 +185,19 @@ public final class DemoShapes implements Dataset {
     }
 
     private static Shape polygon(int n, double r, double phase) {
-        Path2D.Double p = new Path2D.Double();
-        for (int i = 0; i < n; i++) {
-            double a = phase + 2 * Math.PI * i / n - Math.PI / 2;
-            if (i == 0) {
-                p.moveTo(r * Math.cos(a), r * Math.sin(a));
-            } else {
-                p.lineTo(r * Math.cos(a), r * Math.sin(a));
-            }
-        }
-        p.closePath();
-        return p;
+        return radial(n, i -> r, phase);
     }
 
     private static Shape star() {
+        return radial(10, i -> i % 2 == 0 ? 1.0 : 0.42, 0.0);
+    }
+
+    /** The closed path through n points at angles phase + 2 pi i / n (from the top) and radii radius(i). */
+    private static Shape radial(int n, java.util.function.IntToDoubleFunction radius, double phase) {
         Path2D.Double p = new Path2D.Double();
-        for (int i = 0; i < 10; i++) {
-            double r = i % 2 == 0 ? 1.0 : 0.42;
-            double a = Math.PI * i / 5 - Math.PI / 2;
+        for (int i = 0; i < n; i++) {
+            double r = radius.applyAsDouble(i);
+            double a = phase + 2 * Math.PI * i / n - Math.PI / 2;
             if (i == 0) {
                 p.moveTo(r * Math.cos(a), r * Math.sin(a));
             } else {
