@@ -27,12 +27,12 @@ public final class Batch implements AutoCloseable {
     private final int[] labels;
     private final List<String> names;
     private final List<LoadFailure> failures;
-    private Tensor input;
+    private Tensor[] inputs;
     private Tensor labelTensor;
     private boolean closed;
 
     Batch(BatchLoader owner, BatchLoader.Slot slot, int epoch, int number, int[] indices, int[] positions,
-          int[] labels, List<String> names, List<LoadFailure> failures, Tensor input, Tensor labelTensor) {
+          int[] labels, List<String> names, List<LoadFailure> failures, Tensor[] inputs, Tensor labelTensor) {
         this.owner = owner;
         this.slot = slot;
         this.epoch = epoch;
@@ -42,7 +42,7 @@ public final class Batch implements AutoCloseable {
         this.labels = labels;
         this.names = List.copyOf(names);
         this.failures = List.copyOf(failures);
-        this.input = input;
+        this.inputs = inputs;
         this.labelTensor = labelTensor;
     }
 
@@ -63,8 +63,24 @@ public final class Batch implements AutoCloseable {
 
     /** The preprocessed images, {@code [size, 3, H, W]} (or NHWC as the loader's spec says); see the class comment. */
     public Tensor input() {
+        return input(0);
+    }
+
+    /**
+     * The preprocessed images under transform {@code t} of the loader's {@link BatchLoader#transforms()}, {@code [size,
+     * 3, H_t, W_t]} (or NHWC as that transform's spec says); rows are the same samples under every transform.
+     */
+    public Tensor input(int t) {
         check();
-        return input;
+        if (t < 0 || t >= inputs.length) {
+            throw new IndexOutOfBoundsException("transform " + t + " of " + inputs.length);
+        }
+        return inputs[t];
+    }
+
+    /** The number of transforms, i.e. of input tensors. */
+    public int inputCount() {
+        return owner.specs().size();
     }
 
     /** The labels as an int64 tensor {@code [size]} (pooled like {@link #input()}). */
@@ -110,7 +126,7 @@ public final class Batch implements AutoCloseable {
             throw new IllegalStateException("batch of " + n + " values is too large for an array");
         }
         float[] out = new float[(int) n];
-        new FloatPointer(slot.inputData).get(out);
+        new FloatPointer(slot.inputData[0]).get(out);
         return out;
     }
 
@@ -126,11 +142,13 @@ public final class Batch implements AutoCloseable {
             return;
         }
         closed = true;
-        Tensor i = input;
+        Tensor[] in = inputs;
         Tensor l = labelTensor;
-        input = null;
+        inputs = null;
         labelTensor = null;
-        i.close();
+        for (Tensor t : in) {
+            t.close();
+        }
         l.close();
         owner.returnSlot(slot, true);
     }

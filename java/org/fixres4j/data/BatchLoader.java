@@ -87,8 +87,8 @@ public final class BatchLoader implements AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
 
     private final Dataset dataset;
-    private final SampleTransform transform;
-    private final OutputSpec spec;
+    private final List<SampleTransform> transforms;
+    private final List<OutputSpec> specs;
     private final int batchSize;
     private final int threads;
     private final int poolSize;
@@ -106,21 +106,27 @@ public final class BatchLoader implements AutoCloseable {
     private volatile boolean closed;
     private Epoch current;
 
-    /** A pool slot: the batch tensors, allocated once, and raw views of their memory. */
+    /**
+     * A pool slot: the batch tensors (one input tensor per transform, one label tensor), allocated once, and raw
+     * views of their memory.
+     */
     static final class Slot {
         final int id;
-        final Tensor input;
+        final Tensor[] inputs;
         final Tensor labels;
-        final BytePointer inputData;
+        final BytePointer[] inputData;
         final LongPointer labelData;
         boolean released;
 
-        Slot(int id, Tensor input, Tensor labels, long inputBytes, int batch) {
+        Slot(int id, Tensor[] inputs, long[] inputBytes, Tensor labels, int batch) {
             this.id = id;
-            this.input = input;
+            this.inputs = inputs;
             this.labels = labels;
-            this.inputData = new BytePointer(input.data_ptr());
-            this.inputData.capacity(inputBytes).limit(inputBytes);
+            this.inputData = new BytePointer[inputs.length];
+            for (int t = 0; t < inputs.length; t++) {
+                inputData[t] = new BytePointer(inputs[t].data_ptr());
+                inputData[t].capacity(inputBytes[t]).limit(inputBytes[t]);
+            }
             this.labelData = new LongPointer(labels.data_ptr());
             this.labelData.capacity(batch).limit(batch);
         }
@@ -128,7 +134,9 @@ public final class BatchLoader implements AutoCloseable {
         void release() {
             if (!released) {
                 released = true;
-                input.releaseReference();
+                for (Tensor t : inputs) {
+                    t.releaseReference();
+                }
                 labels.releaseReference();
             }
         }
@@ -136,14 +144,21 @@ public final class BatchLoader implements AutoCloseable {
 
     private BatchLoader(Builder b) {
         this.dataset = b.dataset;
-        this.transform = b.transform;
-        this.spec = b.spec != null ? b.spec
-                : OutputSpec.nchwFloat(transform.outputWidth(), transform.outputHeight(), transform.normalization());
-        if (spec.width() != transform.outputWidth() || spec.height() != transform.outputHeight()) {
-            throw new IllegalArgumentException("the spec's size " + spec.width() + "x" + spec.height()
-                    + " differs from the transform's output " + transform.outputWidth() + "x"
-                    + transform.outputHeight());
+        this.transforms = b.transforms;
+        List<OutputSpec> ss = new ArrayList<>(transforms.size());
+        for (int t = 0; t < transforms.size(); t++) {
+            SampleTransform transform = transforms.get(t);
+            OutputSpec spec = b.specs != null ? b.specs.get(t)
+                    : OutputSpec.nchwFloat(transform.outputWidth(), transform.outputHeight(),
+                            transform.normalization());
+            if (spec.width() != transform.outputWidth() || spec.height() != transform.outputHeight()) {
+                throw new IllegalArgumentException("the spec's size " + spec.width() + "x" + spec.height()
+                        + " differs from the transform's output " + transform.outputWidth() + "x"
+                        + transform.outputHeight());
+            }
+            ss.add(spec);
         }
+        this.specs = List.copyOf(ss);
         this.batchSize = b.batchSize;
         this.threads = b.threads;
         this.poolSize = b.poolSize;
@@ -155,22 +170,25 @@ public final class BatchLoader implements AutoCloseable {
         Torch.ensureLoaded();
         this.preprocessor = new CpuPreprocessor(1);
         this.free = new ArrayBlockingQueue<>(poolSize);
-        ScalarType dtype = switch (spec.type()) {
-            case FLOAT32 -> ScalarType.Float;
-            case FLOAT16 -> ScalarType.Half;
-            case BFLOAT16 -> ScalarType.BFloat16;
-            case UINT8 -> ScalarType.Byte;
-        };
+        List<Tensor> made = new ArrayList<>();
         try {
             for (int s = 0; s < poolSize; s++) {
-                Tensor input = empty(spec.shape(batchSize), dtype).retainReference();
+                Tensor[] inputs = new Tensor[specs.size()];
+                long[] bytes = new long[specs.size()];
+                for (int t = 0; t < inputs.length; t++) {
+                    OutputSpec spec = specs.get(t);
+                    inputs[t] = empty(spec.shape(batchSize), scalarType(spec)).retainReference();
+                    made.add(inputs[t]);
+                    bytes[t] = batchSize * spec.sampleBytes();
+                }
                 Tensor labels = empty(new long[] {batchSize}, ScalarType.Long).retainReference();
-                Slot slot = new Slot(s, input, labels, batchSize * spec.sampleBytes(), batchSize);
+                made.add(labels);
+                Slot slot = new Slot(s, inputs, bytes, labels, batchSize);
                 slots.add(slot);
                 free.add(slot);
             }
         } catch (RuntimeException | Error e) {
-            slots.forEach(Slot::release);
+            made.forEach(Tensor::releaseReference);
             throw e;
         }
         AtomicInteger n = new AtomicInteger();
@@ -184,6 +202,15 @@ public final class BatchLoader implements AutoCloseable {
         });
     }
 
+    private static ScalarType scalarType(OutputSpec spec) {
+        return switch (spec.type()) {
+            case FLOAT32 -> ScalarType.Float;
+            case FLOAT16 -> ScalarType.Half;
+            case BFLOAT16 -> ScalarType.BFloat16;
+            case UINT8 -> ScalarType.Byte;
+        };
+    }
+
     private static Tensor empty(long[] shape, ScalarType dtype) {
         return torch.empty(shape, new ScalarTypeOptional(dtype), new LayoutOptional(), new DeviceOptional(),
                 new BoolOptional(), new MemoryFormatOptional());
@@ -191,14 +218,23 @@ public final class BatchLoader implements AutoCloseable {
 
     /** A builder for {@code dataset} preprocessed by {@code transform}. */
     public static Builder builder(Dataset dataset, SampleTransform transform) {
-        return new Builder(dataset, transform);
+        return new Builder(dataset, List.of(Objects.requireNonNull(transform, "transform")));
+    }
+
+    /**
+     * A builder for {@code dataset} preprocessed by every one of {@code transforms} (at least one): each image is
+     * decoded once and written into one batch tensor per transform ({@link Batch#input(int)}), e.g. a test-resolution
+     * sweep. A sample that fails under any transform is left out under all of them.
+     */
+    public static Builder builder(Dataset dataset, List<? extends SampleTransform> transforms) {
+        return new Builder(dataset, transforms);
     }
 
     /** Options of a {@link BatchLoader}; every setter validates its argument. */
     public static final class Builder {
         private final Dataset dataset;
-        private final SampleTransform transform;
-        private OutputSpec spec;
+        private final List<SampleTransform> transforms;
+        private List<OutputSpec> specs;
         private int batchSize = 32;
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private int poolSize = 3;
@@ -207,9 +243,16 @@ public final class BatchLoader implements AutoCloseable {
         private boolean dropLast;
         private boolean strict;
 
-        private Builder(Dataset dataset, SampleTransform transform) {
+        private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
-            this.transform = Objects.requireNonNull(transform, "transform");
+            Objects.requireNonNull(transforms, "transforms");
+            if (transforms.isEmpty()) {
+                throw new IllegalArgumentException("a loader needs at least one transform");
+            }
+            for (SampleTransform t : transforms) {
+                Objects.requireNonNull(t, "transform");
+            }
+            this.transforms = List.copyOf(transforms);
         }
 
         /** Samples a batch (default 32). */
@@ -265,10 +308,28 @@ public final class BatchLoader implements AutoCloseable {
 
         /**
          * The batch layout and dtype (default: float32 NCHW RGB with the transform's normalisation); its size must
-         * be the transform's output size.
+         * be the transform's output size. For a loader of one transform; see {@link #specs(List)} for several.
          */
         public Builder spec(OutputSpec s) {
-            this.spec = Objects.requireNonNull(s, "spec");
+            Objects.requireNonNull(s, "spec");
+            if (transforms.size() != 1) {
+                throw new IllegalArgumentException("spec(...) is for one transform; this loader has "
+                        + transforms.size() + ": use specs(...)");
+            }
+            this.specs = List.of(s);
+            return this;
+        }
+
+        /** One batch layout and dtype per transform, in the transforms' order (see {@link #spec(OutputSpec)}). */
+        public Builder specs(List<OutputSpec> s) {
+            Objects.requireNonNull(s, "specs");
+            if (s.size() != transforms.size()) {
+                throw new IllegalArgumentException(s.size() + " specs for " + transforms.size() + " transforms");
+            }
+            for (OutputSpec o : s) {
+                Objects.requireNonNull(o, "spec");
+            }
+            this.specs = List.copyOf(s);
             return this;
         }
 
@@ -283,14 +344,24 @@ public final class BatchLoader implements AutoCloseable {
         return dataset;
     }
 
-    /** The transform. */
+    /** The (first) transform. */
     public SampleTransform transform() {
-        return transform;
+        return transforms.get(0);
     }
 
-    /** The batch layout and dtype. */
+    /** The transforms, one input tensor per batch each. */
+    public List<SampleTransform> transforms() {
+        return transforms;
+    }
+
+    /** The (first transform's) batch layout and dtype. */
     public OutputSpec spec() {
-        return spec;
+        return specs.get(0);
+    }
+
+    /** The batch layout and dtype of each transform. */
+    public List<OutputSpec> specs() {
+        return specs;
     }
 
     public int batchSize() {
@@ -517,10 +588,12 @@ public final class BatchLoader implements AutoCloseable {
                 p.labels[row] = sample.label();
                 p.names[row] = sample.name();
                 try (DecodedImage image = sample.decode()) {
-                    ResamplePlan plan = transform.plan(image.width(), image.height(),
-                            Seeds.sample(seed, epoch, index));
-                    preprocessor.run(List.of(new org.fixres4j.preprocess.Sample(image, plan, row)), spec,
-                            p.slot.inputData);
+                    for (int t = 0; t < transforms.size(); t++) {
+                        ResamplePlan plan = transforms.get(t).plan(image.width(), image.height(),
+                                Seeds.sample(seed, epoch, index));
+                        preprocessor.run(List.of(new org.fixres4j.preprocess.Sample(image, plan, row)), specs.get(t),
+                                p.slot.inputData[t]);
+                    }
                     p.ok[row] = true;
                 } catch (IOException | IllegalArgumentException e) {
                     String message = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -565,7 +638,6 @@ public final class BatchLoader implements AutoCloseable {
                     return;
                 }
                 int n = 0;
-                long rowBytes = spec.sampleBytes();
                 int[] idx = new int[p.count - failed.size()];
                 int[] pos = new int[idx.length];
                 int[] lab = new int[idx.length];
@@ -575,8 +647,11 @@ public final class BatchLoader implements AutoCloseable {
                         continue;
                     }
                     if (n != j) {
-                        Pointer.memmove(new BytePointer(p.slot.inputData).position(n * rowBytes),
-                                new BytePointer(p.slot.inputData).position(j * rowBytes), rowBytes);
+                        for (int t = 0; t < specs.size(); t++) {
+                            long rowBytes = specs.get(t).sampleBytes();
+                            Pointer.memmove(new BytePointer(p.slot.inputData[t]).position(n * rowBytes),
+                                    new BytePointer(p.slot.inputData[t]).position(j * rowBytes), rowBytes);
+                        }
                     }
                     p.slot.labelData.put(n, p.labels[j]);
                     idx[n] = order[p.start + j];
@@ -590,10 +665,13 @@ public final class BatchLoader implements AutoCloseable {
                     future.complete(null); // nothing loaded: the iterator skips this batch
                     return;
                 }
-                Tensor input = p.slot.input.narrow(0, 0, n);
+                Tensor[] inputs = new Tensor[specs.size()];
+                for (int t = 0; t < inputs.length; t++) {
+                    inputs[t] = p.slot.inputs[t].narrow(0, 0, n);
+                }
                 Tensor labels = p.slot.labels.narrow(0, 0, n);
                 future.complete(new Batch(BatchLoader.this, p.slot, epoch, p.number, idx, pos, lab, names, failed,
-                        input, labels));
+                        inputs, labels));
             } catch (Throwable t) {
                 returnSlot(p.slot, false);
                 future.completeExceptionally(t);

@@ -7,37 +7,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.BoolOptional;
-import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.LayoutOptional;
-import org.bytedeco.pytorch.MemoryFormatOptional;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.data.Batch;
+import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LoadFailure;
+import org.fixres4j.data.Progress;
 import org.fixres4j.data.RealLabels;
-import org.fixres4j.data.Sample;
 import org.fixres4j.data.Seeds;
 import org.fixres4j.eval.LogitRows;
 import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.eval.TopKAccuracy;
-import org.fixres4j.image.DecodedImage;
 import org.fixres4j.model.PretrainedConfig;
-import org.fixres4j.preprocess.CpuPreprocessor;
-import org.fixres4j.preprocess.OutputSpec;
 import org.fixres4j.torch.Torch;
 import org.fixres4j.transform.SampleTransform;
 
@@ -46,7 +31,8 @@ import org.fixres4j.transform.SampleTransform;
  * (typically the same eval transform at several resolutions), scored with top-k and, optionally, ImageNet ReaL
  * accuracy at every transform.
  *
- * <p><b>Decode once.</b> Each image is read and decoded once, on a worker thread, and preprocessed by the fused
+ * <p><b>Decode once.</b> The sweep runs on the project's one loader, {@link BatchLoader} with several transforms:
+ * each image is read and decoded once, on a worker thread, and preprocessed by the fused
  * kernel into its row of one batch tensor per transform ({@code [B, 3, H_t, W_t]} float32, NCHW, normalised as the
  * transform says). The consumer (the calling thread) then runs the model on each transform's batch in turn. While it
  * does, the workers already fill the next chunk of {@code B} images (double buffering), so decoding overlaps
@@ -80,7 +66,7 @@ import org.fixres4j.transform.SampleTransform;
  * transform with {@link Builder#run(List)}.
  */
 public final class Sweep {
-    /** Chunks in flight: the one the model consumes and the one the workers fill. */
+    /** Batches in existence (the loader's pool): the one the model consumes and the one the workers fill. */
     private static final int DEPTH = 2;
 
     private Sweep() {}
@@ -95,36 +81,6 @@ public final class Sweep {
         static ModelFn of(Function<Tensor, Tensor> function) {
             Objects.requireNonNull(function, "function");
             return function::apply;
-        }
-    }
-
-    /**
-     * Progress reports of a long computation, in images. The sweep calls {@link #start} once, {@link #advance} after
-     * every chunk (with the images of the chunk, failed ones included) and {@link #finish} once at the end, also when
-     * it stops early. Called from the sweep's calling thread only.
-     */
-    public interface Progress {
-        /** The work begins: {@code total} images. */
-        void start(long total);
-
-        /** {@code images} more images are done. */
-        void advance(long images);
-
-        /** The work has ended (completed or not). */
-        void finish();
-
-        /** A progress sink that ignores everything. */
-        static Progress none() {
-            return new Progress() {
-                @Override
-                public void start(long total) {}
-
-                @Override
-                public void advance(long images) {}
-
-                @Override
-                public void finish() {}
-            };
         }
     }
 
@@ -407,12 +363,11 @@ public final class Sweep {
 
     // --------------------------------------------------------------------------------------------------------------
 
-    /** One sweep's state. */
+    /** One sweep's state: the shared {@link BatchLoader} feeds it, one input tensor per transform. */
     private static final class Engine {
         private final Dataset dataset;
         private final List<SampleTransform> transforms;
         private final List<ModelFn> models;
-        private final List<OutputSpec> specs = new ArrayList<>();
         private final int batch;
         private final int threads;
         private final boolean strict;
@@ -422,7 +377,6 @@ public final class Sweep {
         private final int[] ks;
         private final boolean inferenceMode;
         private final long seed;
-        private final CpuPreprocessor preprocessor;
 
         Engine(Builder b, List<ModelFn> models) {
             this.dataset = b.dataset;
@@ -437,162 +391,95 @@ public final class Sweep {
             this.ks = b.ks;
             this.inferenceMode = b.inferenceMode;
             this.seed = b.seed;
-            for (SampleTransform t : transforms) {
-                specs.add(OutputSpec.nchwFloat(t.outputWidth(), t.outputHeight(), t.normalization()));
-            }
             Torch.ensureLoaded();
-            this.preprocessor = new CpuPreprocessor(1);
         }
 
-        /** The batch tensors of one chunk, one per transform, allocated once. */
-        private final class Slot {
-            final Tensor[] inputs = new Tensor[transforms.size()];
-            final BytePointer[] data = new BytePointer[transforms.size()];
-
-            Slot() {
-                for (int t = 0; t < inputs.length; t++) {
-                    OutputSpec s = specs.get(t);
-                    inputs[t] = torch.empty(s.shape(batch), new ScalarTypeOptional(ScalarType.Float),
-                            new LayoutOptional(), new DeviceOptional(), new BoolOptional(), new MemoryFormatOptional());
-                    long bytes = batch * s.sampleBytes();
-                    data[t] = new BytePointer(inputs[t].data_ptr());
-                    data[t].capacity(bytes).limit(bytes);
-                }
-            }
-        }
-
-        /** One chunk of samples being loaded into a slot. */
-        private static final class Chunk {
-            final int start;
-            final int count;
-            final boolean[] ok;
-            final LoadFailure[] failures;
-            final CountDownLatch done;
-            volatile Throwable error;
-
-            Chunk(int start, int count) {
-                this.start = start;
-                this.count = count;
-                this.ok = new boolean[count];
-                this.failures = new LoadFailure[count];
-                this.done = new CountDownLatch(count);
-            }
-        }
-
-        @SuppressWarnings("try")
         Result run() throws IOException {
             int n = dataset.size();
             if (n == 0) {
                 throw new IllegalArgumentException("the dataset is empty: " + dataset.describe());
             }
             long t0 = System.nanoTime();
-            int numChunks = (n + batch - 1) / batch;
             TopKAccuracy[] acc = new TopKAccuracy[transforms.size()];
             RealAccuracy[] realAcc = new RealAccuracy[transforms.size()];
             FloatChunks[] logits = new FloatChunks[transforms.size()];
             long[] forwardNanos = new long[transforms.size()];
             int[] numClasses = {0};
-            List<LoadFailure> failures = new ArrayList<>();
+            List<LoadFailure> failures;
             int[] indices = new int[n];
             int evaluated = 0;
             long waitNanos = 0;
-            AtomicInteger ids = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread th = new Thread(r, "fixres4j-sweep-" + ids.getAndIncrement());
-                th.setDaemon(true);
-                return th;
-            });
+            long done = 0;
             progress.start(n);
-            try (PointerScope slotScope = new PointerScope()) {
-                try {
-                    Slot[] slots = new Slot[Math.min(DEPTH, numChunks)];
-                    for (int s = 0; s < slots.length; s++) {
-                        slots[s] = new Slot();
-                    }
-                    Chunk[] chunks = new Chunk[numChunks];
-                    chunks[0] = submit(pool, 0, slots[0]);
-                    for (int k = 0; k < numChunks; k++) {
-                        if (k + 1 < numChunks) {
-                            // slot (k+1) % DEPTH was last used by chunk k-1, which is fully consumed
-                            chunks[k + 1] = submit(pool, k + 1, slots[(k + 1) % slots.length]);
-                        }
-                        Chunk c = chunks[k];
-                        long w0 = System.nanoTime();
-                        awaitUninterruptibly(c.done);
-                        waitNanos += System.nanoTime() - w0;
-                        chunks[k] = null;
-                        if (c.error != null) {
-                            throw rethrow(c.error);
-                        }
-                        Slot slot = slots[k % slots.length];
-                        int[] rows = new int[c.count];
-                        int m = 0;
-                        for (int j = 0; j < c.count; j++) {
-                            if (c.ok[j]) {
-                                rows[m++] = j;
-                            } else {
-                                if (strict) {
-                                    throw new LoadException(c.failures[j]);
+            try (BatchLoader loader = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
+                    .poolSize(DEPTH).seed(seed).build();
+                 BatchLoader.Epoch epoch = loader.epoch(0)) {
+                while (true) {
+                    long w0 = System.nanoTime();
+                    Batch b = epoch.hasNext() ? epoch.next() : null;
+                    waitNanos += System.nanoTime() - w0;
+                    if (strict) {
+                        // every batch up to this one is complete (whole-failed ones too), so every failure before
+                        // this batch's end is recorded: the first of those is the first in dataset order
+                        long end = b == null ? n : Math.min((long) (b.number() + 1) * batch, n);
+                        for (LoadFailure f : epoch.failures()) {
+                            if (f.position() < end) {
+                                if (b != null) {
+                                    b.close();
                                 }
-                                failures.add(c.failures[j]);
+                                throw new LoadException(f);
                             }
                         }
-                        if (m > 0) {
-                            compact(slot, rows, m);
-                            int[] labels = new int[m];
-                            int[][] realLabels = real == null ? null : new int[m][];
-                            for (int j = 0; j < m; j++) {
-                                int index = c.start + rows[j];
-                                labels[j] = dataset.label(index);
-                                indices[evaluated + j] = index;
-                                if (realLabels != null) {
-                                    realLabels[j] = real.of(index);
-                                }
+                    }
+                    if (b == null) {
+                        break;
+                    }
+                    try (b) {
+                        int m = b.size();
+                        int[] labels = b.labels();
+                        int[] rowIndices = b.indices();
+                        int[][] realLabels = real == null ? null : new int[m][];
+                        for (int j = 0; j < m; j++) {
+                            indices[evaluated + j] = rowIndices[j];
+                            if (realLabels != null) {
+                                realLabels[j] = real.of(rowIndices[j]);
                             }
-                            for (int t = 0; t < transforms.size(); t++) {
-                                long f0 = System.nanoTime();
-                                LogitRows out = forward(t, slot.inputs[t], m);
-                                forwardNanos[t] += System.nanoTime() - f0;
-                                if (acc[t] == null) {
-                                    checkClasses(out.cols());
-                                    numClasses[0] = out.cols();
-                                    acc[t] = new TopKAccuracy(out.cols(), ks);
-                                    realAcc[t] = real == null ? null : new RealAccuracy(out.cols(), ks);
-                                    logits[t] = keepLogits ? new FloatChunks() : null;
-                                } else if (out.cols() != acc[t].numClasses()) {
-                                    throw new IllegalStateException("the model returned " + out.cols()
-                                            + " classes, earlier " + acc[t].numClasses());
-                                }
-                                acc[t].add(out, labels);
-                                if (realAcc[t] != null) {
-                                    realAcc[t].add(out, realLabels);
-                                }
-                                if (logits[t] != null) {
-                                    logits[t].add(out.data());
-                                }
-                            }
-                            evaluated += m;
                         }
-                        progress.advance(c.count);
-                    }
-                } finally {
-                    // the workers write into the slots: they must be done before the scope frees them
-                    pool.shutdownNow();
-                    boolean interrupted = false;
-                    while (true) {
-                        try {
-                            if (pool.awaitTermination(10, TimeUnit.SECONDS)) {
-                                break;
+                        for (int t = 0; t < transforms.size(); t++) {
+                            long f0 = System.nanoTime();
+                            LogitRows out = forward(t, b.input(t), m);
+                            forwardNanos[t] += System.nanoTime() - f0;
+                            if (acc[t] == null) {
+                                checkClasses(out.cols());
+                                numClasses[0] = out.cols();
+                                acc[t] = new TopKAccuracy(out.cols(), ks);
+                                realAcc[t] = real == null ? null : new RealAccuracy(out.cols(), ks);
+                                logits[t] = keepLogits ? new FloatChunks() : null;
+                            } else if (out.cols() != acc[t].numClasses()) {
+                                throw new IllegalStateException("the model returned " + out.cols()
+                                        + " classes, earlier " + acc[t].numClasses());
                             }
-                        } catch (InterruptedException e) {
-                            interrupted = true;
+                            acc[t].add(out, labels);
+                            if (realAcc[t] != null) {
+                                realAcc[t].add(out, realLabels);
+                            }
+                            if (logits[t] != null) {
+                                logits[t].add(out.data());
+                            }
                         }
+                        evaluated += m;
+                        // the batch's positions, failed ones included (batches that failed whole are skipped)
+                        long end = Math.min((long) (b.number() + 1) * batch, n);
+                        progress.advance(end - done);
+                        done = end;
                     }
-                    if (interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
-                    progress.finish();
                 }
+                failures = epoch.failures();
+                if (done < n) {
+                    progress.advance(n - done);
+                }
+            } finally {
+                progress.finish();
             }
             List<Entry> entries = new ArrayList<>();
             for (int t = 0; t < transforms.size(); t++) {
@@ -614,13 +501,12 @@ public final class Sweep {
             }
         }
 
-        /** The logits of the first {@code m} rows of {@code input} under transform {@code t}. */
+        /** The logits of the {@code m} rows of {@code input} under transform {@code t}. */
         @SuppressWarnings("try")
         private LogitRows forward(int t, Tensor input, int m) {
             try (PointerScope scope = new PointerScope();
                  InferenceMode guard = inferenceMode ? new InferenceMode() : null) {
-                Tensor x = m == batch ? input : input.narrow(0, 0, m);
-                Tensor y = models.get(t).forward(x);
+                Tensor y = models.get(t).forward(input);
                 if (y == null || y.isNull() || !y.defined() || y.dim() != 2 || y.size(0) != m) {
                     throw new IllegalStateException("the model must return logits [" + m + ", C], got "
                             + (y == null || y.isNull() || !y.defined() ? "no tensor"
@@ -628,79 +514,6 @@ public final class Sweep {
                 }
                 return LogitRows.of(y);
             }
-        }
-
-        /** Moves the loaded rows to the front of every transform's batch, in order. */
-        private void compact(Slot slot, int[] rows, int m) {
-            for (int t = 0; t < transforms.size(); t++) {
-                long rowBytes = specs.get(t).sampleBytes();
-                for (int j = 0; j < m; j++) {
-                    if (rows[j] != j) {
-                        Pointer.memmove(new BytePointer(slot.data[t]).position(j * rowBytes),
-                                new BytePointer(slot.data[t]).position(rows[j] * rowBytes), rowBytes);
-                    }
-                }
-            }
-        }
-
-        private Chunk submit(ExecutorService pool, int k, Slot slot) {
-            int start = k * batch;
-            Chunk c = new Chunk(start, Math.min(batch, dataset.size() - start));
-            for (int j = 0; j < c.count; j++) {
-                int row = j;
-                pool.execute(() -> load(c, row, slot));
-            }
-            return c;
-        }
-
-        /** Decodes sample {@code start + row} once and preprocesses it into its row of every transform's batch. */
-        private void load(Chunk c, int row, Slot slot) {
-            try {
-                int index = c.start + row;
-                Sample sample = dataset.get(index);
-                try (DecodedImage image = sample.decode()) {
-                    for (int t = 0; t < transforms.size(); t++) {
-                        SampleTransform tr = transforms.get(t);
-                        var plan = tr.plan(image.width(), image.height(),
-                                tr.isRandom() ? Seeds.sample(seed, 0, index) : null);
-                        preprocessor.run(List.of(new org.fixres4j.preprocess.Sample(image, plan, row)), specs.get(t),
-                                slot.data[t]);
-                    }
-                    c.ok[row] = true;
-                } catch (IOException | IllegalArgumentException e) {
-                    String message = e.getMessage() == null ? e.toString() : e.getMessage();
-                    c.failures[row] = new LoadFailure(index, index, sample.name(), message);
-                }
-            } catch (Throwable t) {
-                c.error = t;
-            } finally {
-                c.done.countDown();
-            }
-        }
-
-        private static void awaitUninterruptibly(CountDownLatch latch) {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    latch.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        private static RuntimeException rethrow(Throwable t) {
-            if (t instanceof RuntimeException r) {
-                return r;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            return new IllegalStateException("loading failed: " + t, t);
         }
     }
 

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
-import org.fixres4j.fixres.Sweep;
+import org.fixres4j.data.Progress;
 
 /**
  * Progress of a long computation on stderr, in images: done / total, percent, images per second and the estimated
@@ -22,7 +22,7 @@ import org.fixres4j.fixres.Sweep;
  * </ul>
  * Thread-safe (all methods synchronized).
  */
-public final class ProgressBar implements Sweep.Progress {
+public final class ProgressBar implements Progress {
     /** How progress is shown. */
     public enum Mode {
         /** BAR on a terminal, LINES otherwise. */

@@ -198,6 +198,44 @@ class BatchLoaderTest {
     }
 
     @Test
+    void severalTransformsDecodeOnceAndFillOneTensorPerTransform() throws IOException {
+        FileDataset d = withCorruptFile();
+        List<SampleTransform> ts = List.of(new FixResTestTransform(16), RandomResizedCropTransform.of(12),
+                new FixResTestTransform(24));
+        try (BatchLoader loader = BatchLoader.builder(d, ts).batchSize(2).threads(3).seed(7).build();
+             BatchLoader.Epoch e = loader.epoch(1)) {
+            assertEquals(3, loader.specs().size());
+            int seen = 0;
+            while (e.hasNext()) {
+                try (Batch b = e.next()) {
+                    assertEquals(3, b.inputCount());
+                    for (int t = 0; t < ts.size(); t++) {
+                        SampleTransform tr = ts.get(t);
+                        int n = 3 * tr.outputWidth() * tr.outputHeight();
+                        assertEquals(List.of((long) b.size(), 3L, (long) tr.outputHeight(), (long) tr.outputWidth()),
+                                List.of(b.input(t).size(0), b.input(t).size(1), b.input(t).size(2),
+                                        b.input(t).size(3)));
+                        float[] all = new float[b.size() * n];
+                        new org.bytedeco.javacpp.FloatPointer(b.input(t).data_ptr()).get(all);
+                        for (int r = 0; r < b.size(); r++) {
+                            // the corrupt sample (index 2) is left out under every transform, rows moved up alike
+                            assertArrayEquals(expected(d, tr, 7, 1, b.indices()[r]), row(all, r, n), 0f,
+                                    "transform " + t + ", row " + r);
+                        }
+                    }
+                    assertThrows(IndexOutOfBoundsException.class, () -> b.input(3));
+                    seen += b.size();
+                }
+            }
+            assertEquals(4, seen);
+            assertEquals(1, e.failures().size());
+        }
+        assertThrows(IllegalArgumentException.class, () -> BatchLoader.builder(d, ts).spec(
+                OutputSpec.nchwFloat(16, 16, ts.get(0).normalization())));
+        assertThrows(IllegalArgumentException.class, () -> BatchLoader.builder(d, List.of()));
+    }
+
+    @Test
     void strictModeStopsAtTheCorruptFile() throws IOException {
         FileDataset d = withCorruptFile();
         try (BatchLoader loader = BatchLoader.builder(d, new FixResTestTransform(20)).batchSize(2).threads(2)

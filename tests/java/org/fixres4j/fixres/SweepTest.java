@@ -107,7 +107,7 @@ class SweepTest {
         AtomicLong advanced = new AtomicLong();
         AtomicInteger finished = new AtomicInteger();
         Sweep.Result r = Sweep.over(dataset, ts).batchSize(4).threads(2).keepLogits(true)
-                .progress(new Sweep.Progress() {
+                .progress(new org.fixres4j.data.Progress() {
                     @Override
                     public void start(long total) {
                         started.set(total);
