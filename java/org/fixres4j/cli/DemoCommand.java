@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import org.fixres4j.fixres.Demo;
-import org.fixres4j.fixres.DemoData;
+import org.fixres4j.app.Demo;
+import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.FinetuneConfig;
 
 import picocli.CommandLine.Command;

@@ -12,7 +12,7 @@ import org.fixres4j.data.Subsets;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.fixres.BnReestimate;
 import org.fixres4j.fixres.Checkpoint;
-import org.fixres4j.fixres.DemoData;
+import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.FinetuneConfig;
 import org.fixres4j.fixres.Finetuner;
 import org.fixres4j.fixres.TrainEval;

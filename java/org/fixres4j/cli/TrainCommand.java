@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.fixres.Checkpoint;
-import org.fixres4j.fixres.DemoData;
+import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.TrainConfig;
 import org.fixres4j.fixres.TrainOptimizer;
 import org.fixres4j.fixres.Trainer;

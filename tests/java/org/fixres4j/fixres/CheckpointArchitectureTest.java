@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.app.Demo;
 import org.fixres4j.model.EfficientNetSpec;
 import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.fixres4j.data.DemoData;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EfficientNetSpec;
 import org.fixres4j.model.ModelRegistry;

@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.fixres4j.data.DemoData;
+import org.fixres4j.data.DemoShapes;
+import org.fixres4j.app.Demo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.model.EfficientNet;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import org.fixres4j.data.DemoShapes;
 import org.fixres4j.kernels.DepthwiseAutograd;
 import org.fixres4j.torch.Torch;
 import org.junit.jupiter.api.BeforeAll;

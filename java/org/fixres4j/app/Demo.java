@@ -1,4 +1,4 @@
-package org.fixres4j.fixres;
+package org.fixres4j.app;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +13,16 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
+import org.fixres4j.fixres.BnReestimate;
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.fixres.FinetuneConfig;
+import org.fixres4j.fixres.Finetuner;
+import org.fixres4j.fixres.Recommend;
+import org.fixres4j.fixres.Recommendation;
+import org.fixres4j.fixres.Sweep;
+import org.fixres4j.fixres.TrainConfig;
+import org.fixres4j.fixres.TrainEval;
+import org.fixres4j.data.DemoData;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.eval.TopKAccuracy;
@@ -113,7 +123,7 @@ public final class Demo {
         public boolean bnOnly = true;
         public List<Integer> resolutions;
         public List<Integer> finetuneResolutions;
-        public int threads = TrainSupport.defaultThreads();
+        public int threads = TrainConfig.defaultThreads();
         public Path outDir = Path.of("fixres-demo");
         public PrintStream out = System.out;
         public long seed = 0;

@@ -1,4 +1,4 @@
-package org.fixres4j.fixres;
+package org.fixres4j.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.fixres.FinetuneConfig;
+import org.fixres4j.data.DemoData;
 import org.fixres4j.cli.Main;
 import org.fixres4j.io.Json;
 import org.fixres4j.torch.Torch;

@@ -1,4 +1,4 @@
-package org.fixres4j.fixres;
+package org.fixres4j.data;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,10 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-import org.fixres4j.data.Dataset;
-import org.fixres4j.data.FashionMnist;
-import org.fixres4j.data.ImageFolder;
-import org.fixres4j.data.InMemoryDataset;
 import org.fixres4j.transform.Normalization;
 
 /**

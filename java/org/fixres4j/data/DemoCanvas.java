@@ -1,14 +1,9 @@
-package org.fixres4j.fixres;
+package org.fixres4j.data;
 
 import java.util.List;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 
-import org.fixres4j.data.Dataset;
-import org.fixres4j.data.InMemoryDataset;
-import org.fixres4j.data.Pixels;
-import org.fixres4j.data.Sample;
-import org.fixres4j.data.Seeds;
 import org.fixres4j.image.DecodedImage.ChannelOrder;
 
 /**
