@@ -29,6 +29,9 @@ import org.fixres4j.torch.Torch;
  * run time either way). Each figure is the median of timed blocks after a warm-up ({@link Timer}); images/s counts
  * images, so a batch of 8 is 8 images. The three paths are timed interleaved (see {@link #interleaved}) so that
  * load from other processes hits them alike. Thread counts are libtorch's {@code set_num_threads} (restored afterwards).
+ * Each row also has the latency percentiles of one forward call (p50 / p90 / p99 over every timed call, as djl-bench
+ * reports them), and the report the process's peak resident memory ({@code VmHWM} of {@code /proc/self/status}).
+ * {@link #run(String, java.util.function.Supplier, int, int[], int[], double)} times a model of real weights instead.
  */
 public final class ModelBench {
     /** The default model, resolution, batches and thread counts of {@code fixres bench model}. */
@@ -56,8 +59,22 @@ public final class ModelBench {
      * @param threads libtorch intra-op thread counts
      * @param secondsPerRow measuring time per row (the three rows of a batch and thread count share 3x this)
      */
-    @SuppressWarnings("try")
     public static Map<String, Object> run(String model, int res, int[] batches, int[] threads, double secondsPerRow) {
+        Torch.ensureLoaded();
+        torch.manual_seed(0);
+        return run(ModelRegistry.resolve(model).name(), () -> ModelRegistry.create(model), res, batches, threads,
+                secondsPerRow);
+    }
+
+    /**
+     * {@link #run(String, int, int[], int[], double)} for any model: {@code factory} is called twice (the plain and
+     * the channels-last copy) and must give the same network each time, e.g. one loaded from a weight file.
+     *
+     * @param name the model's name in the report
+     */
+    @SuppressWarnings("try")
+    public static Map<String, Object> run(String name, java.util.function.Supplier<EfficientNet> factory, int res,
+                                          int[] batches, int[] threads, double secondsPerRow) {
         Torch.ensureLoaded();
         if (res < 32 || batches.length == 0 || threads.length == 0 || !(secondsPerRow > 0)) {
             throw new IllegalArgumentException("need res >= 32, batches, threads and a positive time");
@@ -65,9 +82,9 @@ public final class ModelBench {
         int savedThreads = torch.get_num_threads();
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> speedups = new LinkedHashMap<>();
-        torch.manual_seed(0);
-        try (EfficientNet plain = ModelRegistry.create(model);
-             EfficientNet channelsLast = ModelRegistry.create(model)) {
+        try (EfficientNet plain = factory.get();
+             EfficientNet channelsLast = factory.get()) {
+            int inChannels = plain.spec().inChannels();
             plain.eval();
             channelsLast.eval();
             channelsLast.toChannelsLast();
@@ -77,19 +94,17 @@ public final class ModelBench {
                     torch.set_num_threads(t);
                     for (int b : batches) {
                         try (PointerScope scope = new PointerScope()) {
-                            Tensor x = torch.randn(b, 3, res, res);
-                            double[] ms = interleaved(4 * secondsPerRow, b, List.of(() -> plain.forward(x),
+                            Tensor x = torch.randn(b, inChannels, res, res);
+                            Timing[] ms = interleavedTimings(4 * secondsPerRow, b, List.of(() -> plain.forward(x),
                                     () -> channelsLast.forward(x), () -> fastTorchDw.forward(x),
                                     () -> fast.forward(x)));
-                            double plainMs = ms[0];
-                            double clMs = ms[1];
-                            double fastTorchMs = ms[2];
-                            double fastMs = ms[3];
-                            rows.add(row("plain", b, t, plainMs, plainMs));
-                            rows.add(row("plain, channels-last", b, t, clMs, plainMs));
+                            double plainMs = ms[0].msPerItem();
+                            double fastMs = ms[3].msPerItem();
+                            rows.add(row("plain", b, t, ms[0], plainMs));
+                            rows.add(row("plain, channels-last", b, t, ms[1], plainMs));
                             rows.add(row("fast, libtorch depthwise (BN folded, channels-last, InferenceMode)", b, t,
-                                    fastTorchMs, plainMs));
-                            rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, fastMs, plainMs));
+                                    ms[2], plainMs));
+                            rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, ms[3], plainMs));
                             speedups.put("batch " + b + ", " + t + (t == 1 ? " thread" : " threads"),
                                     plainMs / fastMs);
                         }
@@ -101,13 +116,17 @@ public final class ModelBench {
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("benchmark", "model");
-        report.put("model", ModelRegistry.resolve(model).name());
+        report.put("model", name);
         report.put("res", res);
         report.put("dtype", "float32, CPU");
         report.put("machine", Machine.describe());
         report.put("seconds_per_row", secondsPerRow);
         report.put("rows", rows);
         report.put("fast_speedup", speedups);
+        Long peak = peakRssBytes();
+        report.put("peak_rss_mb", peak == null ? null : peak / 1e6);
+        report.put("peak_rss_source", peak == null ? "not available (no /proc/self/status)"
+                : "VmHWM of /proc/self/status: the whole Java process, model and benchmark included");
         return report;
     }
 
@@ -116,9 +135,34 @@ public final class ModelBench {
      * warm-up, rounds of one timed block per path (each block about a fifteenth of the time over the paths); the median
      * over rounds per path. Every call runs in its own PointerScope under a NoGradGuard.
      */
-    @SuppressWarnings("try")
     static double[] interleaved(double seconds, int batch, List<java.util.function.Supplier<Tensor>> paths) {
+        Timing[] t = interleavedTimings(seconds, batch, paths);
+        double[] med = new double[t.length];
+        for (int p = 0; p < t.length; p++) {
+            med[p] = t[p].msPerItem();
+        }
+        return med;
+    }
+
+    /**
+     * One path's timing.
+     *
+     * @param msPerItem the median over rounds of milliseconds per item (image)
+     * @param p50 50th percentile of one call's latency, ms (a call is one batch)
+     * @param p90 90th percentile, ms
+     * @param p99 99th percentile, ms
+     * @param calls timed calls the percentiles are over
+     */
+    public record Timing(double msPerItem, double p50, double p90, double p99, int calls) {}
+
+    /** {@link #interleaved}, with each call's latency recorded for percentiles. */
+    @SuppressWarnings("try")
+    static Timing[] interleavedTimings(double seconds, int batch, List<java.util.function.Supplier<Tensor>> paths) {
         int n = paths.size();
+        List<List<Double>> latencies = new ArrayList<>();
+        for (int p = 0; p < n; p++) {
+            latencies.add(new ArrayList<>());
+        }
         long[] once = new long[n];
         for (int p = 0; p < n; p++) {
             call(paths.get(p)); // warm-up: first calls allocate and pick kernels
@@ -133,18 +177,48 @@ public final class ModelBench {
             for (int p = 0; p < n; p++) {
                 int calls = (int) Math.max(1, Math.min(1000, seconds / n / rounds / (once[p] * 1e-9)));
                 long t0 = System.nanoTime();
+                long last = t0;
                 for (int i = 0; i < calls; i++) {
                     call(paths.get(p));
+                    long now = System.nanoTime();
+                    latencies.get(p).add((now - last) * 1e-6);
+                    last = now;
                 }
-                ms[p][r] = (System.nanoTime() - t0) * 1e-6 / ((double) calls * batch);
+                ms[p][r] = (last - t0) * 1e-6 / ((double) calls * batch);
             }
         }
-        double[] med = new double[n];
+        Timing[] out = new Timing[n];
         for (int p = 0; p < n; p++) {
             java.util.Arrays.sort(ms[p]);
-            med[p] = ms[p][rounds / 2];
+            double[] l = latencies.get(p).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            out[p] = new Timing(ms[p][rounds / 2], percentile(l, 50), percentile(l, 90), percentile(l, 99), l.length);
         }
-        return med;
+        return out;
+    }
+
+    /** The nearest-rank percentile of sorted values (the smallest value with at least q% of them at or below it). */
+    public static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(q / 100.0 * sorted.length);
+        return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+    }
+
+    /** The process's peak resident set ({@code VmHWM}) in bytes, or null where /proc is not there. */
+    public static Long peakRssBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] f = line.substring(6).trim().split("\\s+");
+                    long v = Long.parseLong(f[0]);
+                    return f.length > 1 && f[1].equalsIgnoreCase("kB") ? v * 1024 : v;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return null;
     }
 
     @SuppressWarnings("try")
@@ -154,8 +228,8 @@ public final class ModelBench {
         }
     }
 
-    private static Map<String, Object> row(String path, int batch, int threads, double msPerImage,
-                                           double plainMsPerImage) {
+    private static Map<String, Object> row(String path, int batch, int threads, Timing t, double plainMsPerImage) {
+        double msPerImage = t.msPerItem();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", path);
         m.put("batch", batch);
@@ -163,6 +237,10 @@ public final class ModelBench {
         m.put("ms_per_batch", msPerImage * batch);
         m.put("images_per_s", 1000.0 / msPerImage);
         m.put("speedup_vs_plain", plainMsPerImage / msPerImage);
+        m.put("latency_ms_p50", t.p50());
+        m.put("latency_ms_p90", t.p90());
+        m.put("latency_ms_p99", t.p99());
+        m.put("latency_calls", t.calls());
         return m;
     }
 
@@ -173,14 +251,20 @@ public final class ModelBench {
         b.append("Model: ").append(report.get("model")).append(" at ").append(report.get("res")).append(" px, ")
                 .append(report.get("dtype")).append('\n');
         b.append("Machine: ").append(report.get("machine")).append("\n\n");
-        b.append("| path | batch | threads | ms/batch | images/s | vs plain |\n");
-        b.append("|---|---:|---:|---:|---:|---:|\n");
+        b.append("| path | batch | threads | ms/batch | images/s | vs plain | p50 ms | p90 ms | p99 ms |\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map<String, Object> r : (List<Map<String, Object>>) report.get("rows")) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.2fx |%n", r.get("path"),
-                    ((Number) r.get("batch")).intValue(), ((Number) r.get("threads")).intValue(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.1f |%n",
+                    r.get("path"), ((Number) r.get("batch")).intValue(), ((Number) r.get("threads")).intValue(),
                     ((Number) r.get("ms_per_batch")).doubleValue(), ((Number) r.get("images_per_s")).doubleValue(),
-                    ((Number) r.get("speedup_vs_plain")).doubleValue()));
+                    ((Number) r.get("speedup_vs_plain")).doubleValue(), ((Number) r.get("latency_ms_p50")).doubleValue(),
+                    ((Number) r.get("latency_ms_p90")).doubleValue(), ((Number) r.get("latency_ms_p99")).doubleValue()));
         }
+        b.append("\nLatency: one forward call (one batch), percentiles over every timed call. ");
+        Object peak = report.get("peak_rss_mb");
+        b.append(peak == null ? "Peak memory: not available." : String.format(Locale.ROOT,
+                "Peak memory: %.0f MB resident (VmHWM, the whole process).", ((Number) peak).doubleValue()));
+        b.append('\n');
         return b.toString();
     }
 

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
@@ -38,6 +39,13 @@ import org.fixres4j.weights.WeightFiles;
  * FixRes test resolution when given), bit-exact with Pillow; inference runs the BN-folded fast path under
  * {@code InferenceMode}; images are batched internally ({@link Options#batchSize}).
  *
+ * <p><b>Ownership.</b> A classifier closes only what it created: {@link #load} builds the model from the weight file,
+ * so {@link #close()} frees the model and its fused copy; {@link #of} wraps a model the caller built, so
+ * {@link #close()} frees only the fused copy it made and the caller's model stays usable (the caller closes it, after
+ * the classifier). {@link DecodedImage}s passed to {@link #classifyImages} and {@link #logits} stay the caller's.
+ * After {@link #close()} every method that runs the model throws {@link IllegalStateException}; closing twice is a
+ * no-op.
+ *
  * <pre>{@code
  * try (Classifier c = Classifier.load("tf_efficientnet_b0.ap_in1k", Path.of("model.safetensors"),
  *         new Classifier.Options().resolution(320))) {          // FixRes: test at 320
@@ -59,6 +67,7 @@ public final class Classifier implements AutoCloseable {
         int batchSize = 8;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         boolean fast = true;
+        boolean channelsLast;
         boolean strict = true;
         List<String> classNames;
 
@@ -120,10 +129,36 @@ public final class Classifier implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Run the plain module in channels-last memory format (weights and input NHWC); off by default. The fast
+         * path is channels-last anyway, so this matters with {@code fast(false)}. With {@link #of} it converts the
+         * caller's model in place ({@link EfficientNet#toChannelsLast()}).
+         */
+        public Options channelsLast(boolean on) {
+            this.channelsLast = on;
+            return this;
+        }
+
         /** Strict weight loading (default): every key present, no extra, same shapes. */
         public Options strict(boolean on) {
             this.strict = on;
             return this;
+        }
+
+        Options copy() {
+            Options o = new Options();
+            o.resolution = resolution;
+            o.cropPct = cropPct;
+            o.interpolation = interpolation;
+            o.normalization = normalization;
+            o.fixresResize = fixresResize;
+            o.batchSize = batchSize;
+            o.threads = threads;
+            o.fast = fast;
+            o.channelsLast = channelsLast;
+            o.strict = strict;
+            o.classNames = classNames;
+            return o;
         }
 
         /** Class names (default: ImageNet's when the model has 1000 classes, else "class N"). */
@@ -142,10 +177,13 @@ public final class Classifier implements AutoCloseable {
     private final int numClasses;
     private final List<String> labels;
     private final String name;
+    private final boolean ownsModel;
+    private volatile boolean closed;
 
-    private Classifier(String name, EfficientNet model, PretrainedConfig config, Options o) {
+    private Classifier(String name, EfficientNet model, PretrainedConfig config, Options o, boolean ownsModel) {
         this.name = name;
         this.model = model;
+        this.ownsModel = ownsModel;
         this.numClasses = model.spec().numClasses();
         int res = o.resolution != null ? o.resolution : config.inputSize();
         Normalization norm = o.normalization != null ? o.normalization : config.normalization();
@@ -160,6 +198,9 @@ public final class Classifier implements AutoCloseable {
         preprocessor = new CpuPreprocessor(o.threads);
         batchSize = o.batchSize;
         model.eval();
+        if (o.channelsLast && !model.isChannelsLast()) {
+            model.toChannelsLast();
+        }
         fastModel = o.fast ? FastEfficientNet.fuse(model) : null;
         if (o.classNames != null) {
             if (o.classNames.size() != numClasses) {
@@ -192,13 +233,54 @@ public final class Classifier implements AutoCloseable {
             classes = (int) head.shape()[0];
         }
         EfficientNet model = ModelRegistry.create(resolved.spec().withNumClasses(classes));
-        StateDictLoader.load(model, sd, options.strict);
-        return new Classifier(resolved.name(), model, resolved.config(), options);
+        try {
+            StateDictLoader.load(model, sd, options.strict);
+            return new Classifier(resolved.name(), model, resolved.config(), options, true);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
-    /** Wraps a model already built and loaded (e.g. after FixRes fine-tuning). */
+    /**
+     * Loads a model file of {@code fixres train} / {@code finetune} (any safetensors with FixRes4J's metadata): the
+     * network, its input configuration and class names come from the file, so no timm name is needed.
+     *
+     * @throws IllegalArgumentException if the file has no FixRes4J metadata (use {@link #load(String, Path, Options)})
+     */
+    public static Classifier load(Path weights, Options options) throws IOException {
+        Torch.ensureLoaded();
+        Checkpoint.Loaded loaded = Checkpoint.loadModel(weights, null);
+        try {
+            Checkpoint.ModelInfo info = loaded.info();
+            Options o = options;
+            if (o.classNames == null && !info.classNames().isEmpty()) {
+                o = o.copy().classNames(info.classNames());
+            }
+            return new Classifier(info.describe(), loaded.model(), info.toPretrainedConfig(), o, true);
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Wraps a model already built and loaded (e.g. after FixRes fine-tuning). The caller keeps ownership of
+     * {@code model}: {@link #close()} does not close it (close it yourself, after the classifier).
+     */
     public static Classifier of(EfficientNet model, PretrainedConfig config, Options options) {
-        return new Classifier(config.name(), model, config, options);
+        return new Classifier(config.name(), model, config, options, false);
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this Classifier (" + name + ") was closed");
+        }
     }
 
     /** The model's name. */
@@ -223,6 +305,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Top-k predictions of each file, in order; the exception names the first unreadable file. */
     public List<List<Prediction>> classify(List<Path> files, int topK) throws IOException {
+        checkOpen();
         List<List<Prediction>> out = new ArrayList<>();
         for (int start = 0; start < files.size(); start += batchSize) {
             List<DecodedImage> images = new ArrayList<>();
@@ -240,6 +323,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Top-k predictions of decoded images (the caller keeps ownership). */
     public List<List<Prediction>> classifyImages(List<DecodedImage> images, int topK) {
+        checkOpen();
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be >= 1, got " + topK);
         }
@@ -253,6 +337,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Raw logits {@code [images.size()][numClasses]}, batched internally. */
     public float[][] logits(List<DecodedImage> images) {
+        checkOpen();
         float[][] out = new float[images.size()][];
         for (int start = 0; start < images.size(); start += batchSize) {
             int n = Math.min(batchSize, images.size() - start);
@@ -299,11 +384,21 @@ public final class Classifier implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Frees what this classifier created: the fused fast path, and the model when {@link #load} built it (a model
+     * given to {@link #of} stays open). Idempotent.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (fastModel != null) {
             fastModel.close();
         }
-        model.close();
+        if (ownsModel) {
+            model.close();
+        }
     }
 }

@@ -47,16 +47,14 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (seconds <= 0 || seconds > 600) {
+            if (!(seconds > 0 && seconds <= 600)) {
                 throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
             }
             if (Arrays.stream(resolutions).anyMatch(r -> r < 16 || r > 4096)) {
                 throw new IllegalArgumentException("--res values must be in 16..4096");
             }
+            Threads.check("--threads", threads);
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-            if (n < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1");
-            }
             Map<String, Object> report = new PreprocessBench(resolutions, seconds, n).run();
             System.out.println(json ? Json.writePretty(report) : PreprocessBench.table(report));
             return 0;
@@ -71,14 +69,21 @@ final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Print the report as JSON instead of a table.")
         boolean json;
 
-        @Option(names = "--arch", paramLabel = "A", defaultValue = ModelBench.DEFAULT_MODEL,
-                description = "Model (default: ${DEFAULT-VALUE}).")
+        @Option(names = {"--arch", "--model"}, paramLabel = "A",
+                description = "timm model name (--model is timm's spelling; default: " + ModelBench.DEFAULT_MODEL
+                        + "; with --weights: optional for a model file of fixres train / finetune).")
         String arch;
 
-        @Option(names = "--res", paramLabel = "R", defaultValue = "224", description = "Input size (default: 224).")
-        int res;
+        @Option(names = "--weights", paramLabel = "FILE",
+                description = "Time these weights (.safetensors or .pth, as eval reads them) instead of seeded random "
+                        + "ones.")
+        java.nio.file.Path weights;
 
-        @Option(names = "--batch", split = ",", paramLabel = "B", defaultValue = "1,8",
+        @Option(names = {"--res", "--img-size"}, paramLabel = "R",
+                description = "Input size (default: 224, or the input size in --weights' FixRes4J metadata).")
+        Integer res;
+
+        @Option(names = {"-b", "--batch"}, split = ",", paramLabel = "B", defaultValue = "1,8",
                 description = "Batch sizes (default: ${DEFAULT-VALUE}).")
         int[] batches;
 
@@ -91,18 +96,38 @@ final class BenchCommand implements Runnable {
         double seconds;
 
         @Override
-        public Integer call() {
-            if (seconds <= 0 || seconds > 600) {
+        public Integer call() throws java.io.IOException {
+            if (!(seconds > 0 && seconds <= 600)) {
                 throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
             }
-            if (res < 32 || res > 1024) {
+            if (res != null && (res < 32 || res > 1024)) {
                 throw new IllegalArgumentException("--res must be in 32..1024, got " + res);
             }
             if (Arrays.stream(batches).anyMatch(b -> b < 1 || b > 256)
                     || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
                 throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
             }
-            Map<String, Object> report = ModelBench.run(arch, res, batches, threads, seconds);
+            Map<String, Object> report;
+            if (weights == null) {
+                report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
+                        : ModelBench.DEFAULT_RES, batches, threads, seconds);
+            } else {
+                EvalCommand.ModelSource source = EvalCommand.ModelSource.of(arch, weights);
+                int r = res != null ? res : source.config().inputSize();
+                if (r < 32 || r > 1024) {
+                    throw new IllegalArgumentException("the input size of " + weights + " is " + r + ", outside "
+                            + "32..1024: give --res");
+                }
+                String requested = source.resolved() == null ? null : source.resolved().requested();
+                report = ModelBench.run(source.name(), () -> {
+                    try {
+                        return org.fixres4j.fixres.Checkpoint.loadModel(weights, requested).model();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, r, batches, threads, seconds);
+                report.put("weights", weights.toString());
+            }
             System.out.println(json ? Json.writePretty(report) : ModelBench.table(report));
             return 0;
         }
@@ -116,7 +141,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Print the report as JSON instead of a table.")
         boolean json;
 
-        @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
+        @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "8",
+                description = "Batch size (default: 8).")
         int batch;
 
         @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
@@ -129,7 +155,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (seconds <= 0 || seconds > 600) {
+            if (!(seconds > 0 && seconds <= 600)) {
                 throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
             }
             if (batch < 1 || batch > 256 || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {

@@ -25,6 +25,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        EvalCommand.checkOutputs(out);
         StateDict sd = WeightFiles.read(in);
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);

@@ -97,9 +97,7 @@ final class DemoCommand implements Callable<Integer> {
         o.modes = ms;
         o.bnOnly = !noBnOnly;
         if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1");
-            }
+            Threads.check("--threads", threads);
             o.threads = threads;
         }
         if (quick) {

@@ -52,8 +52,8 @@ import picocli.CommandLine.Option;
                 + "skipped (--strict stops at the first one).",
             "Progress goes to stderr, the results table to stdout."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--arch", paramLabel = "A",
-            description = "timm model name (tf_efficientnet_b0.ap_in1k, tf_efficientnet_b0_ap, efficientnet_b3, ...). "
+    @Option(names = {"--arch", "--model"}, paramLabel = "A",
+            description = "timm model name (--model is timm's spelling; tf_efficientnet_b0.ap_in1k, tf_efficientnet_b0_ap, efficientnet_b3, ...). "
                     + "Optional for model files of fixres train / finetune: their metadata describes the model "
                     + "(any width/depth) and its input configuration; given, it must name the same network.")
     String arch;
@@ -70,14 +70,14 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
-    @Option(names = "--res", split = ",", paramLabel = "R",
+    @Option(names = {"--res", "--img-size"}, split = ",", paramLabel = "R",
             description = "Test resolutions, e.g. 224,256,288,320 (default: the model's input size).")
     List<Integer> res;
 
     @Mixin
     PreprocessOptions pre;
 
-    @Option(names = "--out", paramLabel = "FILE.json",
+    @Option(names = {"--out", "--results-file"}, paramLabel = "FILE.json",
             description = "Write the results and the full configuration as JSON, and as CSV next to it "
                     + "(results.json -> results.csv).")
     Path out;
@@ -212,7 +212,7 @@ final class EvalCommand implements Callable<Integer> {
         @Option(names = "--std", paramLabel = "a,b,c", description = "Std, RGB (default: the model's).")
         String std;
 
-        @Option(names = "--batch", paramLabel = "B", defaultValue = "32",
+        @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "32",
                 description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
         int batch;
 
@@ -225,6 +225,10 @@ final class EvalCommand implements Callable<Integer> {
 
         @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
         boolean plain;
+
+        @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
+                + "fast path always does; this converts the plain module (--plain) too.")
+        boolean channelsLast;
 
         @Option(names = "--progress", paramLabel = "M", defaultValue = "auto",
                 description = "auto (a bar on a terminal, one line per 5%% otherwise), bar, lines or off; "
@@ -244,9 +248,7 @@ final class EvalCommand implements Callable<Integer> {
             if (batch < 1 || batch > 65536) {
                 throw new IllegalArgumentException("--batch must be in 1..65536, got " + batch);
             }
-            if (threads != null && (threads < 1 || threads > 1024)) {
-                throw new IllegalArgumentException("--threads must be in 1..1024, got " + threads);
-            }
+            Threads.check("--threads", threads);
             ProgressBar.Mode.parse(progress);
             fixres();
         }
@@ -383,6 +385,11 @@ final class EvalCommand implements Callable<Integer> {
      * input channels of the weights.
      */
     static LoadedModel loadModel(ModelSource source, boolean plain) throws IOException {
+        return loadModel(source, plain, false);
+    }
+
+    /** {@link #loadModel(ModelSource, boolean)}, the plain module converted to channels-last when asked. */
+    static LoadedModel loadModel(ModelSource source, boolean plain, boolean channelsLast) throws IOException {
         if (!Files.isRegularFile(source.weights())) {
             throw new IllegalArgumentException("no such weights file: " + source.weights());
         }
@@ -391,6 +398,9 @@ final class EvalCommand implements Callable<Integer> {
                 source.resolved() == null ? null : source.resolved().requested()).model();
         try {
             m.eval();
+            if (plain && channelsLast) {
+                m.toChannelsLast();
+            }
             return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m));
         } catch (RuntimeException e) {
             m.close();
@@ -414,6 +424,15 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no such dataset " + (layout.equals("csv") ? "file" : "folder")
                     + ": " + data);
         }
+        if (layout.equals("csv") && Files.isDirectory(data)) {
+            throw new IllegalArgumentException("--layout csv expects a CSV file of path,label rows, but " + data
+                    + " is a folder (for one sub-folder per class use --layout imagefolder)");
+        }
+        if (!layout.equals("csv") && !Files.isDirectory(data)) {
+            throw new IllegalArgumentException("--layout " + layout + " expects a folder, but " + data + " is a file"
+                    + (data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv")
+                    ? " (for a CSV of path,label rows use --layout csv)" : ""));
+        }
         List<String> classNames = d.classList == null ? null : readClassList(d.classList);
         Dataset ds = read(data, layout, d, classNames);
         List<String> modelClasses = source.classNames();
@@ -433,7 +452,7 @@ final class EvalCommand implements Callable<Integer> {
         if (d.realLabels != null) {
             real = RealLabels.read(d.realLabels).align(ds);
         }
-        LoadedModel model = loadModel(source, pre.plain);
+        LoadedModel model = loadModel(source, pre.plain, pre.channelsLast);
         if (ds.numClasses() > model.numClasses) {
             model.close();
             throw new IllegalArgumentException("the dataset has " + ds.numClasses() + " classes but the model's "
@@ -516,6 +535,7 @@ final class EvalCommand implements Callable<Integer> {
         m.put("num_classes", (long) model.numClasses);
         m.put("parameters", model.model.parameterCount());
         m.put("fast_path", model.fast != null);
+        m.put("channels_last", model.fast != null || model.model.isChannelsLast());
         m.put("input_size", (long) cfg.inputSize());
         m.put("config_crop_pct", cfg.cropPct());
         m.put("config_interpolation", cfg.interpolation().id());
@@ -595,11 +615,26 @@ final class EvalCommand implements Callable<Integer> {
         return List.copyOf(r);
     }
 
-    /** Refuses output paths that are folders (before the long run, not after). */
+    /**
+     * Refuses output paths that are folders, or whose folder is a file (before the long run, not after); a missing
+     * folder is fine (it is created).
+     */
     static void checkOutputs(Path... paths) {
         for (Path p : paths) {
-            if (p != null && Files.isDirectory(p)) {
+            if (p == null) {
+                continue;
+            }
+            if (Files.isDirectory(p)) {
                 throw new IllegalArgumentException("output path is a folder: " + p);
+            }
+            for (Path a = p.toAbsolutePath().getParent(); a != null; a = a.getParent()) {
+                if (Files.exists(a)) {
+                    if (!Files.isDirectory(a)) {
+                        throw new IllegalArgumentException("cannot write " + p + ": " + a + " is a file, not a "
+                                + "folder");
+                    }
+                    break;
+                }
             }
         }
     }

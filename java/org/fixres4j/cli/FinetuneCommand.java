@@ -33,20 +33,22 @@ import picocli.CommandLine.Option;
                 + "before and after, checkpoints every epoch (--resume), and writes a safetensors file that eval and "
                 + "timm load."})
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "FILE",
+    @Option(names = {"--model", "--weights"}, required = true, paramLabel = "FILE",
             description = "The trained model (.safetensors from train, or a timm weight file with --arch).")
     Path model;
 
     @Option(names = "--arch", paramLabel = "A",
             description = "timm architecture, only for weight files without FixRes4J metadata (e.g. "
-                    + "tf_efficientnet_b0.ap_in1k).")
+                    + "tf_efficientnet_b0.ap_in1k). Unlike eval, --model here is the weight file, not the "
+                    + "architecture.")
     String arch;
 
     @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
             description = "fashion-mnist[:DIR], shapes, folder:DIR (DIR/train, DIR/val) or auto (default: ${DEFAULT-VALUE}).")
     String data;
 
-    @Option(names = "--res", required = true, paramLabel = "K", description = "The test resolution to fine-tune at.")
+    @Option(names = {"--res", "--img-size"}, required = true, paramLabel = "K",
+            description = "The test resolution to fine-tune at.")
     int res;
 
     @Option(names = "--bn-only", description = "Label-free: only re-estimate bn2's statistics at --res (no gradient).")
@@ -67,7 +69,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "1", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "32", paramLabel = "B", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"-b", "--batch"}, defaultValue = "32", paramLabel = "B", description = "Default: ${DEFAULT-VALUE}.")
     int batch;
 
     @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "Default: ${DEFAULT-VALUE}.")
@@ -118,6 +120,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Threads.check("--threads", threads);
+        EvalCommand.checkOutputs(out, json);
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
         }
@@ -136,6 +140,7 @@ final class FinetuneCommand implements Callable<Integer> {
         org.fixres4j.torch.Torch.ensureLoaded();
         org.bytedeco.pytorch.global.torch.set_num_threads(t);
         Path ckpt = checkpoints.dir(out);
+        boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();
         try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
             Checkpoint.ModelInfo info = loaded.info();
@@ -189,8 +194,13 @@ final class FinetuneCommand implements Callable<Integer> {
                                 r.loss(), r.lr(), r.imagesPerSecond(), r.seconds());
                     }
                 });
-                Finetuner.Result r = ft.run(loaded.model(), info, train, ckpt, checkpoints.resume,
-                        model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
+                Finetuner.Result r;
+                try {
+                    r = ft.run(loaded.model(), info, train, ckpt, resume,
+                            model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
+                } catch (IllegalStateException e) {
+                    throw TrainCommand.nonFiniteLoss(e, "--lr " + lr);
+                }
                 report.put("config", cfg.toMap());
                 report.put("trained", r.trained());
                 java.util.List<Object> h = new java.util.ArrayList<>();

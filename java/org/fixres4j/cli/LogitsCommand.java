@@ -25,7 +25,8 @@ final class LogitsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output file.")
+    @Option(names = {"--out", "--results-file"}, required = true, paramLabel = "FILE.npy",
+            description = "Output file.")
     Path out;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files.")
@@ -33,6 +34,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        EvalCommand.checkOutputs(out);
         for (Path p : images) {
             if (!Files.isRegularFile(p)) {
                 throw new IllegalArgumentException("no such image file: " + p);

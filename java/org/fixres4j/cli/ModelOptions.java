@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model, its weights, and its preprocessing. */
 final class ModelOptions {
-    @Option(names = "--arch", required = true, paramLabel = "A",
-            description = "timm model name: tf_efficientnet_b0 ... b8, tf_efficientnet_l2, efficientnet_b0 ... b8, "
+    @Option(names = {"--arch", "--model"}, paramLabel = "A",
+            description = "timm model name (--model is timm's spelling); optional for model files of fixres train / "
+                    + "finetune, whose metadata describes them: tf_efficientnet_b0 ... b8, tf_efficientnet_l2, efficientnet_b0 ... b8, "
                     + "with a tag (tf_efficientnet_b0.ap_in1k) or a legacy alias (tf_efficientnet_b0_ap).")
     String arch;
 
@@ -19,7 +20,8 @@ final class ModelOptions {
             description = ".safetensors or torch.save .pth/.bin (never executed: read by an allow-list unpickler).")
     Path weights;
 
-    @Option(names = "--res", paramLabel = "R", description = "Test resolution (default: the model's input size).")
+    @Option(names = {"--res", "--img-size"}, paramLabel = "R",
+            description = "Test resolution (default: the model's input size).")
     Integer res;
 
     @Option(names = "--crop-pct", paramLabel = "P", description = "timm crop_pct (default: the model's).")
@@ -40,7 +42,7 @@ final class ModelOptions {
                     + "test transform); default: ${DEFAULT-VALUE}.")
     String resizeMode;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
+    @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
     int batch;
 
     @Option(names = "--threads", paramLabel = "T",
@@ -50,8 +52,13 @@ final class ModelOptions {
     @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
     boolean plain;
 
+    @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
+            + "fast path always does; this converts the plain module (--plain) too.")
+    boolean channelsLast;
+
     Classifier.Options toOptions() {
-        Classifier.Options o = new Classifier.Options().batchSize(batch).fast(!plain);
+        Threads.check("--threads", threads);
+        Classifier.Options o = new Classifier.Options().batchSize(batch).fast(!plain).channelsLast(channelsLast);
         if (res != null) {
             o.resolution(res);
         }
@@ -74,9 +81,6 @@ final class ModelOptions {
                     + "'");
         }
         if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1");
-            }
             o.threads(threads);
         }
         return o;
@@ -85,7 +89,20 @@ final class ModelOptions {
     /** Loads the classifier; sets libtorch's thread count when --threads is given. */
     Classifier load() throws java.io.IOException {
         Classifier.Options o = toOptions();
-        Classifier c = Classifier.load(arch, weights, o);
+        if (!java.nio.file.Files.isRegularFile(weights)) {
+            throw new IllegalArgumentException("no such weights file: " + weights);
+        }
+        Classifier c;
+        if (arch == null) {
+            if (org.fixres4j.fixres.Checkpoint.readInfo(weights) == null) {
+                throw new IllegalArgumentException(weights + " has no FixRes4J model metadata (it was not written by "
+                        + "fixres train or finetune): name its architecture with --arch, a timm name such as "
+                        + "tf_efficientnet_b0.ap_in1k");
+            }
+            c = Classifier.load(weights, o);
+        } else {
+            c = Classifier.load(arch, weights, o);
+        }
         if (threads != null) {
             org.bytedeco.pytorch.global.torch.set_num_threads(threads);
         }

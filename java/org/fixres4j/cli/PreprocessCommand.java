@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
                 + "CenterCrop(R) + ToTensor + Normalize.",
             "The output file is written only when every image was read; an existing file is left untouched on error."})
 final class PreprocessCommand implements Callable<Integer> {
-    @Option(names = "--res", required = true, paramLabel = "R", description = "Output resolution (square).")
+    @Option(names = {"--res", "--img-size"}, required = true, paramLabel = "R",
+            description = "Output resolution (square).")
     int res;
 
     @Option(names = "--crop-pct", paramLabel = "P", defaultValue = "0.875",
@@ -69,6 +70,7 @@ final class PreprocessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        EvalCommand.checkOutputs(out);
         if (res < 1 || res > 8192) {
             throw new IllegalArgumentException("--res must be in 1..8192, got " + res);
         }
@@ -85,17 +87,47 @@ final class PreprocessCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("no such image file: " + p);
             }
         }
-        int n = Math.max(1, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        Threads.check("--threads", threads);
+        int n = threads == null ? Math.max(1, Runtime.getRuntime().availableProcessors()) : threads;
         write(t, n);
         System.err.printf("fixres preprocess: %d image(s) -> %s [%d,3,%d,%d] float32 (%s)%n", images.size(), out,
                 images.size(), res, res, t.describe());
         return 0;
     }
 
+    /**
+     * The most bytes of output one chunk of images may hold in memory (twice: the native buffer and its Java copy):
+     * a quarter of the Java heap, at most 1 GiB, never more than a Java array holds.
+     */
+    static long chunkByteLimit() {
+        return Math.min(Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4), (long) Integer.MAX_VALUE - 8);
+    }
+
+    /**
+     * Images per chunk: {@code max(8, 4 threads)}, fewer when that would not fit {@link #chunkByteLimit()}.
+     *
+     * @throws UserException if one image's output alone does not fit
+     */
+    static int chunkSize(long sampleElements, int nThreads, int width, int height) {
+        return chunkSize(sampleElements, nThreads, width, height, chunkByteLimit());
+    }
+
+    /** {@link #chunkSize(long, int, int, int)} under a given byte limit. */
+    static int chunkSize(long sampleElements, int nThreads, int width, int height, long limit) {
+        long sampleBytes = 4 * sampleElements;
+        if (sampleBytes > limit) {
+            throw new UserException(String.format(java.util.Locale.ROOT, "--res %dx%d asks for %.1f MB of float32 "
+                    + "per image (3 x %d x %d x 4 bytes), more than the %.1f MB this process may hold at once (a "
+                    + "quarter of the Java heap, at most 1 GiB): use a smaller --res, or a larger heap "
+                    + "(JAVA_TOOL_OPTIONS=-Xmx...)", width, height, sampleBytes / 1e6, height, width, limit / 1e6));
+        }
+        return (int) Math.max(1, Math.min(Math.max(8, 4L * nThreads), limit / sampleBytes));
+    }
+
     private void write(SampleTransform t, int nThreads) throws IOException, InterruptedException {
         OutputSpec spec = OutputSpec.nchwFloat(t.outputWidth(), t.outputHeight(), t.normalization());
+        int chunk = chunkSize(spec.sampleElements(), nThreads, t.outputWidth(), t.outputHeight());
         CpuPreprocessor kernel = new CpuPreprocessor(nThreads);
-        int chunk = Math.max(8, 4 * nThreads);
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");

@@ -29,8 +29,9 @@ import picocli.CommandLine.Option;
  * resolution, printed with every term of the formula; optionally confirmed by a short sweep on a held-out subset.
  */
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Recommend a test resolution from the FixRes apparent-object-size model "
-                + "(Touvron et al. 2019, section 3.1):",
+        description = {"Recommend a test resolution (about 1.25 x K_train) from the FixRes apparent-object-size "
+                + "model, optionally confirmed by a sweep.",
+            "The model (Touvron et al. 2019, section 3.1):",
             "  E[sigma] = (2/3)(s_max^1.5 - s_min^1.5)/(s_max - s_min) for RandomResizedCrop's area fraction "
                 + "s ~ U[s_min, s_max];",
             "  E[r_test/r_train] = E[sigma] * K_test_image/K_test at K_test = K_train, and "
@@ -40,14 +41,17 @@ import picocli.CommandLine.Option;
 final class RecommendCommand implements Callable<Integer> {
     /** Images of the confirming sweep unless --limit says otherwise. */
     static final int DEFAULT_SWEEP_LIMIT = 500;
+    /** The range of a recommended K_test (that of --res everywhere). */
+    static final int MIN_K_TEST = 8;
+    static final int MAX_K_TEST = 4096;
 
     @Option(names = "--k-train", paramLabel = "K",
             description = "The training resolution K_train (default: the model's input size, from --weights' "
                     + "FixRes4J metadata or --arch).")
     Integer kTrain;
 
-    @Option(names = "--arch", paramLabel = "A",
-            description = "timm model name: gives K_train and crop_pct when not given, and the model of --data; only "
+    @Option(names = {"--arch", "--model"}, paramLabel = "A",
+            description = "timm model name (--model is timm's spelling): gives K_train and crop_pct when not given, and the model of --data; only "
                     + "for weight files without FixRes4J metadata (given, it must name the same network).")
     String arch;
 
@@ -72,7 +76,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Mixin
     EvalCommand.DataOptions dataOptions;
 
-    @Option(names = "--res", split = ",", paramLabel = "R",
+    @Option(names = {"--res", "--img-size"}, split = ",", paramLabel = "R",
             description = "Resolutions of the confirming sweep (default: K_train, the recommendation, and points "
                     + "half a step apart up to 1.5 steps past it); the recommendation is always included.")
     List<Integer> res;
@@ -80,7 +84,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Mixin
     EvalCommand.PreprocessOptions pre;
 
-    @Option(names = "--out", paramLabel = "FILE.json",
+    @Option(names = {"--out", "--results-file"}, paramLabel = "FILE.json",
             description = "Write the recommendation (and the sweep with its configuration) as JSON; with --data "
                     + "also CSV next to it.")
     Path out;
@@ -110,6 +114,15 @@ final class RecommendCommand implements Callable<Integer> {
         if (scale.size() != 2) {
             throw new IllegalArgumentException("--scale takes two values MIN,MAX, got " + scale.size());
         }
+        double sMin = scale.get(0);
+        double sMax = scale.get(1);
+        if (!(Double.isFinite(sMin) && Double.isFinite(sMax) && sMin > 0 && sMin <= sMax && sMax <= 1)) {
+            throw new IllegalArgumentException("--scale MIN,MAX must satisfy 0 < MIN <= MAX <= 1 (area fractions of "
+                    + "RandomResizedCrop), got " + sMin + "," + sMax);
+        }
+        if (pre.cropPct != null && !(pre.cropPct > 0 && pre.cropPct <= 4)) {
+            throw new IllegalArgumentException("--crop-pct must be in (0, 4], got " + pre.cropPct);
+        }
         if (stride < 1 || stride > 1024) {
             throw new IllegalArgumentException("--stride must be in 1..1024, got " + stride);
         }
@@ -129,7 +142,14 @@ final class RecommendCommand implements Callable<Integer> {
             ratio = Recommend.STANDARD_CROP_RATIO;
             ratioSource = "256/224, crop_pct 0.875";
         }
-        Recommendation rec = Recommend.of(k, scale.get(0), scale.get(1), ratio, stride);
+        Recommendation rec = Recommend.of(k, sMin, sMax, ratio, stride);
+        if (!(rec.exactKTest() >= MIN_K_TEST && rec.exactKTest() <= MAX_K_TEST) || rec.kTest() < MIN_K_TEST
+                || rec.kTest() > MAX_K_TEST) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "K_train %d with --scale %s,%s and a test "
+                    + "crop ratio of %.4g gives K_test = %.4g px, outside %d..%d px, the resolutions this tool runs: "
+                    + "check --scale (timm's default 0.08,1), --crop-pct and --k-train", k, sMin, sMax, ratio,
+                    rec.exactKTest(), MIN_K_TEST, MAX_K_TEST));
+        }
 
         System.out.printf(Locale.ROOT, "FixRes test resolution (apparent object size, Touvron et al. 2019)%n");
         System.out.printf(Locale.ROOT, "K_train = %d%s; test crop ratio from %s%n", k,

@@ -32,7 +32,7 @@ final class TrainCommand implements Callable<Integer> {
                     + "(Fashion-MNIST if installed, else shapes). Default: ${DEFAULT-VALUE}.")
     String data;
 
-    @Option(names = "--arch", defaultValue = "efficientnet_b0", paramLabel = "A",
+    @Option(names = {"--arch", "--model"}, defaultValue = "efficientnet_b0", paramLabel = "A",
             description = "Base architecture: efficientnet_bN (symmetric padding) or tf_efficientnet_bN (TF 'same'). "
                     + "Default: ${DEFAULT-VALUE}.")
     String arch;
@@ -43,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--depth", paramLabel = "D", description = "Depth multiplier (replaces the variant's), e.g. 0.25.")
     Double depth;
 
-    @Option(names = "--res", defaultValue = "64", paramLabel = "K",
+    @Option(names = {"--res", "--img-size"}, defaultValue = "64", paramLabel = "K",
             description = "Training resolution K_train (default: ${DEFAULT-VALUE}).")
     int res;
 
@@ -59,7 +59,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-b", "--batch"}, defaultValue = "64", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--opt", defaultValue = "sgd", paramLabel = "O", description = "sgd or rmsprop (default: ${DEFAULT-VALUE}).")
@@ -140,6 +140,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Threads.check("--threads", threads);
+        EvalCommand.checkOutputs(out);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
             System.out.println("note: " + d.note());
@@ -186,7 +188,8 @@ final class TrainCommand implements Callable<Integer> {
                                         r.val().count()));
             }
         });
-        try (Trainer.Result r = trainer.run(d.train(), val, ckpt, checkpoints.resume)) {
+        boolean resume = checkpoints.resume(ckpt);
+        try (Trainer.Result r = runTraining(trainer, d, val, ckpt, resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
             extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));
@@ -195,5 +198,23 @@ final class TrainCommand implements Callable<Integer> {
             System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
         }
         return 0;
+    }
+
+    private Trainer.Result runTraining(Trainer trainer, DemoData d, Dataset val, Path ckpt, boolean resume)
+            throws java.io.IOException {
+        try {
+            return trainer.run(d.train(), val, ckpt, resume);
+        } catch (IllegalStateException e) {
+            throw nonFiniteLoss(e, "--lr " + lr + " (warmup from lr/10, --warmup-epochs " + warmup + ")");
+        }
+    }
+
+    /** The training loop's non-finite-loss error with the settings that caused it named; other errors as they are. */
+    static RuntimeException nonFiniteLoss(IllegalStateException e, String settings) {
+        String m = e.getMessage();
+        if (m != null && m.startsWith("the loss is ")) {
+            return new UserException(m + "; the run had " + settings, e);
+        }
+        return e;
     }
 }

@@ -125,20 +125,42 @@ final class RunCheckpoint {
         return m;
     }
 
+    /** Differences named in the error of a checkpoint of another run. */
+    private static final int DIFFERENCES_SHOWN = 3;
+
     private static void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
         List<String> diff = new ArrayList<>();
+        String kind = String.valueOf(found.state().get("kind"));
         for (Map.Entry<String, Object> e : runKey.entrySet()) {
-            Object saved = found.state().get(e.getKey());
-            // compare through JSON text: numbers read back as Long/Double
-            String a = Json.write(Json.parse(Json.write(e.getValue())));
-            String b = saved == null ? "null" : Json.write(saved);
-            if (!a.equals(b)) {
-                diff.add(e.getKey() + ": checkpoint " + b + ", now " + a);
-            }
+            // compare as parsed JSON: numbers read back as Long/Double
+            differences(e.getKey(), Json.parse(Json.write(found.state().get(e.getKey()))),
+                    Json.parse(Json.write(e.getValue())), diff);
         }
         if (!diff.isEmpty()) {
-            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run ("
-                    + String.join("; ", diff) + "): use another --checkpoint-dir, or drop --resume");
+            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run"
+                    + (kind.equals("null") ? "" : " (a " + kind + " run)") + ": " + diff.size() + " setting"
+                    + (diff.size() == 1 ? "" : "s") + " differ: "
+                    + String.join("; ", diff.subList(0, Math.min(DIFFERENCES_SHOWN, diff.size())))
+                    + (diff.size() > DIFFERENCES_SHOWN ? "; ..." : "")
+                    + ". Use another --checkpoint-dir, or drop --resume");
         }
+    }
+
+    /** The paths (a.b.c) where two parsed JSON values differ, each as "path: checkpoint X, now Y". */
+    private static void differences(String path, Object saved, Object now, List<String> out) {
+        if (saved instanceof Map<?, ?> a && now instanceof Map<?, ?> b) {
+            java.util.Set<Object> keys = new java.util.LinkedHashSet<>(b.keySet());
+            keys.addAll(a.keySet());
+            for (Object k : keys) {
+                differences(path + "." + k, a.get(k), b.get(k), out);
+            }
+        } else if (!java.util.Objects.equals(Json.write(saved), Json.write(now))) {
+            out.add(path + ": checkpoint " + shortJson(saved) + ", now " + shortJson(now));
+        }
+    }
+
+    private static String shortJson(Object v) {
+        String s = v == null ? "absent" : Json.write(v);
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 }

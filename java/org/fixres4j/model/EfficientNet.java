@@ -109,11 +109,13 @@ public class EfficientNet extends Module implements AutoCloseable {
 
     /** Logits {@code [N, num_classes]} (the pooled features {@code [N, F]} when the model has no classifier). */
     public Tensor forward(Tensor input) {
+        checkOpen();
         return withCallerScope(() -> Scopes.run(() -> forwardHead(forwardFeatures(input), false)));
     }
 
     /** The pre-pool feature map {@code [N, F, h, w]} (timm's {@code forward_features}). */
     public Tensor forwardFeatures(Tensor input) {
+        checkOpen();
         return withCallerScope(() -> Scopes.run(() -> {
             Tensor x = channelsLast ? input.contiguous(MemoryFormat.ChannelsLast) : input;
             Tensor y = Scopes.run(() -> torch.silu(bn1.forward(convStem.forward(x))));
@@ -141,6 +143,7 @@ public class EfficientNet extends Module implements AutoCloseable {
 
     /** timm's {@code forward_head}: average pool, dropout (training), classifier unless {@code preLogits}. */
     public Tensor forwardHead(Tensor featureMap, boolean preLogits) {
+        checkOpen();
         return Scopes.run(() -> {
             Tensor x = featureMap.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
             if (spec.dropRate() > 0 && is_training()) {
@@ -165,6 +168,7 @@ public class EfficientNet extends Module implements AutoCloseable {
      * them under a {@link NoGradGuard} changes the model).
      */
     public Map<String, Tensor> namedTensors() {
+        checkOpen();
         Map<String, Tensor> all = new LinkedHashMap<>();
         put(all, named_parameters(true));
         put(all, named_buffers(true));
@@ -258,6 +262,7 @@ public class EfficientNet extends Module implements AutoCloseable {
 
     /** Converts the convolution weights to channels-last; inputs are converted on entry from then on. Returns this. */
     public EfficientNet toChannelsLast() {
+        checkOpen();
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
             TensorVector ps = parameters(true);
             for (long i = 0; i < ps.size(); i++) {
@@ -323,9 +328,32 @@ public class EfficientNet extends Module implements AutoCloseable {
         return classifier;
     }
 
-    /** Drops this object's hold on its modules (they are freed once nothing else holds them). */
+    private volatile boolean closed;
+
+    /** @throws IllegalStateException after {@link #close()} */
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this EfficientNet (" + spec.name() + ") was closed");
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Drops this object's hold on its modules (they are freed once nothing else holds them); idempotent. Forwards
+     * after it throw {@link IllegalStateException}.
+     */
     @Override
     public void close() {
+        synchronized (kept) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         List<Pointer> ps;
         synchronized (kept) {
             ps = new ArrayList<>(kept);

@@ -67,6 +67,7 @@ public final class FastEfficientNet implements AutoCloseable {
      * with libtorch's depthwise, 2.9x the plain module; docs/PERFORMANCE.md), else on libtorch's.
      */
     public static FastEfficientNet fuse(EfficientNet model) {
+        model.checkOpen();
         Tensor w = model.convStem().weight();
         boolean cpuFloat = w.is_cpu() && w.scalar_type().value == ScalarType.Float.value;
         return new FastEfficientNet(model, cpuFloat);
@@ -78,6 +79,7 @@ public final class FastEfficientNet implements AutoCloseable {
      * mean (for comparisons).
      */
     public static FastEfficientNet fuse(EfficientNet model, boolean nativeDepthwise) {
+        model.checkOpen();
         return new FastEfficientNet(model, nativeDepthwise);
     }
 
@@ -93,6 +95,7 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** Logits {@code [N, num_classes]} (pooled features when the model has no classifier). */
     public Tensor forward(Tensor input) {
+        checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
             return Scopes.run(() -> head(features(input, true), false));
         }
@@ -100,6 +103,7 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** The pre-pool feature map {@code [N, F, h, w]}, channels-last. */
     public Tensor forwardFeatures(Tensor input) {
+        checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
             return features(input, false);
         }
@@ -107,6 +111,7 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** The feature map, pooled features and logits of one pass. */
     public Features features(Tensor input) {
+        checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
             Tensor map = features(input, false);
             Tensor pooled = Scopes.run(() -> head(map, true));
@@ -152,8 +157,18 @@ public final class FastEfficientNet implements AutoCloseable {
         return t;
     }
 
+    private volatile boolean closed;
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this FastEfficientNet was closed");
+        }
+    }
+
+    /** Frees the fused weights (not the module it was fused from); idempotent. Forwards after it throw. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         for (Pointer p : kept) {
             p.releaseReference();
         }

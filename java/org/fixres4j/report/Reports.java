@@ -102,10 +102,10 @@ public final class Reports {
         m.put("fixres4j", fixres4jVersion());
         m.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ", "
                 + System.getProperty("java.vendor") + ")");
-        String preset = packageVersion("org.bytedeco.pytorch.global.torch");
-        m.put("libtorch", libtorchVersion(preset));
-        m.put("pytorch_preset", preset);
-        m.put("javacpp", packageVersion("org.bytedeco.javacpp.Loader"));
+        m.put("libtorch", SoftwareVersions.libtorch());
+        m.put("pytorch_preset", SoftwareVersions.pytorchPreset());
+        m.put("javacpp", SoftwareVersions.javacpp());
+        m.put("opencv_preset", SoftwareVersions.preset("opencv", "org.bytedeco.opencv.global.opencv_core"));
         Integer torchThreads = torchThreads();
         if (torchThreads != null) {
             m.put("torch_threads", (long) torchThreads);
@@ -130,17 +130,6 @@ public final class Reports {
         }
         int dash = presetVersion.indexOf('-');
         return dash > 0 ? presetVersion.substring(0, dash) : presetVersion;
-    }
-
-    private static String packageVersion(String className) {
-        try {
-            Class<?> c = Class.forName(className, false, Reports.class.getClassLoader());
-            Package p = c.getPackage();
-            String v = p == null ? null : p.getImplementationVersion();
-            return v == null ? "unknown" : v;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return "unknown";
-        }
     }
 
     private static Integer torchThreads() {
@@ -290,7 +279,10 @@ public final class Reports {
 
     /**
      * The results table printed at the end of an evaluation: one line per series and transform with top-1, top-5,
-     * ReaL top-1 / top-5 (when measured) and the model's images per second.
+     * ReaL top-1 / top-5 (when measured) and two speeds: {@code fwd img/s}, the model's forward alone (and reading its
+     * logits), and {@code e2e img/s}, end to end (decoding, preprocessing and forward: the images of the sweep over its
+     * wall time, the same on every row of a sweep, which decodes each image once for all its resolutions). A last line
+     * says so.
      */
     public static String table(Map<String, Sweep.Result> series) {
         boolean real = false;
@@ -309,7 +301,8 @@ public final class Reports {
         if (real) {
             b.append(String.format(Locale.ROOT, "  %8s  %8s", "ReaL-1", "ReaL-5"));
         }
-        b.append(String.format(Locale.ROOT, "  %8s  %s%n", "img/s", "transform"));
+        b.append(String.format(Locale.ROOT, "  %9s  %9s  %s%n", "fwd img/s", "e2e img/s", "transform"));
+        boolean several = false;
         for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
             for (Sweep.Entry e : s.getValue().entries()) {
                 if (named) {
@@ -326,11 +319,21 @@ public final class Reports {
                             pct(ra == null ? Double.NaN : ra.percent(5))));
                 }
                 double ips = e.forwardSeconds() > 0 ? e.accuracy().count() / e.forwardSeconds() : Double.NaN;
-                b.append(String.format(Locale.ROOT, "  %8s  %s%n", Double.isNaN(ips) ? "-"
-                        : String.format(Locale.ROOT, "%.1f", ips), e.transform().describe()));
+                double e2e = s.getValue().imagesPerSecond();
+                b.append(String.format(Locale.ROOT, "  %9s  %9s  %s%n", speed(ips), speed(e2e),
+                        e.transform().describe()));
             }
+            several |= s.getValue().entries().size() > 1;
         }
+        b.append("img/s: fwd = the model's forward alone; e2e = end to end (decode + preprocess + forward)")
+                .append(several ? " over the sweep's wall time, all its resolutions together" : "")
+                .append(System.lineSeparator());
         return b.toString();
+    }
+
+    private static String speed(double imagesPerSecond) {
+        return Double.isNaN(imagesPerSecond) || Double.isInfinite(imagesPerSecond) ? "-"
+                : String.format(Locale.ROOT, "%.1f", imagesPerSecond);
     }
 
     /** A few lines about failed samples: how many, then the first {@code max}, one per line. */

@@ -4,8 +4,9 @@ import java.util.Arrays;
 
 /**
  * Per-channel normalisation of the RGB output, {@code (v / 255 - mean[c]) / std[c]} in float32 (torchvision's
- * ToTensor + Normalize). Both arrays have 3 finite values and no std is 0. The arrays are copied on the way in and on
- * the way out, so instances are immutable.
+ * ToTensor + Normalize). Both arrays have 3 finite values and no std is 0; and, so that no output can overflow float32
+ * (a std of 1e-45 made the kernels write +-inf), every channel's largest output {@code max(|mean|, |1 - mean|) / |std|}
+ * is at most {@link #MAX_OUTPUT}. The arrays are copied on the way in and on the way out, so instances are immutable.
  *
  * @param mean the mean of the R, G, B channels, on the [0, 1] scale
  * @param std the standard deviation of the R, G, B channels, on the [0, 1] scale
@@ -18,10 +19,30 @@ public record Normalization(float[] mean, float[] std) {
     public static final Normalization INCEPTION =
             new Normalization(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
 
+    /**
+     * The largest magnitude a normalised value may reach: far beyond any real normalisation (ImageNet's reaches 2.7),
+     * and far below float32's 3.4e38, so that the network's sums stay finite too.
+     */
+    public static final double MAX_OUTPUT = 1e6;
+
     /** Validates and copies both arrays. */
     public Normalization {
         mean = check("mean", mean, false);
         std = check("std", std, true);
+        for (int c = 0; c < 3; c++) {
+            double reach = Math.max(Math.abs((double) mean[c]), Math.abs(1.0 - mean[c]));
+            double peak = reach / Math.abs((double) std[c]);
+            if (!(peak <= MAX_OUTPUT)) {
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "mean %s, std %s: channel %d "
+                        + "would reach %.3g (max(|mean|, |1 - mean|) / |std|); at most %.0e is allowed, so |std| must "
+                        + "be at least %.3g for mean %s", fmt(mean), fmt(std), c, peak, MAX_OUTPUT,
+                        reach / MAX_OUTPUT, mean[c]));
+            }
+        }
+    }
+
+    private static String fmt(float[] v) {
+        return v[0] + "," + v[1] + "," + v[2];
     }
 
     private static float[] check(String what, float[] v, boolean nonZero) {
