@@ -11,7 +11,7 @@ import org.fixres4j.data.Dataset;
 import org.fixres4j.io.Json;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.StateDictLoader;
-import org.fixres4j.weights.SafeTensors;
+import org.fixres4j.weights.WeightFiles;
 
 /**
  * The per-epoch checkpoints of a {@link Trainer} or {@link Finetuner} run ({@link Checkpoint#save}): what a resumed
@@ -65,7 +65,9 @@ final class RunCheckpoint {
      * model's weights and the optimizer's state, and keeps its history.
      *
      * @return whether there was a checkpoint ({@link #epochsDone()} then says how far it got)
-     * @throws IllegalStateException if the checkpoint belongs to another run
+     * @throws IllegalArgumentException naming what differs if the checkpoint belongs to another run (or another kind
+     *     of run)
+     * @throws java.io.IOException naming the file if the checkpoint is damaged
      */
     boolean resume(EfficientNet model) throws IOException {
         Checkpoint.Found found = Checkpoint.find(dir);
@@ -73,7 +75,7 @@ final class RunCheckpoint {
             return false;
         }
         checkCompatible(found, runKey);
-        StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
+        StateDictLoader.load(model, WeightFiles.read(found.modelFile()), true); // refuses NaN / Inf weights
         optimizer.loadState(found.optimizerTensors());
         epochsDone = found.epoch();
         if (found.state().get("history") instanceof List<?> l) {
@@ -125,20 +127,51 @@ final class RunCheckpoint {
         return m;
     }
 
-    private static void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
+    private void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
+        Path st = found.dir().resolve(Checkpoint.STATE_FILE);
+        Object savedKind = found.state().get("kind");
+        if (savedKind != null && !kind.equals(savedKind)) {
+            throw new IllegalArgumentException("the checkpoint in " + found.dir() + " was written by "
+                    + abbreviate(Json.write(savedKind)) + ", not " + kind + " (" + st + "): use another "
+                    + "--checkpoint-dir, or drop --resume");
+        }
         List<String> diff = new ArrayList<>();
+        int[] count = {0};
         for (Map.Entry<String, Object> e : runKey.entrySet()) {
             Object saved = found.state().get(e.getKey());
             // compare through JSON text: numbers read back as Long/Double
-            String a = Json.write(Json.parse(Json.write(e.getValue())));
-            String b = saved == null ? "null" : Json.write(saved);
-            if (!a.equals(b)) {
-                diff.add(e.getKey() + ": checkpoint " + b + ", now " + a);
+            Object now = Json.parse(Json.write(e.getValue()));
+            difference(e.getKey(), saved, now, diff, count);
+        }
+        if (count[0] > 0) {
+            throw new IllegalArgumentException("the checkpoint in " + found.dir() + " belongs to another run ("
+                    + count[0] + (count[0] == 1 ? " difference: " : " differences: ") + String.join("; ", diff)
+                    + (count[0] > diff.size() ? "; ..." : "") + "): use another --checkpoint-dir, or drop --resume");
+        }
+    }
+
+    /** Collects the differing leaves (dotted paths) of two JSON values, at most 4 rendered. */
+    private static void difference(String path, Object saved, Object now, List<String> out, int[] count) {
+        if (saved instanceof Map<?, ?> a && now instanceof Map<?, ?> b) {
+            java.util.Set<Object> keys = new java.util.LinkedHashSet<>(b.keySet());
+            keys.addAll(a.keySet());
+            for (Object k : keys) {
+                difference(path + "." + k, a.get(k), b.get(k), out, count);
+            }
+            return;
+        }
+        String x = saved == null ? "none" : Json.write(saved);
+        String y = now == null ? "none" : Json.write(now);
+        if (!x.equals(y)) {
+            count[0]++;
+            if (out.size() < 4) {
+                out.add(path + " is " + abbreviate(x) + " in the checkpoint, " + abbreviate(y) + " now");
             }
         }
-        if (!diff.isEmpty()) {
-            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run ("
-                    + String.join("; ", diff) + "): use another --checkpoint-dir, or drop --resume");
-        }
+    }
+
+    private static String abbreviate(String s) {
+        String oneLine = s.replace('\n', ' ').replace('\r', ' ');
+        return oneLine.length() <= 100 ? oneLine : oneLine.substring(0, 100) + "...";
     }
 }
