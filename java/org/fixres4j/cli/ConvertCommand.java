@@ -1,8 +1,6 @@
 package org.fixres4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 
 import org.fixres4j.weights.SafeTensors;
@@ -27,15 +25,7 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EvalCommand.checkOutputs(out);
         StateDict sd = WeightFiles.read(in);
-        Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
-        try {
-            SafeTensors.write(tmp, sd);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        SafeTensors.write(out, sd); // atomic: temporary sibling, fsyncs, rename; a replaced file keeps its mode
         System.err.printf("fixres convert: %d tensors (%.1f MB)%s -> %s%n", sd.size(), sd.totalBytes() / 1e6,
                 sd.sourceKey() == null ? "" : " from checkpoint key '" + sd.sourceKey() + "'", out);
         for (String note : sd.notes()) {

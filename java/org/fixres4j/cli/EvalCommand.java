@@ -223,6 +223,10 @@ final class EvalCommand implements Callable<Integer> {
         @Option(names = "--strict", description = "Stop at the first image that cannot be read (exit 1, naming it).")
         boolean strict;
 
+        @Option(names = "--allow-nonfinite", description = "Count images whose logits hold NaN/Inf as wrong and "
+                + "report them (nonfinite_rows) instead of stopping with an error.")
+        boolean allowNonFinite;
+
         @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
         boolean plain;
 
@@ -508,6 +512,7 @@ final class EvalCommand implements Callable<Integer> {
                 .batchSize(pre.batch)
                 .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
                 .strict(pre.strict)
+                .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.real)
                 .progress(bar)
                 .run(model.fn());

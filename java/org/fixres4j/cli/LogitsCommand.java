@@ -2,7 +2,6 @@ package org.fixres4j.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -10,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.fixres4j.classify.Classifier;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
+import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.Npy;
 
 import picocli.CommandLine.Command;
@@ -42,10 +42,8 @@ final class LogitsCommand implements Callable<Integer> {
         }
         try (Classifier c = model.load()) {
             int classes = c.labels().size();
-            Path dir = out.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
-            try {
+            try (AtomicFiles.Replacement replacement = AtomicFiles.begin(out)) {
+                Path tmp = replacement.tmp();
                 try (Npy.Writer w = Npy.writer(tmp, "<f4", new long[] {images.size(), classes})) {
                     int chunk = 64;
                     for (int start = 0; start < images.size(); start += chunk) {
@@ -62,9 +60,7 @@ final class LogitsCommand implements Callable<Integer> {
                         }
                     }
                 }
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
+                replacement.commit();
             }
             System.err.printf("fixres logits: %d image(s) x %d classes -> %s (%s, %s)%n", images.size(), classes, out,
                     c.name(), c.transform().describe());

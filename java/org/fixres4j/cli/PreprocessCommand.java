@@ -3,7 +3,6 @@ package org.fixres4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -15,6 +14,7 @@ import java.util.concurrent.Future;
 import org.bytedeco.javacpp.FloatPointer;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
+import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.Npy;
 import org.fixres4j.preprocess.CpuPreprocessor;
 import org.fixres4j.preprocess.OutputSpec;
@@ -128,11 +128,10 @@ final class PreprocessCommand implements Callable<Integer> {
         OutputSpec spec = OutputSpec.nchwFloat(t.outputWidth(), t.outputHeight(), t.normalization());
         int chunk = chunkSize(spec.sampleElements(), nThreads, t.outputWidth(), t.outputHeight());
         CpuPreprocessor kernel = new CpuPreprocessor(nThreads);
-        Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
         ExecutorService pool = Executors.newFixedThreadPool(nThreads);
-        try (FloatPointer buffer = new FloatPointer(chunk * spec.sampleElements())) {
+        try (AtomicFiles.Replacement replacement = AtomicFiles.begin(out);
+             FloatPointer buffer = new FloatPointer(chunk * spec.sampleElements())) {
+            Path tmp = replacement.tmp();
             float[] values = new float[(int) (chunk * spec.sampleElements())];
             try (Npy.Writer writer = Npy.writer(tmp, "<f4", spec.shape(images.size()))) {
                 for (int start = 0; start < images.size(); start += chunk) {
@@ -153,10 +152,9 @@ final class PreprocessCommand implements Callable<Integer> {
                     writer.write(values, 0, count);
                 }
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            replacement.commit();
         } finally {
             pool.shutdownNow();
-            Files.deleteIfExists(tmp);
         }
     }
 

@@ -85,4 +85,30 @@ public record LogitRows(float[] data, int rows, int cols) {
     public float get(int r, int c) {
         return data[r * cols + c];
     }
+
+    /** Whether every value of row {@code r} is finite (no NaN, no infinity). */
+    public boolean isRowFinite(int r) {
+        return isFinite(data, r * cols, cols);
+    }
+
+    /** The number of rows holding a NaN or an infinity. */
+    public int nonFiniteRows() {
+        int n = 0;
+        for (int r = 0; r < rows; r++) {
+            if (!isRowFinite(r)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether {@code scores[offset .. offset+n-1]} are all finite. */
+    public static boolean isFinite(float[] scores, int offset, int n) {
+        for (int i = offset; i < offset + n; i++) {
+            if (!Float.isFinite(scores[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

@@ -9,13 +9,15 @@ import org.bytedeco.pytorch.Tensor;
  * ImageNet ReaL accuracy (Beyer et al. 2020; timm's {@code RealLabelsImagenet}): a sample is top-k correct when
  * <b>any</b> of its k best classes is in its list of ReaL labels. Samples with an empty (or null) list are skipped
  * and counted; the accuracy is over the scored samples only (46,837 of the 50,000 validation images). The k best
- * classes come from {@link Ranking#topK} (ties: lower index first). Not thread-safe.
+ * classes come from {@link Ranking#topK} (ties: lower index first). A scored sample whose scores hold a NaN or an
+ * infinity is never correct ({@link #nonFiniteRows()}). Not thread-safe.
  */
 public final class RealAccuracy {
     private final int numClasses;
     private final int[] ks;
     private long scored;
     private long skipped;
+    private long nonFiniteRows;
     private final long[] correct;
 
     /** Top-1 and top-5 over {@code numClasses} classes. */
@@ -38,6 +40,10 @@ public final class RealAccuracy {
         }
         int[] top = Ranking.topK(scores, offset, numClasses, ks[ks.length - 1]);
         scored++;
+        if (!LogitRows.isFinite(scores, offset, numClasses)) {
+            nonFiniteRows++;
+            return; // wrong at every k
+        }
         for (int i = 0; i < ks.length; i++) {
             int k = Math.min(ks[i], top.length);
             boolean hit = false;
@@ -88,6 +94,11 @@ public final class RealAccuracy {
         return skipped;
     }
 
+    /** Scored samples whose scores held a NaN or an infinity (wrong at every k). */
+    public long nonFiniteRows() {
+        return nonFiniteRows;
+    }
+
     /** Top-k correct samples; k must be one of the ks. */
     public long correct(int k) {
         return correct[TopKs.indexOf(ks, k)];
@@ -109,6 +120,9 @@ public final class RealAccuracy {
         m.put("scored", scored);
         m.put("skipped", skipped);
         TopKs.putCounts(m, ks, correct, scored);
+        if (nonFiniteRows > 0) {
+            m.put("nonfinite_rows", nonFiniteRows);
+        }
         return m;
     }
 

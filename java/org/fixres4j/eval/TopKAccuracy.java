@@ -10,9 +10,11 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Top-k accuracy accumulated over batches of scores, overall and per class (default k = 1 and 5). A sample is
- * top-k correct when its label's {@link Ranking rank} is below k: ties are broken by class index, lower first, and
- * NaN scores rank last, so the result never depends on how a sort breaks ties. Only ranks are used: no softmax, no
- * confidence. k larger than the number of classes counts every sample as correct. Not thread-safe.
+ * top-k correct when its label's {@link Ranking rank} is below k: ties are broken by class index, lower first, so the
+ * result never depends on how a sort breaks ties. A row holding any NaN or infinite score is <b>never</b> correct (a
+ * row of NaNs would otherwise rank its classes by index and score class 0 as a hit): it counts as a wrong sample and in
+ * {@link #nonFiniteRows()}. Only ranks are used: no softmax, no confidence. k larger than the number of classes counts
+ * every (finite) sample as correct. Not thread-safe.
  */
 public final class TopKAccuracy {
     private final int numClasses;
@@ -21,7 +23,7 @@ public final class TopKAccuracy {
     private final long[] correct;
     private final long[] classCount;
     private final long[][] classCorrect;
-    private long nanRows;
+    private long nonFiniteRows;
 
     /** Top-1 and top-5 over {@code numClasses} classes. */
     public TopKAccuracy(int numClasses) {
@@ -40,14 +42,12 @@ public final class TopKAccuracy {
     /** Adds one sample: its scores {@code scores[offset .. offset+numClasses-1]} and its label. */
     public void add(float[] scores, int offset, int label) {
         int rank = Ranking.rankOf(scores, offset, numClasses, label);
-        for (int c = 0; c < numClasses; c++) {
-            if (Float.isNaN(scores[offset + c])) {
-                nanRows++;
-                break;
-            }
-        }
         count++;
         classCount[label]++;
+        if (!LogitRows.isFinite(scores, offset, numClasses)) {
+            nonFiniteRows++;
+            return; // wrong at every k
+        }
         for (int i = 0; i < ks.length; i++) {
             if (rank < ks[i]) {
                 correct[i]++;
@@ -92,7 +92,7 @@ public final class TopKAccuracy {
             throw new IllegalArgumentException("cannot merge accumulators of different classes or ks");
         }
         count += other.count;
-        nanRows += other.nanRows;
+        nonFiniteRows += other.nonFiniteRows;
         for (int i = 0; i < ks.length; i++) {
             correct[i] += other.correct[i];
             for (int c = 0; c < numClasses; c++) {
@@ -118,9 +118,9 @@ public final class TopKAccuracy {
         return count;
     }
 
-    /** Samples whose scores held a NaN (they are still counted, ranked as the class comment says). */
-    public long nanRows() {
-        return nanRows;
+    /** Samples whose scores held a NaN or an infinity (counted, and wrong at every k). */
+    public long nonFiniteRows() {
+        return nonFiniteRows;
     }
 
     /** Top-k correct samples; k must be one of {@link #ks()}. */
@@ -177,13 +177,16 @@ public final class TopKAccuracy {
         }
     }
 
-    /** The overall result for reports: {@code count}, {@code top<k>} (percent) and {@code top<k>_correct}. */
+    /**
+     * The overall result for reports: {@code count}, {@code top<k>} (percent) and {@code top<k>_correct}, and
+     * {@code nonfinite_rows} when there were any.
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("count", count);
         TopKs.putCounts(m, ks, correct, count);
-        if (nanRows > 0) {
-            m.put("nan_rows", nanRows);
+        if (nonFiniteRows > 0) {
+            m.put("nonfinite_rows", nonFiniteRows);
         }
         return m;
     }

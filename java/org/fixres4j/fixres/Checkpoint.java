@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,6 +20,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
+import org.fixres4j.io.AtomicFiles;
+import org.fixres4j.io.FaultPoints;
 import org.fixres4j.io.Json;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EfficientNetSpec;
@@ -61,6 +61,16 @@ public final class Checkpoint {
     public static final String STATE_FILE = "state.json";
     /** The state format version. */
     public static final int FORMAT = 1;
+
+    /** Bounds on a model file's metadata, checked before anything is allocated (B7 is 2.0 / 3.1, L2 4.3 / 5.3). */
+    static final double MIN_MULTIPLIER = 0.01;
+    static final double MAX_MULTIPLIER = 8.0;
+    static final int MAX_IN_CHANS = 64;
+    static final int MAX_CLASSES = 1_000_000;
+    static final int MAX_INPUT_SIZE = 8192;
+    static final int MAX_CLASS_NAME = 1000;
+    /** Parameters a model file may describe (EfficientNet-L2 has 480 million). */
+    static final long MAX_PARAMETERS = 2_000_000_000L;
 
     private Checkpoint() {}
 
@@ -168,26 +178,81 @@ public final class Checkpoint {
             try {
                 String arch = m.get(META + "arch");
                 EfficientNetSpec base = EfficientNetSpec.of(arch);
-                double width = Double.parseDouble(req(m, "width"));
-                double depth = Double.parseDouble(req(m, "depth"));
-                int inChans = Integer.parseInt(req(m, "in_chans"));
-                int classes = Integer.parseInt(req(m, "num_classes"));
+                double width = bounded(m, "width", MIN_MULTIPLIER, MAX_MULTIPLIER);
+                double depth = bounded(m, "depth", MIN_MULTIPLIER, MAX_MULTIPLIER);
+                int inChans = (int) boundedInt(m, "in_chans", 1, MAX_IN_CHANS);
+                if (inChans != 3) {
+                    throw new IllegalArgumentException(META + "in_chans is " + inChans + ", but FixRes4J's "
+                            + "preprocessing feeds 3-channel (RGB) images: only in_chans=3 models can run");
+                }
+                int classes = (int) boundedInt(m, "num_classes", 0, MAX_CLASSES);
                 EfficientNetSpec spec = custom(base, width, depth, inChans, classes);
-                int size = Integer.parseInt(req(m, "input_size"));
-                double cropPct = Double.parseDouble(m.getOrDefault(META + "crop_pct", "0.875"));
+                long params = spec.parameterCount();
+                if (params > MAX_PARAMETERS) {
+                    throw new IllegalArgumentException("width " + width + " and depth " + depth + " describe "
+                            + params + " parameters, over the limit of " + MAX_PARAMETERS);
+                }
+                int size = (int) boundedInt(m, "input_size", 8, MAX_INPUT_SIZE);
+                double cropPct = m.containsKey(META + "crop_pct") ? bounded(m, "crop_pct", 1e-3, 1.0) : 0.875;
                 Interpolation interp = Interpolation.parse(m.getOrDefault(META + "interpolation", "bicubic"));
                 Normalization norm = Normalization.parse(req(m, "mean"), req(m, "std"));
+                for (int c = 0; c < 3; c++) {
+                    if (!Float.isFinite(norm.mean()[c]) || !Float.isFinite(norm.std()[c]) || !(norm.std()[c] > 0)) {
+                        throw new IllegalArgumentException(META + "mean / std must be finite with std > 0, got "
+                                + req(m, "mean") + " / " + req(m, "std"));
+                    }
+                }
                 List<String> names = new ArrayList<>();
                 String cn = m.get(META + "class_names");
                 if (cn != null) {
-                    for (Object o : (List<?>) Json.parse(cn)) {
-                        names.add(String.valueOf(o));
+                    if (!(Json.parse(cn) instanceof List<?> list)) {
+                        throw new IllegalArgumentException(META + "class_names is not a JSON array");
+                    }
+                    if (list.size() != classes) {
+                        throw new IllegalArgumentException(META + "class_names has " + list.size()
+                                + " names for num_classes=" + classes);
+                    }
+                    for (Object o : list) {
+                        if (!(o instanceof String name) || name.length() > MAX_CLASS_NAME) {
+                            throw new IllegalArgumentException(META + "class_names holds a value that is not a name "
+                                    + "of at most " + MAX_CLASS_NAME + " characters");
+                        }
+                        names.add(name);
                     }
                 }
                 return new ModelInfo(spec, size, cropPct, interp, norm, names);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("malformed fixres4j model metadata: " + e.getMessage(), e);
             }
+        }
+
+        private static double bounded(Map<String, String> m, String key, double min, double max) {
+            String v = req(m, key);
+            double d;
+            try {
+                d = Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(META + key + " is not a number: " + abbreviate(v));
+            }
+            if (!(d >= min && d <= max)) {
+                throw new IllegalArgumentException(META + key + " is " + abbreviate(v) + ", outside " + min + ".."
+                        + max);
+            }
+            return d;
+        }
+
+        private static long boundedInt(Map<String, String> m, String key, long min, long max) {
+            String v = req(m, key);
+            long x;
+            try {
+                x = Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(META + key + " is not a whole number: " + abbreviate(v));
+            }
+            if (x < min || x > max) {
+                throw new IllegalArgumentException(META + key + " is " + x + ", outside " + min + ".." + max);
+            }
+            return x;
         }
 
         private static String req(Map<String, String> m, String key) {
@@ -310,12 +375,21 @@ public final class Checkpoint {
             if (head != null && head.shape().length == 2) {
                 classes = (int) head.shape()[0];
             }
+            if (classes < 0 || classes > MAX_CLASSES) {
+                throw new IllegalArgumentException(file + ": classifier.weight has " + classes + " classes, outside 0.."
+                        + MAX_CLASSES);
+            }
             TensorData stem = sd.get("conv_stem.weight");
-            int inChans = stem != null && stem.shape().length == 4 ? (int) stem.shape()[1] : 3;
+            long inChans = stem != null && stem.shape().length == 4 ? stem.shape()[1] : 3;
+            if (inChans != 3) {
+                throw new IllegalArgumentException(file + ": conv_stem.weight takes " + inChans + " input channels, "
+                        + "but FixRes4J's preprocessing feeds 3-channel (RGB) images: only in_chans=3 models can run");
+            }
             PretrainedConfig c = r.config();
-            info = new ModelInfo(r.spec().withNumClasses(classes).withInChannels(inChans), c.inputSize(),
+            info = new ModelInfo(r.spec().withNumClasses(classes).withInChannels((int) inChans), c.inputSize(),
                     c.cropPct(), c.interpolation(), c.normalization(), List.of());
         }
+        checkShapes(info.spec(), sd, file);
         EfficientNet model = ModelRegistry.create(info.spec());
         try {
             StateDictLoader.load(model, sd, true);
@@ -324,6 +398,51 @@ public final class Checkpoint {
             throw e;
         }
         return new Loaded(model, info);
+    }
+
+    /**
+     * Compares the tensors a file holds with those the spec describes (names and shapes, computed from the spec alone)
+     * before the model is built, so a file whose metadata describes another (possibly huge) network is refused
+     * without allocating it.
+     *
+     * @throws IllegalArgumentException naming the file and the first differences
+     */
+    static void checkShapes(EfficientNetSpec spec, StateDict sd, Path file) {
+        Map<String, long[]> expected = spec.stateDictShapes();
+        List<String> diff = new ArrayList<>();
+        int missing = 0;
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            TensorData t = sd.get(e.getKey());
+            if (t == null) {
+                if (!e.getKey().endsWith(".num_batches_tracked")) {
+                    missing++;
+                    if (diff.size() < 3) {
+                        diff.add("missing " + e.getKey() + " " + java.util.Arrays.toString(e.getValue()));
+                    }
+                }
+            } else if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+                missing++;
+                if (diff.size() < 3) {
+                    diff.add(e.getKey() + " is " + java.util.Arrays.toString(t.shape()) + ", the model needs "
+                            + java.util.Arrays.toString(e.getValue()));
+                }
+            }
+        }
+        int unexpected = 0;
+        for (String k : sd.keys()) {
+            if (!expected.containsKey(k)) {
+                unexpected++;
+                if (diff.size() < 3) {
+                    diff.add("unexpected " + org.fixres4j.weights.Keys.render(k));
+                }
+            }
+        }
+        if (missing + unexpected > 0) {
+            throw new IllegalArgumentException(file + " does not hold the weights of "
+                    + describeSpec(spec) + " (" + expected.size() + " tensors): " + missing
+                    + " missing or of another shape, " + unexpected + " unexpected; " + String.join("; ", diff)
+                    + (missing + unexpected > diff.size() ? "; ..." : ""));
+        }
     }
 
     /**
@@ -387,10 +506,7 @@ public final class Checkpoint {
     /** Writes tensors as safetensors atomically: temporary sibling, fsync, rename, directory fsync. */
     public static void writeSafeTensors(Path file, Map<String, TensorData> tensors, Map<String, String> metadata)
             throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        SafeTensors.write(file, tensors, metadata); // temporary sibling + force + atomic rename
-        fsyncDirectory(parent);
+        SafeTensors.write(file, tensors, metadata); // AtomicFiles: temporary sibling, fsyncs, atomic rename
     }
 
     /** Writes a JSON value atomically (pretty, final newline). */
@@ -400,35 +516,7 @@ public final class Checkpoint {
 
     /** Writes bytes atomically: a temporary sibling, fsync, rename over {@code file}, fsync of the directory. */
     public static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot rename atomically into " + dir + ": " + e.getMessage(), e);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        fsyncDirectory(dir);
-    }
-
-    /** fsync of a directory (makes a rename durable); a no-op where the platform refuses to open directories. */
-    static void fsyncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            // some file systems do not allow opening a directory: the rename is still atomic
-        }
+        AtomicFiles.write(file, bytes);
     }
 
     /** The SHA-256 of a file, hex. */
@@ -486,11 +574,24 @@ public final class Checkpoint {
      */
     public static void save(Path dir, int epoch, EfficientNet model, ModelInfo info,
                             Map<String, TensorData> optimizerTensors, Map<String, Object> state) throws IOException {
+        Map<String, String> meta = new TreeMap<>(info.toMetadata());
+        meta.put(META + "epoch", Integer.toString(epoch));
+        save(dir, epoch, model.stateDict().tensors(), meta, optimizerTensors, state);
+    }
+
+    /**
+     * {@link #save(Path, int, EfficientNet, ModelInfo, Map, Map)} from the model's tensors and metadata: model file,
+     * optimizer file, then {@code state.json} (each atomic), then other epochs' files are deleted.
+     */
+    static void save(Path dir, int epoch, Map<String, TensorData> modelTensors, Map<String, String> modelMetadata,
+                     Map<String, TensorData> optimizerTensors, Map<String, Object> state) throws IOException {
         Files.createDirectories(dir);
         Path mf = modelFile(dir, epoch);
         Path of = optimizerFile(dir, epoch);
-        saveModel(mf, model, info, Map.of(META + "epoch", Integer.toString(epoch)));
+        writeSafeTensors(mf, modelTensors, modelMetadata);
+        FaultPoints.reached("checkpoint:after-model", mf);
         writeSafeTensors(of, optimizerTensors, Map.of("format", "pt"));
+        FaultPoints.reached("checkpoint:after-optimizer", of);
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("format", FORMAT);
         s.put("epoch", epoch);
@@ -506,6 +607,7 @@ public final class Checkpoint {
             }
         }
         writeJson(dir.resolve(STATE_FILE), s);
+        FaultPoints.reached("checkpoint:after-state", dir.resolve(STATE_FILE));
         deleteOtherEpochs(dir, epoch);
     }
 
@@ -537,14 +639,22 @@ public final class Checkpoint {
         if (!Files.isRegularFile(st)) {
             return null;
         }
-        Map<String, Object> state = (Map<String, Object>) Json.read(st);
-        Object f = state.get("files");
-        if (!(f instanceof Map) || !(state.get("epoch") instanceof Number)) {
+        Object root = Json.read(st); // a damaged file: an IOException naming it
+        if (!(root instanceof Map) || !(((Map<String, Object>) root).get("files") instanceof Map)
+                || !(((Map<String, Object>) root).get("epoch") instanceof Number)) {
             throw new IOException(st + " is not a FixRes4J checkpoint state (no epoch / files)");
         }
-        Map<String, Object> files = (Map<String, Object>) f;
-        Path mf = dir.resolve(String.valueOf(files.get("model")));
-        Path of = dir.resolve(String.valueOf(files.get("optimizer")));
+        Map<String, Object> state = (Map<String, Object>) root;
+        if (state.get("format") instanceof Number n && n.intValue() > FORMAT) {
+            throw new IOException(st + " has checkpoint format " + n + "; this FixRes4J reads format " + FORMAT);
+        }
+        Object epochValue = state.get("epoch");
+        if (!(epochValue instanceof Long) || (Long) epochValue < 0 || (Long) epochValue > 1_000_000) {
+            throw new IOException(st + ": epoch " + epochValue + " is not a whole number in 0..1000000");
+        }
+        Map<String, Object> files = (Map<String, Object>) state.get("files");
+        Path mf = namedFile(dir, st, files, "model");
+        Path of = namedFile(dir, st, files, "optimizer");
         Map<Path, Object> expected = new LinkedHashMap<>();
         expected.put(mf, files.get("model_sha256"));
         expected.put(of, files.get("optimizer_sha256"));
@@ -554,9 +664,25 @@ public final class Checkpoint {
             }
             String sha = sha256(e.getKey());
             if (!sha.equals(e.getValue())) {
-                throw new IOException(e.getKey() + " does not match the SHA-256 that " + st + " records");
+                throw new IOException(e.getKey() + " does not match the SHA-256 that " + st + " records "
+                        + "(damaged or replaced): refusing to resume from it");
             }
         }
-        return new Found(dir, ((Number) state.get("epoch")).intValue(), state, mf, of);
+        return new Found(dir, ((Long) epochValue).intValue(), state, mf, of);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+
+    /** A file that the state names: a plain file name in the checkpoint directory, nothing else. */
+    private static Path namedFile(Path dir, Path st, Map<String, Object> files, String key) throws IOException {
+        Object name = files.get(key);
+        if (!(name instanceof String n) || n.isEmpty() || n.length() > 255 || n.contains("/")
+                || n.contains("\\") || n.equals(".") || n.equals("..") || n.indexOf('\0') >= 0) {
+            throw new IOException(st + ": files." + key + " is not a file name in the checkpoint directory: "
+                    + Json.write(abbreviate(String.valueOf(name))));
+        }
+        return dir.resolve(n);
     }
 }

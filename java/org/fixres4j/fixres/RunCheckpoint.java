@@ -11,7 +11,7 @@ import org.fixres4j.data.Dataset;
 import org.fixres4j.io.Json;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.StateDictLoader;
-import org.fixres4j.weights.SafeTensors;
+import org.fixres4j.weights.WeightFiles;
 
 /**
  * The per-epoch checkpoints of a {@link Trainer} or {@link Finetuner} run ({@link Checkpoint#save}): what a resumed
@@ -65,7 +65,9 @@ final class RunCheckpoint {
      * model's weights and the optimizer's state, and keeps its history.
      *
      * @return whether there was a checkpoint ({@link #epochsDone()} then says how far it got)
-     * @throws IllegalStateException if the checkpoint belongs to another run
+     * @throws IllegalArgumentException naming what differs if the checkpoint belongs to another run (or another kind
+     *     of run)
+     * @throws java.io.IOException naming the file if the checkpoint is damaged
      */
     boolean resume(EfficientNet model) throws IOException {
         Checkpoint.Found found = Checkpoint.find(dir);
@@ -73,7 +75,7 @@ final class RunCheckpoint {
             return false;
         }
         checkCompatible(found, runKey);
-        StateDictLoader.load(model, SafeTensors.read(found.modelFile()), true);
+        StateDictLoader.load(model, WeightFiles.read(found.modelFile()), true); // refuses NaN / Inf weights
         optimizer.loadState(found.optimizerTensors());
         epochsDone = found.epoch();
         if (found.state().get("history") instanceof List<?> l) {
@@ -125,42 +127,51 @@ final class RunCheckpoint {
         return m;
     }
 
-    /** Differences named in the error of a checkpoint of another run. */
-    private static final int DIFFERENCES_SHOWN = 3;
-
-    private static void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
-        List<String> diff = new ArrayList<>();
-        String kind = String.valueOf(found.state().get("kind"));
-        for (Map.Entry<String, Object> e : runKey.entrySet()) {
-            // compare as parsed JSON: numbers read back as Long/Double
-            differences(e.getKey(), Json.parse(Json.write(found.state().get(e.getKey()))),
-                    Json.parse(Json.write(e.getValue())), diff);
+    private void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
+        Path st = found.dir().resolve(Checkpoint.STATE_FILE);
+        Object savedKind = found.state().get("kind");
+        if (savedKind != null && !kind.equals(savedKind)) {
+            throw new IllegalArgumentException("the checkpoint in " + found.dir() + " was written by "
+                    + abbreviate(Json.write(savedKind)) + ", not " + kind + " (" + st + "): use another "
+                    + "--checkpoint-dir, or drop --resume");
         }
-        if (!diff.isEmpty()) {
-            throw new IllegalStateException("the checkpoint in " + found.dir() + " belongs to another run"
-                    + (kind.equals("null") ? "" : " (a " + kind + " run)") + ": " + diff.size() + " setting"
-                    + (diff.size() == 1 ? "" : "s") + " differ: "
-                    + String.join("; ", diff.subList(0, Math.min(DIFFERENCES_SHOWN, diff.size())))
-                    + (diff.size() > DIFFERENCES_SHOWN ? "; ..." : "")
-                    + ". Use another --checkpoint-dir, or drop --resume");
+        List<String> diff = new ArrayList<>();
+        int[] count = {0};
+        for (Map.Entry<String, Object> e : runKey.entrySet()) {
+            Object saved = found.state().get(e.getKey());
+            // compare through JSON text: numbers read back as Long/Double
+            Object now = Json.parse(Json.write(e.getValue()));
+            difference(e.getKey(), saved, now, diff, count);
+        }
+        if (count[0] > 0) {
+            throw new IllegalArgumentException("the checkpoint in " + found.dir() + " belongs to another run ("
+                    + count[0] + (count[0] == 1 ? " difference: " : " differences: ") + String.join("; ", diff)
+                    + (count[0] > diff.size() ? "; ..." : "") + "): use another --checkpoint-dir, or drop --resume");
         }
     }
 
-    /** The paths (a.b.c) where two parsed JSON values differ, each as "path: checkpoint X, now Y". */
-    private static void differences(String path, Object saved, Object now, List<String> out) {
+    /** Collects the differing leaves (dotted paths) of two JSON values, at most 4 rendered. */
+    private static void difference(String path, Object saved, Object now, List<String> out, int[] count) {
         if (saved instanceof Map<?, ?> a && now instanceof Map<?, ?> b) {
             java.util.Set<Object> keys = new java.util.LinkedHashSet<>(b.keySet());
             keys.addAll(a.keySet());
             for (Object k : keys) {
-                differences(path + "." + k, a.get(k), b.get(k), out);
+                difference(path + "." + k, a.get(k), b.get(k), out, count);
             }
-        } else if (!java.util.Objects.equals(Json.write(saved), Json.write(now))) {
-            out.add(path + ": checkpoint " + shortJson(saved) + ", now " + shortJson(now));
+            return;
+        }
+        String x = saved == null ? "none" : Json.write(saved);
+        String y = now == null ? "none" : Json.write(now);
+        if (!x.equals(y)) {
+            count[0]++;
+            if (out.size() < 4) {
+                out.add(path + " is " + abbreviate(x) + " in the checkpoint, " + abbreviate(y) + " now");
+            }
         }
     }
 
-    private static String shortJson(Object v) {
-        String s = v == null ? "absent" : Json.write(v);
-        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    private static String abbreviate(String s) {
+        String oneLine = s.replace('\n', ' ').replace('\r', ' ');
+        return oneLine.length() <= 100 ? oneLine : oneLine.substring(0, 100) + "...";
     }
 }

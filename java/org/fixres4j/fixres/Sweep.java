@@ -100,6 +100,28 @@ public final class Sweep {
         }
     }
 
+    /**
+     * Thrown (unless {@link Builder#allowNonFinite}) when the model's logits for a sample hold a NaN or an infinity:
+     * such a row ranks no class meaningfully, and scoring it would report an accuracy the model does not have.
+     */
+    public static final class NonFiniteLogitsException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int index;
+
+        NonFiniteLogitsException(int index, String name, int rowsInBatch, String transform) {
+            super("the model's logits for sample " + index + " (" + name + ") hold NaN or infinite values"
+                    + (rowsInBatch > 1 ? " (" + rowsInBatch + " such rows in its batch)" : "") + " at " + transform
+                    + ": its weights or input are broken; pass --allow-nonfinite to count such samples as wrong and "
+                    + "report how many there were");
+            this.index = index;
+        }
+
+        /** The dataset index of the first sample with non-finite logits. */
+        public int index() {
+            return index;
+        }
+    }
+
     /** timm's eval transform of {@code config} at each resolution (its crop_pct, filter and mean/std). */
     public static List<SampleTransform> timmTransforms(PretrainedConfig config, int... resolutions) {
         List<SampleTransform> out = new ArrayList<>(resolutions.length);
@@ -136,6 +158,7 @@ public final class Sweep {
         private int[] ks = {1, 5};
         private boolean inferenceMode = true;
         private long seed;
+        private boolean allowNonFinite;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -211,6 +234,16 @@ public final class Sweep {
         /** The seed of random transforms (default 0; deterministic transforms ignore it). */
         public Builder seed(long s) {
             this.seed = s;
+            return this;
+        }
+
+        /**
+         * Whether logits holding NaN or infinite values are counted (as wrong at every k, reported as
+         * {@code nonfinite_rows}) instead of stopping the sweep with a {@link NonFiniteLogitsException} (default
+         * false: stop).
+         */
+        public Builder allowNonFinite(boolean on) {
+            this.allowNonFinite = on;
             return this;
         }
 
@@ -377,6 +410,7 @@ public final class Sweep {
         private final int[] ks;
         private final boolean inferenceMode;
         private final long seed;
+        private final boolean allowNonFinite;
 
         Engine(Builder b, List<ModelFn> models) {
             this.dataset = b.dataset;
@@ -385,6 +419,7 @@ public final class Sweep {
             this.batch = b.batchSize;
             this.threads = b.threads;
             this.strict = b.strict;
+            this.allowNonFinite = b.allowNonFinite;
             this.real = b.real;
             this.keepLogits = b.keepLogits;
             this.progress = b.progress;
@@ -459,6 +494,9 @@ public final class Sweep {
                                 throw new IllegalStateException("the model returned " + out.cols()
                                         + " classes, earlier " + acc[t].numClasses());
                             }
+                            if (!allowNonFinite) {
+                                checkFinite(out, rowIndices, transforms.get(t));
+                            }
                             acc[t].add(out, labels);
                             if (realAcc[t] != null) {
                                 realAcc[t].add(out, realLabels);
@@ -492,6 +530,18 @@ public final class Sweep {
             }
             return new Result(List.copyOf(entries), n, List.copyOf(failures), Arrays.copyOf(indices, evaluated),
                     (System.nanoTime() - t0) / 1e9, waitNanos / 1e9, batch, threads);
+        }
+
+        /** Throws for the first row of {@code out} with a NaN or an infinity. */
+        private void checkFinite(LogitRows out, int[] indices, SampleTransform transform)
+                throws NonFiniteLogitsException {
+            for (int r = 0; r < out.rows(); r++) {
+                if (!out.isRowFinite(r)) {
+                    int index = indices[r];
+                    throw new NonFiniteLogitsException(index, dataset.get(index).name(), out.nonFiniteRows(),
+                            transform.describe());
+                }
+            }
         }
 
         private void checkClasses(int cols) {

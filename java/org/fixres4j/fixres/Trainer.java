@@ -104,7 +104,7 @@ public final class Trainer {
      * @param checkpointDir where the per-epoch checkpoints go
      * @param resume continue from the checkpoint in {@code checkpointDir} if there is one
      * @throws IOException if a checkpoint cannot be written or read
-     * @throws IllegalStateException if the checkpoint belongs to another configuration
+     * @throws IllegalArgumentException if the checkpoint belongs to another configuration
      */
     public Result run(Dataset train, Dataset val, Path checkpointDir, boolean resume) throws IOException {
         Dataset data = config.trainingSet(train);

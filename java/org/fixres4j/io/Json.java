@@ -67,9 +67,24 @@ public final class Json {
         return v;
     }
 
-    /** Reads and parses a UTF-8 JSON file. */
+    /**
+     * Reads and parses a UTF-8 JSON file.
+     *
+     * @throws IOException naming the file if it cannot be read, is not UTF-8 or not JSON (the cause is the
+     *     {@link ParseException} with its line and column)
+     */
     public static Object read(Path file) throws IOException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8));
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(file + ": not valid UTF-8 text", e);
+        }
+        try {
+            return parse(text);
+        } catch (ParseException e) {
+            throw new IOException(file + ": not valid JSON (truncated or damaged?): " + e.getMessage(), e);
+        }
     }
 
     /** Parses text whose top level must be an object. */
@@ -365,9 +380,9 @@ public final class Json {
         return b.toString();
     }
 
-    /** Writes a value to a UTF-8 file, pretty-printed, with a final newline. */
+    /** Writes a value to a UTF-8 file, pretty-printed, with a final newline, atomically ({@link AtomicFiles}). */
     public static void write(Path file, Object value) throws IOException {
-        Files.writeString(file, writePretty(value) + "\n", StandardCharsets.UTF_8);
+        AtomicFiles.write(file, (writePretty(value) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static void newline(StringBuilder b, String indent, int depth) {

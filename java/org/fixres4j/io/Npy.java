@@ -30,7 +30,9 @@ import java.util.zip.GZIPOutputStream;
  * {@link IOException}. Arrays hold at most 2^31 - 9 bytes, the limit of one ByteBuffer. Files are read whole; large
  * outputs can be written in chunks with {@link Writer}. Written files are version 1.0 (2.0 only for headers over
  * 64 KiB), with the header padded so that the data starts at a multiple of 64 bytes, as NumPy does. A path ending in
- * {@code .gz} is written gzipped. Reading detects gzip by its magic bytes.
+ * {@code .gz} is written gzipped. Reading detects gzip by its magic bytes. The one-call {@code write} methods replace
+ * the file atomically ({@link AtomicFiles}); a {@link Writer} writes the path it is given (wrap it in
+ * {@link AtomicFiles#write(Path, AtomicFiles.TempWriter)} for a streamed output).
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -576,17 +578,21 @@ public final class Npy {
      */
     public static void write(Path file, String dtype, long[] shape, ByteBuffer data) throws IOException {
         checkLength(dtype, shape, data.remaining());
-        try (Writer w = writer(file, dtype, shape)) {
-            w.write(data.duplicate());
-        }
+        AtomicFiles.write(file, tmp -> {
+            try (Writer w = writer(tmp, dtype, shape)) {
+                w.write(data.duplicate());
+            }
+        });
     }
 
     /** Writes float32 values ({@code <f4}); their number must match the shape. */
     public static void write(Path file, long[] shape, float[] data) throws IOException {
         checkLength("<f4", shape, 4L * data.length);
-        try (Writer w = writer(file, "<f4", shape)) {
-            w.write(data, 0, data.length);
-        }
+        AtomicFiles.write(file, tmp -> {
+            try (Writer w = writer(tmp, "<f4", shape)) {
+                w.write(data, 0, data.length);
+            }
+        });
     }
 
     /**
@@ -621,9 +627,11 @@ public final class Npy {
     /** Writes uint8 values ({@code |u1}); their number must match the shape. */
     public static void write(Path file, long[] shape, byte[] data) throws IOException {
         checkLength("|u1", shape, data.length);
-        try (Writer w = writer(file, "|u1", shape)) {
-            w.write(data, 0, data.length);
-        }
+        AtomicFiles.write(file, tmp -> {
+            try (Writer w = writer(tmp, "|u1", shape)) {
+                w.write(data, 0, data.length);
+            }
+        });
     }
 
     private static void checkLength(String dtype, long[] shape, long bytes) {

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -21,6 +20,7 @@ import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LoadFailure;
 import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.fixres.Sweep;
+import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.Json;
 
 /**
@@ -427,21 +427,11 @@ public final class Reports {
         b.append("\r\n");
     }
 
-    /** Writes bytes to a temporary file next to {@code file}, then renames it over {@code file}. */
+    /**
+     * Replaces {@code file} with {@code bytes} atomically ({@link AtomicFiles}: the umask's mode for a new file, a
+     * replaced file's mode kept).
+     */
     static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(file, bytes);
     }
 }

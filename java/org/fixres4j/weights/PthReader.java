@@ -110,6 +110,22 @@ public final class PthReader {
      */
     public static StateDict read(Path file, Options options) throws IOException {
         Objects.requireNonNull(options, "options");
+        try {
+            return readFile(file, options);
+        } catch (UnsafeWeightFileException e) {
+            throw e.getMessage().startsWith(file.toString()) ? e : e.in(file);
+        } catch (WeightFormatException e) {
+            throw e.getMessage() != null && e.getMessage().startsWith(file.toString()) ? e
+                    : new WeightFormatException(file + ": " + e.getMessage(), e);
+        } catch (StackOverflowError e) {
+            throw new WeightFormatException(file + ": the pickle is nested too deeply or holds a cycle");
+        } catch (RuntimeException e) {
+            throw new WeightFormatException(file + ": malformed PyTorch file (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + Keys.quote(e.getMessage())) + ")", e);
+        }
+    }
+
+    private static StateDict readFile(Path file, Options options) throws IOException {
         long size = Files.size(file);
         byte[] head = new byte[Math.toIntExact(Math.min(size, 512))];
         try (InputStream in = Files.newInputStream(file)) {
@@ -156,7 +172,7 @@ public final class PthReader {
             if (byteorder != null) {
                 String order = new String(readEntry(zf, byteorder, 16, file), StandardCharsets.US_ASCII).trim();
                 if (!order.equals("little")) {
-                    throw new WeightFormatException(file + ": byte order '" + order + "' is not supported");
+                    throw new WeightFormatException(file + ": byte order " + Keys.quote(String.valueOf(order)) + " is not supported");
                 }
             }
             byte[] pickle = readEntry(zf, zf.getEntry(prefix + "data.pkl"), fileSize, file);
@@ -170,8 +186,8 @@ public final class PthReader {
                 if (b == null) {
                     ZipEntry e = zf.getEntry(pre + "data/" + ref.key());
                     if (e == null) {
-                        throw new WeightFormatException(file + ": storage record '" + pre + "data/" + ref.key()
-                                + "' is missing");
+                        throw new WeightFormatException(file + ": storage record " + Keys.quote(pre + "data/" + ref.key())
+                                + " is missing");
                     }
                     if (e.getSize() > readBudget[0]) {
                         throw new WeightFormatException(file + ": the storage records add up to more than "
@@ -200,16 +216,16 @@ public final class PthReader {
     private static byte[] readEntry(ZipFile zf, ZipEntry e, long bound, Path file) throws IOException {
         long size = e.getSize();
         if (size < 0 || size > bound || size > Integer.MAX_VALUE - 16) {
-            throw new WeightFormatException(file + ": zip record '" + e.getName() + "' has an impossible size " + size);
+            throw new WeightFormatException(file + ": zip record " + Keys.quote(e.getName()) + " has an impossible size " + size);
         }
         try (InputStream in = zf.getInputStream(e)) {
             byte[] b = in.readNBytes((int) size);
             if (b.length != size) {
-                throw new WeightFormatException(file + ": zip record '" + e.getName() + "' is truncated");
+                throw new WeightFormatException(file + ": zip record " + Keys.quote(e.getName()) + " is truncated");
             }
             return b;
         } catch (ZipException | EOFException ex) {
-            throw new WeightFormatException(file + ": corrupt zip record '" + e.getName() + "': " + ex, ex);
+            throw new WeightFormatException(file + ": corrupt zip record " + Keys.quote(e.getName()) + ": " + ex, ex);
         }
     }
 
@@ -250,14 +266,14 @@ public final class PthReader {
                 String key = asText(k, "storage key", file);
                 StorageRef ref = roots.get(key);
                 if (ref == null) {
-                    throw new WeightFormatException(file + ": storage '" + key + "' is listed but never referenced");
+                    throw new WeightFormatException(file + ": storage " + Keys.quote(key) + " is listed but never referenced");
                 }
                 count.clear();
                 readFully(ch, count, pos, file);
                 long n = count.getLong(0);
                 long nbytes = n < 0 || n > fileSize ? -1 : n * ref.dtype().size();
                 if (nbytes < 0 || nbytes > fileSize - pos - 8) {
-                    throw new WeightFormatException(file + ": storage '" + key + "' claims " + n + " elements at byte "
+                    throw new WeightFormatException(file + ": storage " + Keys.quote(key) + " claims " + n + " elements at byte "
                             + pos + " but the file has " + (fileSize - pos - 8) + " bytes left (truncated?)");
                 }
                 located.put(key, new long[] {pos + 8, n});
@@ -269,11 +285,11 @@ public final class PthReader {
                 if (b == null) {
                     long[] loc = located.get(ref.key());
                     if (loc == null) {
-                        throw new WeightFormatException(file + ": storage '" + ref.key() + "' has no data");
+                        throw new WeightFormatException(file + ": storage " + Keys.quote(ref.key()) + " has no data");
                     }
                     long nbytes = loc[1] * ref.dtype().size();
                     if (nbytes > Integer.MAX_VALUE) {
-                        throw new WeightFormatException(file + ": storage '" + ref.key() + "' of " + nbytes
+                        throw new WeightFormatException(file + ": storage " + Keys.quote(ref.key()) + " of " + nbytes
                                 + " bytes exceeds 2 GiB");
                     }
                     b = ByteBuffer.allocate((int) nbytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -299,7 +315,7 @@ public final class PthReader {
             root = new StorageRef(rootKey, dtype, numel, 0);
             roots.put(rootKey, root);
         } else if (root.dtype() != dtype) {
-            throw new WeightFormatException(file + ": storage '" + rootKey + "' is used as " + root.dtype() + " and "
+            throw new WeightFormatException(file + ": storage " + Keys.quote(rootKey) + " is used as " + root.dtype() + " and "
                     + dtype);
         }
         Object view = t.get(5);
@@ -389,7 +405,7 @@ public final class PthReader {
         if (options.key != null) {
             Object v = top.get(options.key);
             if (!(v instanceof Map)) {
-                throw new WeightFormatException(file + ": key '" + options.key + "' holds " + TorchPickle.describe(v)
+                throw new WeightFormatException(file + ": key " + Keys.quote(options.key) + " holds " + TorchPickle.describe(v)
                         + ", not a dict; top-level keys: " + keyList(top));
             }
             dict = (Map<?, ?>) v;
@@ -419,10 +435,10 @@ public final class PthReader {
             List<String> others = new ArrayList<>();
             for (Object k : top.keySet()) {
                 if (!usedKey.equals(k)) {
-                    others.add(String.valueOf(k));
+                    others.add(Keys.plain(k));
                 }
             }
-            sd.addNote("state dict taken from top-level key '" + usedKey + "'"
+            sd.addNote("state dict taken from top-level key " + Keys.quote(usedKey)
                     + (others.isEmpty() ? "" : "; other top-level keys ignored: " + others));
         }
         List<String> skipped = new ArrayList<>();
@@ -439,7 +455,7 @@ public final class PthReader {
                 }
                 tensors.put(name, t);
             } else {
-                skipped.add(String.valueOf(e.getKey()) + " (" + TorchPickle.describe(e.getValue()) + ")");
+                skipped.add(Keys.plain(e.getKey()) + " (" + TorchPickle.describe(e.getValue()) + ")");
             }
         }
         if (!skipped.isEmpty()) {
@@ -453,7 +469,7 @@ public final class PthReader {
         for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
             String k = strip ? e.getKey().substring("module.".length()) : e.getKey();
             if (sd.contains(k)) {
-                throw new WeightFormatException(file + ": duplicate key '" + k + "' after stripping 'module.'");
+                throw new WeightFormatException(file + ": duplicate key " + Keys.quote(k) + " after stripping 'module.'");
             }
             sd.put(k, e.getValue());
         }
@@ -467,7 +483,7 @@ public final class PthReader {
                 keys.add("...");
                 break;
             }
-            keys.add(String.valueOf(k));
+            keys.add(Keys.plain(k));
         }
         return keys.toString();
     }
@@ -479,7 +495,7 @@ public final class PthReader {
         int es = dtype.size();
         long[] size = t.size();
         long[] stride = t.stride();
-        String where = file + ": tensor '" + name + "' ";
+        String where = file + ": tensor " + Keys.quote(name) + " ";
         long numel;
         long maxIndex = t.offset();
         try {
@@ -519,7 +535,7 @@ public final class PthReader {
         long storageStart = s.elementOffset() * es;
         long storageBytes = s.numel() * es;
         if (storageStart + storageBytes > root.capacity()) {
-            throw new WeightFormatException(where + "needs storage '" + s.key() + "' of " + (storageStart + storageBytes)
+            throw new WeightFormatException(where + "needs storage " + Keys.quote(s.key()) + " of " + (storageStart + storageBytes)
                     + " bytes but its record has " + root.capacity() + " (truncated?)");
         }
         int base = Math.toIntExact(storageStart + t.offset() * es);

@@ -7,9 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.io.AtomicFiles;
+import org.fixres4j.io.FaultPoints;
 import org.fixres4j.io.Json;
 
 /**
@@ -75,7 +75,7 @@ public final class SafeTensors {
             for (Entry e : h.entries()) {
                 long len = e.byteLength();
                 if (len > Integer.MAX_VALUE) {
-                    throw new WeightFormatException(file + ": tensor '" + e.name() + "' has " + len
+                    throw new WeightFormatException(file + ": tensor " + Keys.quote(e.name()) + " has " + len
                             + " bytes, over the 2 GiB limit of one buffer");
                 }
                 ByteBuffer b;
@@ -152,14 +152,14 @@ public final class SafeTensors {
                 }
                 for (Map.Entry<?, ?> m : ((Map<?, ?>) v).entrySet()) {
                     if (!(m.getValue() instanceof String)) {
-                        throw new WeightFormatException(file + ": __metadata__ value of '" + m.getKey()
-                                + "' is not a string");
+                        throw new WeightFormatException(file + ": __metadata__ value of " + Keys.render(m.getKey())
+                                + " is not a string");
                     }
                     metadata.put((String) m.getKey(), (String) m.getValue());
                 }
                 continue;
             }
-            String where = file + ": tensor '" + name + "' ";
+            String where = file + ": tensor " + Keys.quote(name) + " ";
             if (!(v instanceof Map)) {
                 throw new WeightFormatException(where + "has no {dtype, shape, data_offsets} object");
             }
@@ -199,8 +199,8 @@ public final class SafeTensors {
             Entry prev = byOffset.get(i - 1);
             Entry cur = byOffset.get(i);
             if (cur.begin() < prev.end()) {
-                throw new WeightFormatException(file + ": tensors '" + prev.name() + "' and '" + cur.name()
-                        + "' overlap in the data region");
+                throw new WeightFormatException(file + ": tensors " + Keys.quote(prev.name()) + " and "
+                        + Keys.quote(cur.name()) + " overlap in the data region");
             }
         }
         return new Header(List.copyOf(entries), metadata, dataStart, fileSize);
@@ -218,7 +218,9 @@ public final class SafeTensors {
         for (int i = 0; i < out.length; i++) {
             Object x = l.get(i);
             if (!(x instanceof Long) || (Long) x < 0) {
-                throw new WeightFormatException(what + " holds " + x + ", not a non-negative integer");
+                throw new WeightFormatException(what + " holds " + (x instanceof List ? "an array"
+                        : x instanceof Map ? "an object" : x instanceof String str ? Keys.quote(str) : x)
+                        + ", not a non-negative integer");
             }
             out[i] = (Long) x;
         }
@@ -244,31 +246,28 @@ public final class SafeTensors {
     }
 
     /**
-     * Writes tensors (and {@code metadata}, omitted when null or empty) in the reference layout. The file is written
-     * to a temporary sibling and moved into place.
+     * Writes tensors (and {@code metadata}, omitted when null or empty) in the reference layout, atomically
+     * ({@link AtomicFiles}: temporary sibling, fsync, rename, directory fsync; the mode of a replaced file is kept).
      */
     public static void write(Path file, Map<String, TensorData> tensors, Map<String, String> metadata)
             throws IOException {
         List<Map.Entry<String, TensorData>> items = new ArrayList<>(tensors.entrySet());
         items.sort(ORDER);
         byte[] header = header(items, metadata);
-        Path dir = file.toAbsolutePath().getParent();
-        // not Files.createTempFile: its owner-only permissions would stick to the result
-        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+        AtomicFiles.write(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
                 writeFully(ch, len);
                 writeFully(ch, ByteBuffer.wrap(header));
-                for (Map.Entry<String, TensorData> e : items) {
-                    writeFully(ch, e.getValue().data());
+                int half = items.size() / 2;
+                for (int i = 0; i < items.size(); i++) {
+                    if (i == half) {
+                        FaultPoints.reached("safetensors:partial", file);
+                    }
+                    writeFully(ch, items.get(i).getValue().data());
                 }
-                ch.force(false);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** The complete file contents that {@link #write(Path, Map, Map)} would produce (for small dicts and tests). */

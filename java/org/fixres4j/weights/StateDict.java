@@ -121,6 +121,23 @@ public final class StateDict implements Iterable<Map.Entry<String, TensorData>> 
         return tensors().entrySet().iterator();
     }
 
+    /**
+     * Checks that every floating-point tensor holds only finite values: a NaN or infinite weight makes every output
+     * meaningless (and a NaN logit row would otherwise rank classes by index).
+     *
+     * @param source what the tensors came from (a file name), for the message
+     * @throws NonFiniteWeightsException naming the first tensor, the element and its value
+     */
+    public void requireFinite(String source) throws NonFiniteWeightsException {
+        for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+            TensorData t = e.getValue();
+            long i = t.firstNonFinite();
+            if (i >= 0) {
+                throw new NonFiniteWeightsException(source, e.getKey(), i, t.valueAt(i));
+            }
+        }
+    }
+
     @Override
     public String toString() {
         return "StateDict[" + tensors.size() + " tensors, " + totalBytes() + " bytes"

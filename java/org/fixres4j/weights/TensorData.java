@@ -166,6 +166,68 @@ public final class TensorData {
         return out;
     }
 
+    /**
+     * The index of the first NaN or infinite element, or -1 when every element is finite (always -1 for integer and
+     * bool tensors). Reads the bytes in place: nothing is copied.
+     */
+    public long firstNonFinite() {
+        ByteBuffer b = data();
+        int n = Math.toIntExact(numel);
+        switch (dtype) {
+            case F32:
+                for (int i = 0; i < n; i++) {
+                    // exponent bits all ones: Inf or NaN
+                    if ((b.getInt(4 * i) & 0x7F800000) == 0x7F800000) {
+                        return i;
+                    }
+                }
+                return -1;
+            case F64:
+                for (int i = 0; i < n; i++) {
+                    if ((b.getLong(8 * i) & 0x7FF0000000000000L) == 0x7FF0000000000000L) {
+                        return i;
+                    }
+                }
+                return -1;
+            case F16:
+                for (int i = 0; i < n; i++) {
+                    if ((b.getShort(2 * i) & 0x7C00) == 0x7C00) {
+                        return i;
+                    }
+                }
+                return -1;
+            case BF16:
+                for (int i = 0; i < n; i++) {
+                    if ((b.getShort(2 * i) & 0x7F80) == 0x7F80) {
+                        return i;
+                    }
+                }
+                return -1;
+            default:
+                return -1;
+        }
+    }
+
+    /** The element at flat index {@code i} as a double (for messages; any dtype). */
+    public double valueAt(long i) {
+        if (i < 0 || i >= numel) {
+            throw new IndexOutOfBoundsException("index " + i + " of " + numel + " elements");
+        }
+        ByteBuffer b = data();
+        int k = (int) i;
+        return switch (dtype) {
+            case F32 -> b.getFloat(4 * k);
+            case F64 -> b.getDouble(8 * k);
+            case F16 -> halfToFloat(b.getShort(2 * k));
+            case BF16 -> bfloat16ToFloat(b.getShort(2 * k));
+            case I64 -> b.getLong(8 * k);
+            case I32 -> b.getInt(4 * k);
+            case I16 -> b.getShort(2 * k);
+            case I8 -> b.get(k);
+            case U8, BOOL -> b.get(k) & 0xFF;
+        };
+    }
+
     /** The elements converted to float (exact for F16, BF16, F32 and small integers; F64 and I64 are rounded). */
     public float[] toFloatArray() {
         int n = Math.toIntExact(numel);

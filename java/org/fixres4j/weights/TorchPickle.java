@@ -873,8 +873,7 @@ public final class TorchPickle {
             return "None";
         }
         if (o instanceof String) {
-            String s = (String) o;
-            return "str '" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "'";
+            return "str " + Keys.quote((String) o);
         }
         if (o instanceof Long || o instanceof BigInteger) {
             return "int " + o;

@@ -18,6 +18,16 @@ public class UnsafeWeightFileException extends WeightFormatException {
         this.global = global;
     }
 
+    private UnsafeWeightFileException(String global, String message, Throwable cause) {
+        super(message, cause);
+        this.global = global;
+    }
+
+    /** The same refusal with the file named first in the message. */
+    public UnsafeWeightFileException in(java.nio.file.Path file) {
+        return new UnsafeWeightFileException(global, file + ": " + getMessage(), this);
+    }
+
     /** The offending global, as {@code module.name}. */
     public String global() {
         return global;

@@ -41,8 +41,20 @@ public final class WeightFiles {
         throw new WeightFormatException(file + ": not a safetensors file nor a torch.save file (zip or legacy)");
     }
 
-    /** Reads a state dict from any supported file (never executes code from it). */
+    /**
+     * Reads model weights from any supported file (never executes code from it) and checks that every floating-point
+     * value is finite.
+     *
+     * @throws NonFiniteWeightsException naming the file and the first tensor holding a NaN or infinity
+     */
     public static StateDict read(Path file) throws IOException {
+        StateDict sd = readUnchecked(file);
+        sd.requireFinite(file.toString());
+        return sd;
+    }
+
+    /** Reads a state dict from any supported file as it is (NaN and infinite values included). */
+    public static StateDict readUnchecked(Path file) throws IOException {
         return switch (detect(file)) {
             case SAFETENSORS -> SafeTensors.read(file);
             case TORCH_ZIP, TORCH_LEGACY -> PthReader.read(file);

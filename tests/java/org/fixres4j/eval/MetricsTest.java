@@ -98,13 +98,13 @@ class MetricsTest {
         assertTrue(Double.isNaN(a.accuracy(1)));
         a.addRows(new float[] {3, 2, 1, 1, 2, 3}, new int[] {0, 1});  // rank 0; rank 1
         TopKAccuracy b = new TopKAccuracy(3, 1, 2);
-        b.add(new float[] {Float.NaN, 0, 0}, 0);                      // NaN ranks last: rank 2
-        assertEquals(1, b.nanRows());
+        b.add(new float[] {Float.NaN, 0, 0}, 0);                      // a NaN row is wrong at every k
+        assertEquals(1, b.nonFiniteRows());
         a.merge(b);
         assertEquals(3, a.count());
         assertEquals(1, a.correct(1));
         assertEquals(2, a.correct(2));
-        assertEquals(1, a.nanRows());
+        assertEquals(1, a.nonFiniteRows());
         assertThrows(IllegalArgumentException.class, () -> a.merge(new TopKAccuracy(3)));
         assertThrows(IllegalArgumentException.class, () -> a.addRows(new float[5], new int[] {0, 1}));
         assertThrows(IllegalArgumentException.class, () -> new TopKAccuracy(3, 5, 1));
@@ -165,5 +165,33 @@ class MetricsTest {
             real.add(t, new int[][] {{1}, {0, 2}});
             assertEquals(2, real.correct(1));
         }
+    }
+
+    @Test
+    void nonFiniteRowsAreNeverCorrect() {
+        // two classes, all-NaN logits: ranking by index would score class 0 as top-1 and everything as top-2
+        TopKAccuracy acc = new TopKAccuracy(2, 1, 2);
+        float nan = Float.NaN;
+        acc.addRows(new float[] {nan, nan, nan, nan}, new int[] {0, 1});
+        assertEquals(2, acc.count());
+        assertEquals(0, acc.correct(1));
+        assertEquals(0, acc.correct(2));
+        assertEquals(2, acc.nonFiniteRows());
+        assertEquals(2L, acc.toMap().get("nonfinite_rows"));
+        // an infinity is as bad: the row is wrong even where its label would rank first
+        acc.add(new float[] {Float.POSITIVE_INFINITY, 0}, 0);
+        acc.add(new float[] {1, 0}, 0);
+        assertEquals(1, acc.correct(1));
+        assertEquals(3, acc.nonFiniteRows());
+        assertEquals(4, acc.count());
+        assertEquals(null, new TopKAccuracy(2, 1).toMap().get("nonfinite_rows"), "absent when there are none");
+
+        RealAccuracy real = new RealAccuracy(2, 1, 2);
+        real.addRows(new float[] {nan, nan, 1, 0}, new int[][] {{0, 1}, {0}});
+        assertEquals(2, real.scored());
+        assertEquals(1, real.correct(1));
+        assertEquals(1, real.correct(2));
+        assertEquals(1, real.nonFiniteRows());
+        assertEquals(1L, real.toMap().get("nonfinite_rows"));
     }
 }

@@ -142,7 +142,7 @@ class FinetuneTest {
         }
         // a checkpoint of another configuration is refused
         try (Checkpoint.Loaded t = tiny(3)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Finetuner(
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Finetuner(
                     config(FinetuneConfig.Mode.CLASSIFIER).epochs(3).lr(0.5)).run(t.model(), t.info(), TRAIN, ck,
                     true, "tiny"));
             assertTrue(e.getMessage().contains("another run"), e.getMessage());

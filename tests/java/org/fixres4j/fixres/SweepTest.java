@@ -250,4 +250,34 @@ class SweepTest {
         // a model that returns the wrong shape
         assertThrows(IllegalStateException.class, () -> Sweep.over(dataset, ts.subList(0, 1)).run(x -> x));
     }
+
+    @Test
+    void nonFiniteLogitsStopTheSweepOrAreCountedAsWrong() throws IOException {
+        List<SampleTransform> ts = transforms().subList(0, 1);
+        // a model whose logits are all NaN (what a NaN classifier bias gives)
+        Sweep.ModelFn nan = x -> torch.zeros(new long[] {x.size(0), 3}, new TensorOptions(torch.ScalarType.Float))
+                .fill_(new org.bytedeco.pytorch.Scalar(Double.NaN));
+        Sweep.NonFiniteLogitsException e = assertThrows(Sweep.NonFiniteLogitsException.class,
+                () -> Sweep.over(dataset, ts).batchSize(4).threads(1).run(nan));
+        assertEquals(0, e.index());
+        assertTrue(e.getMessage().contains("--allow-nonfinite"), e.getMessage());
+        // counted: every NaN row is wrong, however the classes would rank by index
+        Sweep.Result r = Sweep.over(dataset, ts).batchSize(4).threads(1).allowNonFinite(true).run(nan);
+        TopKAccuracy acc = r.entries().get(0).accuracy();
+        assertEquals(r.evaluated(), acc.count());
+        assertEquals(r.evaluated(), acc.nonFiniteRows());
+        assertEquals(0, acc.correct(1));
+        assertEquals(0, acc.correct(5));
+        assertEquals((long) r.evaluated(), r.entries().get(0).toMap().get("nonfinite_rows"));
+        // one +Inf row in an otherwise finite batch: only that sample is wrong, the others are scored
+        Sweep.ModelFn oneInf = x -> {
+            Tensor y = torch.zeros(new long[] {x.size(0), 3}, new TensorOptions(torch.ScalarType.Float));
+            y.select(0, 0).fill_(new org.bytedeco.pytorch.Scalar(Double.POSITIVE_INFINITY));
+            return y;
+        };
+        assertThrows(Sweep.NonFiniteLogitsException.class, () -> Sweep.over(dataset, ts).batchSize(64).run(oneInf));
+        TopKAccuracy one = Sweep.over(dataset, ts).batchSize(64).allowNonFinite(true).run(oneInf).entries().get(0)
+                .accuracy();
+        assertEquals(1, one.nonFiniteRows());
+    }
 }

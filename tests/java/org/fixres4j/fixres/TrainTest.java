@@ -103,7 +103,7 @@ class TrainTest {
         }
         // another configuration is refused
         TrainConfig other = cfg(3).lr(0.3);
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(other, tinyInfo(other)).run(DATA, null, dir.resolve("b"), true).close());
         assertTrue(e.getMessage().contains("lr"), e.getMessage());
     }
