@@ -6,10 +6,14 @@ import org.fixres4j.classify.Classifier;
 import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model, its weights, and its preprocessing. */
 final class ModelOptions {
+    @Mixin
+    ImageOptions imageOptions;
+
     @Option(names = "--arch", required = true, paramLabel = "A",
             description = "timm model name: tf_efficientnet_b0 ... b8, tf_efficientnet_l2, efficientnet_b0 ... b8, "
                     + "with a tag (tf_efficientnet_b0.ap_in1k) or a legacy alias (tf_efficientnet_b0_ap).")
