@@ -135,6 +135,9 @@ final class EvalCommand implements Callable<Integer> {
 
     /** How the dataset is read and limited. */
     static final class DataOptions {
+        @Mixin
+        ImageOptions imageOptions;
+
         @Option(names = "--layout", paramLabel = "L", defaultValue = "imagefolder",
                 description = "imagefolder (one folder per class, sorted names), imagenetv2 (folders 0..999 = class "
                         + "index), fashion-mnist (IDX files), csv (path,label rows); default: ${DEFAULT-VALUE}.")

@@ -6,10 +6,14 @@ import org.fixres4j.classify.Classifier;
 import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model, its weights, and its preprocessing. */
 final class ModelOptions {
+    @Mixin
+    ImageOptions imageOptions;
+
     @Option(names = {"--arch", "--model"}, paramLabel = "A",
             description = "timm model name (--model is timm's spelling); optional for model files of fixres train / "
                     + "finetune, whose metadata describes them: tf_efficientnet_b0 ... b8, tf_efficientnet_l2, efficientnet_b0 ... b8, "

@@ -26,6 +26,7 @@ import org.fixres4j.transform.SampleTransform;
 import org.fixres4j.transform.TimmEvalTransform;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -64,6 +65,9 @@ final class PreprocessCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output file.")
     Path out;
+
+    @Mixin
+    ImageOptions imageOptions;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG, PNG, WebP or BMP files.")
     List<Path> images;

@@ -138,6 +138,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoints;
 
+    @Mixin
+    ImageOptions imageOptions;
+
     @Override
     public Integer call() throws Exception {
         Threads.check("--threads", threads);

@@ -40,6 +40,7 @@ public final class CsvImageList {
      * labels).
      */
     public static FileDataset read(Path csv, List<String> classNames) throws IOException {
+        org.fixres4j.image.ImageFiles.requireRegularFile(csv, "CSV list");
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(csv)))
@@ -70,9 +71,14 @@ public final class CsvImageList {
             } catch (java.nio.file.InvalidPathException e) {
                 throw error(csv, r.line, "invalid path '" + p + "': " + e.getReason());
             }
-            if (!Files.isRegularFile(path)) {
+            if (!Files.exists(path)) {
                 throw error(csv, r.line, "no such file: " + path);
             }
+            if (Files.isDirectory(path)) {
+                throw error(csv, r.line, "a directory, not an image file: " + path);
+            }
+            // anything else that exists (a FIFO, a device) is a sample: loading it fails, and it is counted,
+            // listed and skipped like an undecodable file
             paths.add(path);
         }
         boolean numeric = true;

@@ -52,6 +52,7 @@ public final class Idx {
     }
 
     private static DataInputStream open(Path file) throws IOException {
+        org.fixres4j.image.ImageFiles.requireRegularFile(file, "IDX file");
         InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         try {
             raw.mark(2);

@@ -33,6 +33,7 @@ public final class RealLabels {
 
     /** Reads {@code real.json}; every entry must be a list of integers 0..999. */
     public static RealLabels read(Path json) throws IOException {
+        org.fixres4j.image.ImageFiles.requireRegularFile(json, "ReaL labels");
         Object root;
         try {
             root = Json.read(json);

@@ -10,7 +10,6 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.bytedeco.javacpp.BytePointer;
@@ -23,42 +22,70 @@ import org.bytedeco.opencv.opencv_core.Mat;
  *   <li>no EXIF rotation (Pillow, and so timm, ignore the orientation tag: {@code IMREAD_UNCHANGED} does too);</li>
  *   <li>gray stays 1 channel (the kernel replicates it), alpha stays (the kernel drops it), palettes are expanded;</li>
  *   <li>16-bit gray is clamped to 255 (Pillow's {@code I -> L}), 16-bit colour keeps the high byte (Pillow's
- *       {@code RGB;16B} unpacking).</li>
+ *       {@code RGB;16B} unpacking);</li>
+ *   <li>CMYK and YCCK JPEGs are converted with Pillow's integer formula ({@link CmykJpeg}), not libjpeg's.</li>
  * </ul>
- * Thread-safe: decoding holds no shared state.
+ *
+ * <p>The contract, for any bytes: an image comes back, or an {@link IOException} (usually an
+ * {@link UndecodableImageException}) whose message names the file; never another exception, never a hang. Before
+ * any pixel is decoded, the header is read ({@link ImageHeader}): formats and variants outside the list above are
+ * refused by name, and images of more than {@link ImageLimits#maxPixels()} pixels are refused without being decoded
+ * (decompression bombs). Files are read through {@link ImageFiles}: regular files only, up to
+ * {@link ImageLimits#maxFileBytes()}. The limits are {@link ImageLimits#defaults()} unless given.
+ *
+ * <p>Thread-safe: decoding holds no shared state.
  */
 public final class ImageDecoder {
     private ImageDecoder() {}
 
-    /** Reads and decodes a file; the exception names the file. */
+    /** Reads and decodes a file with the process-wide {@link ImageLimits#defaults()}; the exception names the file. */
     public static DecodedImage decode(Path file) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new IOException("cannot read image " + file + ": " + e.getMessage(), e);
-        }
-        return decode(bytes, file.toString());
+        return decode(file, ImageLimits.defaults());
     }
 
-    /** Decodes encoded bytes; {@code name} (a file name) appears in error messages. */
+    /** Reads and decodes a file within {@code limits}; the exception names the file. */
+    public static DecodedImage decode(Path file, ImageLimits limits) throws IOException {
+        byte[] bytes = ImageFiles.read(file, limits.maxFileBytes());
+        return decode(bytes, file.toString(), limits);
+    }
+
+    /** Decodes encoded bytes with the {@link ImageLimits#defaults()}; {@code name} appears in error messages. */
     public static DecodedImage decode(byte[] bytes, String name) throws UndecodableImageException {
+        return decode(bytes, name, ImageLimits.defaults());
+    }
+
+    /** Decodes encoded bytes within {@code limits}; {@code name} (a file name) appears in error messages. */
+    public static DecodedImage decode(byte[] bytes, String name, ImageLimits limits)
+            throws UndecodableImageException {
         if (bytes.length == 0) {
             throw new UndecodableImageException("cannot decode image " + name + ": the file is empty");
+        }
+        if (bytes.length > limits.maxFileBytes()) {
+            throw new UndecodableImageException("cannot decode image " + name + ": " + bytes.length
+                    + " bytes, over the limit of " + limits.maxFileBytes() + " bytes");
+        }
+        ImageHeader header = ImageHeader.read(bytes, name);
+        checkPixels(name, header.width(), header.height(), limits);
+        if (header.format() == ImageHeader.Format.JPEG && header.components() == 4) {
+            return CmykJpeg.decode(bytes, name, header, header.ycck());
         }
         OpenCv.ensureLoaded();
         Mat decoded;
         try (BytePointer data = new BytePointer(bytes); Mat buffer = new Mat(1, bytes.length, CV_8UC1, data)) {
             decoded = imdecode(buffer, IMREAD_UNCHANGED);
+        } catch (RuntimeException e) { // an OpenCV assertion (cv::Exception) on bytes its decoder rejects
+            throw new UndecodableImageException("cannot decode image " + name + " (" + bytes.length + " bytes, "
+                    + header.format() + "): the decoder failed: " + firstLine(e));
         }
         if (decoded == null || decoded.empty()) {
             if (decoded != null) {
                 decoded.close();
             }
             throw new UndecodableImageException("cannot decode image " + name + " (" + bytes.length
-                    + " bytes): not a JPEG, PNG, WebP or BMP image, or truncated/corrupt");
+                    + " bytes): truncated or corrupt " + header.format() + " data");
         }
         try {
+            checkPixels(name, decoded.cols(), decoded.rows(), limits);
             Mat eight = toEightBit(decoded, name);
             if (eight != decoded) {
                 decoded.close();
@@ -68,6 +95,21 @@ public final class ImageDecoder {
             decoded.close();
             throw e;
         }
+    }
+
+    private static void checkPixels(String name, long width, long height, ImageLimits limits)
+            throws UndecodableImageException {
+        if (width * height > limits.maxPixels()) {
+            throw new UndecodableImageException(String.format(java.util.Locale.ROOT,
+                    "cannot decode image %s: %dx%d is %,d pixels, over the limit of %,d (--max-pixels); "
+                            + "not decoded", name, width, height, width * height, limits.maxPixels()));
+        }
+    }
+
+    private static String firstLine(RuntimeException e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     private static Mat toEightBit(Mat m, String name) throws UndecodableImageException {

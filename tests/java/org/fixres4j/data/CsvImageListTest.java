@@ -88,6 +88,23 @@ class CsvImageListTest {
         assertError("img/a.jpg,cat\nimg/d.png, \n", "line 2: empty label");
     }
 
+    @Test
+    void aFifoIsASampleForTheLoaderToSkipButAFolderIsAnErrorAndTheListMustBeARegularFile() throws Exception {
+        Path fifo = dir.resolve("img/zz.png");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        FileDataset ds = CsvImageList.read(csv("img/a.jpg,0\nimg/zz.png,1\n"));
+        assertEquals(2, ds.size());
+        assertEquals(fifo, ds.path(1));
+        IOException e = assertThrows(IOException.class, () -> ds.get(1).decode());
+        assertTrue(e.getMessage().contains("zz.png") && e.getMessage().contains("not a regular file"),
+                e.getMessage());
+        assertError("img/a.jpg,0\nimg,1\n", "line 2: a directory");
+        Path listFifo = dir.resolve("list-fifo.csv");
+        assertEquals(0, new ProcessBuilder("mkfifo", listFifo.toString()).start().waitFor());
+        IOException l = assertThrows(IOException.class, () -> CsvImageList.read(listFifo));
+        assertTrue(l.getMessage().contains("not a regular file"), l.getMessage());
+    }
+
     private void assertError(String text, String expected) throws IOException {
         Path f = csv(text);
         IOException e = assertThrows(IOException.class, () -> CsvImageList.read(f));
