@@ -174,11 +174,13 @@ final class LaunchCommand implements Runnable {
                 }
             }
             double[] bucketed = new double[benchIters];
+            double[] bucketedCpu = new double[benchIters];
+            var threads = java.lang.management.ManagementFactory.getThreadMXBean();
             long[] buckets;
+            List<Tensor> grads = new ArrayList<>();
             try (EfficientNet m = ModelRegistry.create("tf_efficientnet_b0");
                  PointerScope scope = new PointerScope()) {
                 TensorVector ps = m.parameters(true);
-                List<Tensor> grads = new ArrayList<>();
                 for (long i = 0; i < ps.size(); i++) {
                     grads.add(ps.get(i).detach().clone()); // B0's gradient shapes
                 }
@@ -188,17 +190,22 @@ final class LaunchCommand implements Runnable {
                 }
                 for (int i = 0; i < benchIters; i++) {
                     c.barrier();
+                    long c0 = threads.getCurrentThreadCpuTime();
                     long t0 = System.nanoTime();
                     reducer.allReduceAvg(grads);
                     bucketed[i] = (System.nanoTime() - t0) / 1e6;
+                    bucketedCpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e6;
                 }
                 buckets = reducer.bucketSizes();
+                reducer.close();
             }
             if (c.isMain()) {
                 System.out.printf(Locale.ROOT, "dist-check: allreduce AVG of %,d floats, %d ranks: %s%n",
                         benchFloats, c.worldSize(), stats(flat));
-                System.out.printf(Locale.ROOT, "dist-check: bucketed gradient allreduce of B0 (%d buckets: %s "
-                        + "floats): %s%n", buckets.length, Arrays.toString(buckets), stats(bucketed));
+                System.out.printf(Locale.ROOT, "dist-check: bucketed gradient allreduce of B0's %d gradients "
+                        + "(%d buckets: %s floats): %s; CPU time of the calling thread (packing, unpacking, JNI): "
+                        + "%s%n", grads.size(), buckets.length, Arrays.toString(buckets), stats(bucketed),
+                        stats(bucketedCpu));
             }
         }
 

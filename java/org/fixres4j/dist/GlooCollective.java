@@ -433,6 +433,8 @@ public final class GlooCollective extends AbstractCollective {
         if (cut > 0) {
             m = m.substring(0, cut);
         }
+        // "[/long/build/path/gloo/transport/tcp/pair.cc:538] Read error" -> "[pair.cc:538] Read error"
+        m = m.replaceAll("\\[/[^\\]\\s]*/([^/\\]\\s]+:\\d+)\\]", "[$1]");
         return String.join(" ", Arrays.stream(m.split("\n")).map(String::strip).filter(s -> !s.isEmpty())
                 .toList());
     }

@@ -14,9 +14,10 @@ import org.fixres4j.torch.Torch;
  * {@link StateSync#broadcast}) and the same optimizer, every rank then takes the same step.
  *
  * <p>The first call, and any call whose list changes, checks that every rank passes the same dtypes and shapes.
- * A world of one returns at once.
+ * A world of one returns at once. The flat buffers are kept between calls (one allocation, not one a step);
+ * {@link #close()} frees them.
  */
-public final class GradientAllReducer {
+public final class GradientAllReducer implements AutoCloseable {
     static {
         Torch.ensureLoaded();
     }
@@ -29,6 +30,7 @@ public final class GradientAllReducer {
     private long checkedFingerprint;
     private int checkedCount = -1;
     private List<Buckets.Bucket> plan;
+    private Tensor[] buffers;
 
     public GradientAllReducer(Collective collective) {
         this(collective, DEFAULT_BUCKET_BYTES);
@@ -65,11 +67,30 @@ public final class GradientAllReducer {
         if (plan == null || fp != checkedFingerprint || gradients.size() != checkedCount) {
             Buckets.checkSameLayout(collective, "gradients", null, gradients);
             plan = Buckets.plan(gradients, bucketBytes);
+            releaseBuffers();
+            buffers = new Tensor[plan.size()];
             checkedFingerprint = fp;
             checkedCount = gradients.size();
         }
-        Buckets.apply(gradients, plan, collective::allReduceAvg);
+        Buckets.apply(gradients, plan, buffers, collective::allReduceAvg);
         return plan.size();
+    }
+
+    /** Frees the flat buffers kept between calls (the next call allocates them again). */
+    @Override
+    public void close() {
+        releaseBuffers();
+    }
+
+    private void releaseBuffers() {
+        if (buffers != null) {
+            for (int i = 0; i < buffers.length; i++) {
+                if (buffers[i] != null) {
+                    buffers[i].releaseReference();
+                    buffers[i] = null;
+                }
+            }
+        }
     }
 
     /** The bucket layout of the last call (element counts per bucket), for logs and tests. */

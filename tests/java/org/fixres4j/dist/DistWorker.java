@@ -114,6 +114,19 @@ public final class DistWorker {
             result("grad_mismatches", mismatches);
             result("grad_f64", Arrays.toString(TorchTensors.fromTorch(grads.get(sizes.length)).toDoubleArray()));
             result("grad_channels_last", cl.is_contiguous(torch.MemoryFormat.ChannelsLast));
+            // a second call reuses the kept buffers: the mean of equal gradients is those gradients, bit for bit
+            TensorVector before = new TensorVector();
+            for (Tensor t : grads) {
+                before.push_back(t.reshape(-1).to(torch.ScalarType.Double));
+            }
+            Tensor snapshot = torch.cat(before).clone();
+            reducer.allReduceAvg(grads);
+            TensorVector again = new TensorVector();
+            for (Tensor t : grads) {
+                again.push_back(t.reshape(-1).to(torch.ScalarType.Double));
+            }
+            result("grad_second_call_unchanged", torch.cat(again).equal(snapshot));
+            reducer.close();
 
             // --- a tiny EfficientNet: different weights per rank, then broadcast from rank 0
             EfficientNetSpec spec = EfficientNetSpec.custom("tiny", 0.25, 0.3, true, 10);

@@ -123,6 +123,7 @@ class TwoRankTest {
             assertEquals("0", m.get("grad_mismatches"), "bucketed mean == (g0 + g1) / 2 exactly");
             assertEquals("[0.125, 0.5, -0.75]", m.get("grad_f64"));
             assertEquals("true", m.get("grad_channels_last"));
+            assertEquals("true", m.get("grad_second_call_unchanged"));
             assertTrue(Integer.parseInt(m.get("grad_buckets")) >= 5, m.get("grad_buckets"));
             assertEquals("true", m.get("model_grad_equal"), "model gradients == mean of the ranks' gradients");
             assertEquals("true", m.get("model_grad_ranks_differ"));
