@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             LogitsCommand.class,
             PredictCommand.class,
             ConvertCommand.class, EvalCommand.class, RecommendCommand.class,
+            LaunchCommand.class, LaunchCommand.DistCheck.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements java.util.concurrent.Callable<Integer> {
