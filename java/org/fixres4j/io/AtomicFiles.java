@@ -168,17 +168,14 @@ public final class AtomicFiles {
 
     /**
      * {@code fsync} of a directory, which makes a rename in it durable. Where the platform cannot open a directory
-     * for it (not Linux or macOS) nothing is done: the rename itself is still atomic.
+     * (Windows) or a file system refuses to sync one, nothing more can be done: the rename itself is already atomic
+     * and complete, so that is not reported as a failed write.
      */
-    public static void fsyncDirectory(Path dir) throws IOException {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(dir, StandardOpenOption.READ);
-        } catch (IOException e) {
-            return; // e.g. Windows: directories cannot be opened
-        }
-        try (ch) {
+    public static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
+        } catch (IOException e) {
+            // see above: durability of the rename is best effort where the platform offers no directory fsync
         }
     }
 }
