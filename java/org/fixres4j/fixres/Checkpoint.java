@@ -360,7 +360,7 @@ public final class Checkpoint {
      */
     public static Loaded loadModel(Path file, String arch) throws IOException {
         StateDict sd = StateDictLoader.read(file);
-        ModelInfo info = ModelInfo.fromMetadata(sd.metadata());
+        ModelInfo info = infoOf(sd.metadata(), file);
         if (info != null && arch != null) {
             checkArchitecture(info, arch, file);
         }
@@ -398,6 +398,15 @@ public final class Checkpoint {
             throw e;
         }
         return new Loaded(model, info);
+    }
+
+    /** {@link ModelInfo#fromMetadata} with the file named in its error. */
+    private static ModelInfo infoOf(Map<String, String> metadata, Path file) {
+        try {
+            return ModelInfo.fromMetadata(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -455,7 +464,7 @@ public final class Checkpoint {
         if (org.fixres4j.weights.WeightFiles.detect(file) != org.fixres4j.weights.WeightFiles.Format.SAFETENSORS) {
             return null;
         }
-        return ModelInfo.fromMetadata(SafeTensors.readHeader(file).metadata());
+        return infoOf(SafeTensors.readHeader(file).metadata(), file);
     }
 
     /**
