@@ -137,9 +137,11 @@ public final class AtomicFiles {
     }
 
     private static Path createSibling(Path dir, String name) throws IOException {
+        // keep the name's end (its suffix) but stay well under the usual 255-byte limit of a file name
+        String tail = name.length() > 100 ? name.substring(name.length() - 100) : name;
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(".tmp." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "."
-                    + name);
+                    + tail);
             try {
                 // no file attributes: the process's umask decides the mode, as for any other file it creates
                 Files.newByteChannel(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW).close();

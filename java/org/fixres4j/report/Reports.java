@@ -330,6 +330,15 @@ public final class Reports {
                         : String.format(Locale.ROOT, "%.1f", ips), e.transform().describe()));
             }
         }
+        for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
+            for (Sweep.Entry e : s.getValue().entries()) {
+                long bad = e.accuracy().nonFiniteRows();
+                if (bad > 0) {
+                    b.append(String.format(Locale.ROOT, "%s%d px: %d of %d images had NaN/Inf logits, counted as "
+                            + "wrong%n", named ? s.getKey() + " " : "", e.resolution(), bad, e.accuracy().count()));
+                }
+            }
+        }
         return b.toString();
     }
 
