@@ -52,7 +52,7 @@ import org.fixres4j.weights.TensorData;
  * both tensor files). Every file is written atomically: a temporary sibling, {@code fsync}, rename, then an
  * {@code fsync} of the directory; {@code state.json} is written last and names the files of its epoch, so a process
  * killed at any point leaves either the previous consistent checkpoint or the new one, never a mix. Older epochs'
- * files are deleted after the new state is in place.
+ * files, and temporary files left by a killed write, are deleted after the new state is in place.
  */
 public final class Checkpoint {
     /** Metadata key prefix of FixRes4J's model description. */
@@ -360,7 +360,7 @@ public final class Checkpoint {
      */
     public static Loaded loadModel(Path file, String arch) throws IOException {
         StateDict sd = StateDictLoader.read(file);
-        ModelInfo info = ModelInfo.fromMetadata(sd.metadata());
+        ModelInfo info = infoOf(sd.metadata(), file);
         if (info != null && arch != null) {
             checkArchitecture(info, arch, file);
         }
@@ -398,6 +398,15 @@ public final class Checkpoint {
             throw e;
         }
         return new Loaded(model, info);
+    }
+
+    /** {@link ModelInfo#fromMetadata} with the file named in its error. */
+    private static ModelInfo infoOf(Map<String, String> metadata, Path file) {
+        try {
+            return ModelInfo.fromMetadata(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -455,7 +464,7 @@ public final class Checkpoint {
         if (org.fixres4j.weights.WeightFiles.detect(file) != org.fixres4j.weights.WeightFiles.Format.SAFETENSORS) {
             return null;
         }
-        return ModelInfo.fromMetadata(SafeTensors.readHeader(file).metadata());
+        return infoOf(SafeTensors.readHeader(file).metadata(), file);
     }
 
     /**
@@ -619,6 +628,14 @@ public final class Checkpoint {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
                 if (!n.equals(keepModel) && !n.equals(keepOpt)) {
+                    old.add(p);
+                }
+            }
+        }
+        // temporary files of writes killed half-way (AtomicFiles names them .tmp.<random>.<name>)
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".tmp.*")) {
+            for (Path p : ds) {
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     old.add(p);
                 }
             }

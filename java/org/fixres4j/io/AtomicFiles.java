@@ -137,9 +137,11 @@ public final class AtomicFiles {
     }
 
     private static Path createSibling(Path dir, String name) throws IOException {
+        // keep the name's end (its suffix) but stay well under the usual 255-byte limit of a file name
+        String tail = name.length() > 100 ? name.substring(name.length() - 100) : name;
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(".tmp." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "."
-                    + name);
+                    + tail);
             try {
                 // no file attributes: the process's umask decides the mode, as for any other file it creates
                 Files.newByteChannel(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW).close();
@@ -168,17 +170,14 @@ public final class AtomicFiles {
 
     /**
      * {@code fsync} of a directory, which makes a rename in it durable. Where the platform cannot open a directory
-     * for it (not Linux or macOS) nothing is done: the rename itself is still atomic.
+     * (Windows) or a file system refuses to sync one, nothing more can be done: the rename itself is already atomic
+     * and complete, so that is not reported as a failed write.
      */
-    public static void fsyncDirectory(Path dir) throws IOException {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(dir, StandardOpenOption.READ);
-        } catch (IOException e) {
-            return; // e.g. Windows: directories cannot be opened
-        }
-        try (ch) {
+    public static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
+        } catch (IOException e) {
+            // see above: durability of the rename is best effort where the platform offers no directory fsync
         }
     }
 }

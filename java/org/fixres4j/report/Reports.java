@@ -328,6 +328,15 @@ public final class Reports {
         b.append("img/s: fwd = the model's forward alone; e2e = end to end (decode + preprocess + forward)")
                 .append(several ? " over the sweep's wall time, all its resolutions together" : "")
                 .append(System.lineSeparator());
+        for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
+            for (Sweep.Entry e : s.getValue().entries()) {
+                long bad = e.accuracy().nonFiniteRows();
+                if (bad > 0) {
+                    b.append(String.format(Locale.ROOT, "%s%d px: %d of %d images had NaN/Inf logits, counted as "
+                            + "wrong%n", named ? s.getKey() + " " : "", e.resolution(), bad, e.accuracy().count()));
+                }
+            }
+        }
         return b.toString();
     }
 

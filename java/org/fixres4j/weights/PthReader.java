@@ -435,6 +435,10 @@ public final class PthReader {
             List<String> others = new ArrayList<>();
             for (Object k : top.keySet()) {
                 if (!usedKey.equals(k)) {
+                    if (others.size() == 20) {
+                        others.add("... (" + (top.size() - 1) + " in all)");
+                        break;
+                    }
                     others.add(Keys.plain(k));
                 }
             }

@@ -51,6 +51,7 @@ class CheckpointCrashTest {
     void killedWhileWritingLeavesTheLastCompleteCheckpoint(String point, int expectedEpoch, @TempDir Path dir)
             throws Exception {
         CheckpointCrashChild.save(dir, 1);
+        Files.writeString(dir.resolve(".state.json.1234.tmp"), "{"); // not ours: left alone
         byte[] stateBefore = Files.readAllBytes(dir.resolve(Checkpoint.STATE_FILE));
 
         killAt(point, dir, 2);
@@ -72,6 +73,11 @@ class CheckpointCrashTest {
         assertSameTensors(CheckpointCrashChild.model(2), SafeTensors.read(again.modelFile()));
         assertFalse(Files.exists(Checkpoint.modelFile(dir, 1)));
         assertFalse(Files.exists(Checkpoint.optimizerFile(dir, 1)));
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(".state.json.1234.tmp", "epoch-0002.optimizer.safetensors", "epoch-0002.safetensors",
+                    "state.json"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "the killed write's temporary file is removed");
+        }
     }
 
     /** Runs the child until it reports the pause point, then SIGKILLs it. */

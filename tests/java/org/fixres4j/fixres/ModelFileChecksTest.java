@@ -86,6 +86,7 @@ class ModelFileChecksTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(f),
                     b[0] + "=" + b[1]);
             assertTrue(e.getMessage().contains(b[2]), b[0] + "=" + b[1] + ": " + e.getMessage());
+            assertTrue(e.getMessage().startsWith(f + ": malformed fixres4j model metadata: "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> Checkpoint.readInfo(f));
         }

@@ -269,6 +269,8 @@ class SweepTest {
         assertEquals(0, acc.correct(1));
         assertEquals(0, acc.correct(5));
         assertEquals((long) r.evaluated(), r.entries().get(0).toMap().get("nonfinite_rows"));
+        assertTrue(org.fixres4j.report.Reports.table(java.util.Map.of("x", r)).contains(r.evaluated() + " of "
+                + r.evaluated() + " images had NaN/Inf logits, counted as wrong"));
         // one +Inf row in an otherwise finite batch: only that sample is wrong, the others are scored
         Sweep.ModelFn oneInf = x -> {
             Tensor y = torch.zeros(new long[] {x.size(0), 3}, new TensorOptions(torch.ScalarType.Float));

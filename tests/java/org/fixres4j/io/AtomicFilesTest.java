@@ -124,6 +124,14 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aLongFileNameStillGetsATemporarySibling() throws IOException {
+        Path f = dir.resolve("n".repeat(240) + ".json");
+        Json.write(f, List.of(2L));
+        assertEquals("[\n  2\n]\n", Files.readString(f));
+        assertNoTemporaryFiles(dir);
+    }
+
+    @Test
     void missingParentsAreCreated() throws IOException {
         Path f = dir.resolve("a/b/c.json");
         Json.write(f, List.of(1L));
