@@ -31,6 +31,7 @@ import org.fixres4j.torch.Torch;
  * load from other processes hits them alike. Thread counts are libtorch's {@code set_num_threads} (restored afterwards).
  */
 public final class ModelBench {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** The default model, resolution, batches and thread counts of {@code fixres bench model}. */
     public static final String DEFAULT_MODEL = "tf_efficientnet_b0";
     public static final int DEFAULT_RES = 224;

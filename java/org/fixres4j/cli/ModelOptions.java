@@ -87,7 +87,7 @@ final class ModelOptions {
         Classifier.Options o = toOptions();
         Classifier c = Classifier.load(arch, weights, o);
         if (threads != null) {
-            org.bytedeco.pytorch.global.torch.set_num_threads(threads);
+            org.fixres4j.torch.Torch.setThreads(threads);
         }
         return c;
     }

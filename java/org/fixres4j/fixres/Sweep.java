@@ -409,6 +409,7 @@ public final class Sweep {
 
     /** One sweep's state. */
     private static final class Engine {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         private final Dataset dataset;
         private final List<SampleTransform> transforms;
         private final List<ModelFn> models;
@@ -446,6 +447,7 @@ public final class Sweep {
 
         /** The batch tensors of one chunk, one per transform, allocated once. */
         private final class Slot {
+            static { org.fixres4j.torch.Torch.ensureLoaded(); }
             final Tensor[] inputs = new Tensor[transforms.size()];
             final BytePointer[] data = new BytePointer[transforms.size()];
 
