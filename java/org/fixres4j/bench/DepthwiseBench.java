@@ -28,6 +28,7 @@ import org.fixres4j.torch.Torch;
  * (bytes of x read + y written) against this machine's copy bandwidth ({@link MemoryBandwidth}).
  */
 public final class DepthwiseBench {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     public static final String DEFAULT_MODEL = "tf_efficientnet_b0";
     public static final int DEFAULT_RES = 224;
     public static final int DEFAULT_BATCH = 8;

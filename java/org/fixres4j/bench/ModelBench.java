@@ -34,6 +34,7 @@ import org.fixres4j.torch.Torch;
  * {@link #run(String, java.util.function.Supplier, int, int[], int[], double)} times a model of real weights instead.
  */
 public final class ModelBench {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** The default model, resolution, batches and thread counts of {@code fixres bench model}. */
     public static final String DEFAULT_MODEL = "tf_efficientnet_b0";
     public static final int DEFAULT_RES = 224;

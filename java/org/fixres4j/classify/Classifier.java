@@ -54,6 +54,7 @@ import org.fixres4j.weights.WeightFiles;
  * }</pre>
  */
 public final class Classifier implements AutoCloseable {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** One class of a prediction: index, name, softmax probability. */
     public record Prediction(int index, String label, double probability) {}
 

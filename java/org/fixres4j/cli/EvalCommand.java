@@ -472,7 +472,7 @@ final class EvalCommand implements Callable<Integer> {
                     + "synsets");
         }
         if (pre.threads != null) {
-            org.bytedeco.pytorch.global.torch.set_num_threads(pre.threads);
+            org.fixres4j.torch.Torch.setThreads(pre.threads);
         }
         return new Opened(data, ds, layout, real, d.limit, d.limit == null ? null : d.limitMode, d.realLabels, model);
     }

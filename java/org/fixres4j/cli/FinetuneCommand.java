@@ -140,8 +140,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .weightDecay(weightDecay).labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
         int t = threads != null ? threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
         cfg.threads(t);
-        org.fixres4j.torch.Torch.ensureLoaded();
-        org.bytedeco.pytorch.global.torch.set_num_threads(t);
+        org.fixres4j.torch.Torch.setThreads(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();

@@ -108,7 +108,7 @@ final class ModelOptions {
             c = Classifier.load(arch, weights, o);
         }
         if (threads != null) {
-            org.bytedeco.pytorch.global.torch.set_num_threads(threads);
+            org.fixres4j.torch.Torch.setThreads(threads);
         }
         return c;
     }

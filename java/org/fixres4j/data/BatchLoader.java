@@ -84,6 +84,7 @@ import org.fixres4j.transform.SampleTransform;
  * {@link #close()} stops the worker threads. Not thread-safe: one consumer thread.
  */
 public final class BatchLoader implements AutoCloseable {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private static final AtomicInteger IDS = new AtomicInteger();
 
     private final Dataset dataset;

@@ -28,6 +28,7 @@ import org.fixres4j.transform.SampleTransform;
  * * n / (n - 1)}. {@code num_batches_tracked} grows by the number of batches.
  */
 public final class BnReestimate {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private BnReestimate() {}
 
     /**

@@ -39,6 +39,7 @@ import org.fixres4j.model.EfficientNet;
  * weights as an uninterrupted one.
  */
 public final class Finetuner {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** Progress callbacks; {@link #afterStep} may throw to stop a run. */
     public interface Listener {
         default void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr) {}

@@ -398,6 +398,7 @@ public final class Sweep {
 
     /** One sweep's state: the shared {@link BatchLoader} feeds it, one input tensor per transform. */
     private static final class Engine {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         private final Dataset dataset;
         private final List<SampleTransform> transforms;
         private final List<ModelFn> models;

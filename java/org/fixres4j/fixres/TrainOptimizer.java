@@ -30,6 +30,7 @@ import org.fixres4j.weights.TorchTensors;
  * tensors of a model; {@link #step(double)} updates them in place under {@code NoGradGuard}. Not thread-safe.
  */
 public final class TrainOptimizer {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** The update rule. */
     public enum Kind {
         SGD,

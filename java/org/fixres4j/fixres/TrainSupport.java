@@ -17,6 +17,7 @@ import org.fixres4j.model.EfficientNet;
 
 /** Pieces shared by {@link Trainer} and {@link Finetuner}: the loss, parameter selection, modes and seeding. */
 final class TrainSupport {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private TrainSupport() {}
 
     /** The stream that seeds libtorch's global generator (dropout, drop path) at the start of each epoch. */

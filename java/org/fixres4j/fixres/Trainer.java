@@ -30,6 +30,7 @@ import org.fixres4j.transform.FixResTestTransform;
  * model and data (size and description).
  */
 public final class Trainer {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** Progress callbacks; {@link #afterStep} may throw to stop a run (tests simulate a kill that way). */
     public interface Listener {
         /** After each optimizer step ({@code step} counts from 0 within the epoch). */

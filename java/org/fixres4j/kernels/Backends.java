@@ -7,6 +7,7 @@ import org.fixres4j.torch.Torch;
 
 /** Which compute backends this process can use, and why not where it cannot. */
 public final class Backends {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private Backends() {}
 
     /** One backend: its name, whether it can be used, and a one-line detail (the version, or why not). */

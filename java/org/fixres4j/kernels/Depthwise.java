@@ -20,6 +20,7 @@ import org.fixres4j.torch.Torch;
  * dtype, device and layout is checked here and again natively; a mismatch is an {@link IllegalArgumentException}.
  */
 public final class Depthwise {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private Depthwise() {}
 
     /** Explicit padding of the four borders, each in [0, k - 1]. */
@@ -110,6 +111,7 @@ public final class Depthwise {
     }
 
     private record Geometry(long n, long c, long h, long w, int k, boolean nhwc, int outH, int outW) {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         int layout() {
             return nhwc ? 1 : 0;
         }

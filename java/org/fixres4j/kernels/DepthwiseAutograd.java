@@ -49,6 +49,7 @@ import org.fixres4j.torch.Torch;
  * scope. Thread-safe: the native calls use {@code torch.get_num_threads()} threads.
  */
 public final class DepthwiseAutograd {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private static final Set<Call> REGISTRY = ConcurrentHashMap.newKeySet();
 
     private DepthwiseAutograd() {}
@@ -130,6 +131,7 @@ public final class DepthwiseAutograd {
 
     /** One call's state: the saved (detached) input and weight, the hook objects and the gradients in flight. */
     private static final class Call {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         final Tensor x;
         final Tensor w;
         final int stride;

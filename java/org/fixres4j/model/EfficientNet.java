@@ -49,8 +49,10 @@ import org.fixres4j.weights.TorchTensors;
  * {@link #nativeDepthwise(boolean)} (off by default) makes training forwards run the depthwise convolutions through
  * the native kernels with their native backward ({@link DepthwiseAutograd}).
  *
- * <p>Construction needs the libtorch natives loaded ({@link org.fixres4j.torch.Torch#ensureLoaded()} or the factories
- * of {@link ModelRegistry}, which call it). The modules are kept alive whatever {@code PointerScope} the model is
+ * <p>Models are made by the factories of {@link ModelRegistry} ({@code create(spec)}, ...), which load libtorch
+ * through {@link org.fixres4j.torch.Torch#ensureLoaded()} first: the constructor is not public, since the JVM
+ * initialises the {@code Module} superclass, and with it the preset, before any code of this class could. The
+ * modules are kept alive whatever {@code PointerScope} the model is
  * built in; each forward call runs its steps in scopes of its own and returns tensors that belong to the caller's
  * innermost scope (or, without one, to the GC). Not thread-safe for training; eval forwards on several threads are
  * what libtorch allows.
@@ -74,7 +76,7 @@ public class EfficientNet extends Module implements AutoCloseable {
     private static final ThreadLocal<PointerScope[]> CALLER_SCOPE = new ThreadLocal<>();
 
     /** Builds the model with libtorch's default initialisation (load weights, or call {@link #initTimm()}). */
-    public EfficientNet(EfficientNetSpec spec) {
+    EfficientNet(EfficientNetSpec spec) {
         super("EfficientNet");
         this.spec = spec;
         keep(this);
@@ -399,6 +401,7 @@ public class EfficientNet extends Module implements AutoCloseable {
 
     /** A convolution registered under {@code name}, with the padding rule of its model. */
     static final class ConvLayer {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         final Conv2dImpl conv;
         final int kernel;
         final int stride;

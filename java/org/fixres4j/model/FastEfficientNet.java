@@ -33,6 +33,7 @@ import org.fixres4j.kernels.Depthwise;
  * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
  */
 public final class FastEfficientNet implements AutoCloseable {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private final EfficientNetSpec spec;
     private final FusedConv stem;
     private final List<FusedBlock> blocks = new ArrayList<>();
@@ -182,6 +183,7 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** A convolution with its BN folded in (weight channels-last float32, bias float32). */
     private final class FusedConv {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         final Tensor weight;
         final Tensor bias;
         final long[] stride;
@@ -228,6 +230,7 @@ public final class FastEfficientNet implements AutoCloseable {
 
     /** One block of the fast path. */
     private final class FusedBlock {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         final boolean ir;
         final boolean skip;
         final FusedConv expand; // IR conv_pw + bn1

@@ -25,6 +25,7 @@ import org.fixres4j.transform.Normalization;
  * weights (native B6-B8, L2) resolve to their {@code untrained} config.
  */
 public final class ModelRegistry {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private static final String R = "https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-weights/";
     private static final String H = "https://github.com/huggingface/pytorch-image-models/releases/download/v0.1-weights/";
     private static final Normalization IN = Normalization.IMAGENET;

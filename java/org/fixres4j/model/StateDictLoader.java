@@ -29,6 +29,7 @@ import org.fixres4j.weights.TorchTensors;
  * metadata. Values are converted to the model's dtype (e.g. float16 files) and memory format by {@code copy_}.
  */
 public final class StateDictLoader {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private StateDictLoader() {}
 
     /**

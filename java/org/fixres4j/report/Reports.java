@@ -41,6 +41,7 @@ import org.fixres4j.io.Json;
  * never left half-written.
  */
 public final class Reports {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     /** The value of the JSON document's {@code format} key. */
     public static final String FORMAT = "fixres4j-eval/1";
 

@@ -3,13 +3,20 @@ package org.fixres4j.torch;
 import org.bytedeco.javacpp.Loader;
 
 /**
- * Loads libtorch (the JavaCPP PyTorch preset) once, robustly.
+ * Loads libtorch (the JavaCPP PyTorch preset) once, safely; call {@link #ensureLoaded()} before your own code first
+ * touches {@code org.bytedeco.pytorch}.
  *
- * <p>Where a system libtorch exists (Debian's {@code libtorch1.13}, pulled in by {@code python3-torch}) and the
- * JavaCPP cache is empty, loading the preset naively lets the dynamic linker pick the system's {@code libtorch.so}
- * before the preset's {@code libtorch_cpu.so} has been extracted, and the JVM dies with SIGSEGV. Extracting all of the
- * preset's resources into the cache first avoids that. Every class of FixRes4J that touches torch calls
- * {@link #ensureLoaded()} first.
+ * <p>Why: the preset loads its libraries in the order c10, torch, torch_cpu, extracting each into the JavaCPP cache
+ * ({@code ~/.javacpp/cache}) just before loading it. With a cold cache, {@code libtorch.so} is loaded while its
+ * dependency {@code libtorch_cpu.so} is not extracted yet; JavaCPP then falls back to the system's library path, and
+ * where a system libtorch exists (Debian's {@code libtorch-dev}, which {@code python3-torch} pulls in, puts
+ * {@code libtorch.so} there) the process gets libtorch 1.13 next to the preset's 2.10 and dies with SIGSEGV in
+ * {@code pthread_mutex_lock}, on this run and every later one. Extracting all of the preset's libraries into the cache
+ * first avoids that: then everything resolves from the cache. Once the cache is warm, the order no longer matters.
+ *
+ * <p>Every class of FixRes4J that can initialise a class of the preset calls this first, in its static initialiser
+ * (checked on the compiled classes by a test), so whatever FixRes4J class an application uses first, libtorch is
+ * loaded safely. Only application code that touches the preset before any FixRes4J class needs to call it itself.
  */
 public final class Torch {
     private static volatile boolean loaded;
@@ -17,7 +24,11 @@ public final class Torch {
 
     private Torch() {}
 
-    /** Extracts and loads the libtorch natives (idempotent, thread-safe); throws IllegalStateException if that fails. */
+    /**
+     * Extracts the preset's libraries into the JavaCPP cache (the first run on a machine: ~450 MB, some seconds) and
+     * loads them (idempotent, thread-safe). Throws IllegalStateException if that fails, and again on every later
+     * call.
+     */
     public static void ensureLoaded() {
         if (loaded) {
             return;
@@ -30,7 +41,10 @@ public final class Torch {
                 throw new IllegalStateException("libtorch could not be loaded: " + failure, failure);
             }
             try {
-                Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+                String platform = Loader.getPlatform();
+                // the CPU natives, and those of the CUDA build (-Pgpu) where it is on the class path
+                Loader.cacheResources("/org/bytedeco/pytorch/" + platform + "/");
+                Loader.cacheResources("/org/bytedeco/pytorch/" + platform + "-gpu/");
                 Loader.load(org.bytedeco.pytorch.global.torch.class);
                 loaded = true;
             } catch (Throwable t) {
@@ -38,6 +52,15 @@ public final class Torch {
                 throw new IllegalStateException("libtorch could not be loaded: " + t, t);
             }
         }
+    }
+
+    /** Loads libtorch ({@link #ensureLoaded()}) and sets its intra-op thread count ({@code torch.set_num_threads}). */
+    public static void setThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        ensureLoaded();
+        org.bytedeco.pytorch.global.torch.set_num_threads(threads);
     }
 
     /** Whether {@link #ensureLoaded()} has succeeded. */

@@ -19,6 +19,7 @@ import org.fixres4j.torch.Torch;
  * class of this package that needs the natives; it loads them through {@link Torch#ensureLoaded()}.
  */
 public final class TorchTensors {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private TorchTensors() {}
 
     /**
