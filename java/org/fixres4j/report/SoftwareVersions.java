@@ -14,6 +14,8 @@ import org.bytedeco.javacpp.Loader;
  * {@code TORCH_VERSION}).
  */
 public final class SoftwareVersions {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
+
     private static final Pattern TORCH_VERSION = Pattern.compile("TORCH_VERSION=([0-9][^,\\s]*)");
 
     private SoftwareVersions() {}

@@ -130,7 +130,7 @@ public final class DistWorker {
 
             // --- a tiny EfficientNet: different weights per rank, then broadcast from rank 0
             EfficientNetSpec spec = EfficientNetSpec.custom("tiny", 0.25, 0.3, true, 10);
-            try (EfficientNet m = new EfficientNet(spec)) {
+            try (EfficientNet m = org.fixres4j.model.ModelRegistry.create(spec)) {
                 torch.manual_seed(1234 + r);
                 m.initTimm();
                 Map<String, Tensor> state = m.namedTensors();
