@@ -170,17 +170,30 @@ public record ImageHeader(Format format, int width, int height, int components, 
         if (!valid) {
             throw corrupt(name, "PNG", "IHDR gives colour type " + colorType + " with bit depth " + depth);
         }
-        // an acTL chunk before the image data makes it an animated PNG
+        // Walk every chunk: each must fit in the file (OpenCV's reader allocates what a length claims, 4 GB for a
+        // mangled one), and an acTL chunk before the image data makes it an animated PNG.
         long pos = 8;
+        boolean idat = false;
         while (pos + 8 <= b.length) {
             long length = u32be(b, (int) pos);
-            if (startsWith(b, (int) pos + 4, 'a', 'c', 'T', 'L')) {
+            int type = (int) pos + 4;
+            if (length > Integer.MAX_VALUE || pos + 12 + length > b.length) {
+                throw corrupt(name, "PNG", "chunk '" + chunkName(b, type) + "' at byte " + pos + " claims " + length
+                        + " bytes, past the end of the " + b.length + "-byte file");
+            }
+            if (!idat && startsWith(b, type, 'a', 'c', 'T', 'L')) {
                 throw refused(name, "an animated PNG (APNG); only still PNGs are read");
             }
-            if (startsWith(b, (int) pos + 4, 'I', 'D', 'A', 'T') || length > Integer.MAX_VALUE) {
+            if (startsWith(b, type, 'I', 'D', 'A', 'T')) {
+                idat = true;
+            }
+            if (startsWith(b, type, 'I', 'E', 'N', 'D')) {
                 break;
             }
             pos += 12 + length;
+        }
+        if (!idat) {
+            throw corrupt(name, "PNG", "no image data (IDAT chunk)");
         }
         return new ImageHeader(Format.PNG, (int) width, (int) height, 0, false);
     }
@@ -323,6 +336,15 @@ public record ImageHeader(Format format, int width, int height, int components, 
             }
         }
         return true;
+    }
+
+    private static String chunkName(byte[] b, int at) {
+        StringBuilder s = new StringBuilder(4);
+        for (int i = at; i < at + 4 && i < b.length; i++) {
+            int c = u8(b, i);
+            s.append(c >= 0x20 && c < 0x7F ? (char) c : '?');
+        }
+        return s.toString();
     }
 
     private static String hex(int v) {
