@@ -74,6 +74,12 @@ public final class ImageDecoder {
                         + " bytes, CMYK JPEG): the decoder failed: " + firstLine(e));
             }
         }
+        if (header.format() == ImageHeader.Format.PNG) {
+            byte[] ended = ImageHeader.pngWithEnd(bytes);
+            if (ended != null) {
+                bytes = ended;
+            }
+        }
         OpenCv.ensureLoaded();
         Mat decoded;
         try (BytePointer data = new BytePointer(bytes); Mat buffer = new Mat(1, bytes.length, CV_8UC1, data)) {

@@ -198,6 +198,30 @@ public record ImageHeader(Format format, int width, int height, int components, 
         return new ImageHeader(Format.PNG, (int) width, (int) height, 0, false);
     }
 
+    /**
+     * A PNG that ends without its IEND chunk (which Pillow reads: it stops at the end of the file after the image
+     * data) rewritten as libpng accepts it: cut after the last whole chunk (dropping fewer than 8 stray bytes, as
+     * Pillow does), with an IEND chunk appended. Null when the file has its IEND. Only for bytes {@link #read}
+     * accepted as a PNG (every chunk within the file).
+     */
+    static byte[] pngWithEnd(byte[] b) {
+        long pos = 8;
+        while (pos + 8 <= b.length) {
+            long length = u32be(b, (int) pos);
+            if (length > Integer.MAX_VALUE || pos + 12 + length > b.length) {
+                break;
+            }
+            if (startsWith(b, (int) pos + 4, 'I', 'E', 'N', 'D')) {
+                return null;
+            }
+            pos += 12 + length;
+        }
+        byte[] out = java.util.Arrays.copyOf(b, (int) pos + 12);
+        byte[] iend = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82};
+        System.arraycopy(iend, 0, out, (int) pos, iend.length);
+        return out;
+    }
+
     // ---- WebP ----------------------------------------------------------------------------------------------------
 
     private static ImageHeader webp(byte[] b, String name) throws UndecodableImageException {

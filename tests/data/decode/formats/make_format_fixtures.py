@@ -120,6 +120,18 @@ def main():
     # ---- PNG: still images read, animated ones refused ----
     img.save("rgb.png")
     exact("rgb.png")
+    # no IEND, which Pillow does not need (it stops at the end of the file after the image data)
+    png = open("rgb.png", "rb").read()
+    assert png.endswith(png_chunk(b"IEND", b""))
+    open("no_iend.png", "wb").write(png[:-12])
+    exact("no_iend.png")
+    # a chunk cut short after the image data, which Pillow refuses ("Truncated File Read")
+    open("cut_tail.png", "wb").write(png[:-12] + png_chunk(b"tEXt", b"Comment\x00" + b"x" * 100)[:30])
+    refused("cut_tail.png", "past the end")
+    # ... but a PNG cut inside its image data is refused, as by Pillow
+    idat_end = png.rindex(b"IEND") - 4
+    open("cut_idat.png", "wb").write(png[:idat_end - 40])
+    refused("cut_idat.png", "past the end")
     frames = [img, img.transpose(Image.FLIP_LEFT_RIGHT)]
     frames[0].save("animated.png", save_all=True, append_images=frames[1:], duration=100)
     assert getattr(Image.open("animated.png"), "n_frames", 1) == 2
