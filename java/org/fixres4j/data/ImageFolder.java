@@ -35,7 +35,9 @@ import java.util.Set;
  * <p>Files: those whose extension is one of {@link #IMAGE_EXTENSIONS}, case-insensitively, found in the class folder
  * and its sub-folders (symbolic links followed), in torchvision's order: folders sorted by relative path, files by
  * name within each folder, both by code point. Other files are counted ({@link FileDataset#ignoredFiles()}) and
- * skipped. A class folder without images is an error, as in torchvision.
+ * skipped. A class folder without images is an error, as in torchvision. A file with an image extension is a sample
+ * even when it cannot be read (a FIFO, a file over the size or pixel limit, a GIF named {@code .jpg}): listing only
+ * reads attributes, never opens it; the loader then counts, lists and skips it by name (docs/INPUT-FORMATS.md).
  */
 public final class ImageFolder {
     /** Image file extensions, lower case, without the dot. */

@@ -67,7 +67,18 @@ public final class ImageDecoder {
         ImageHeader header = ImageHeader.read(bytes, name);
         checkPixels(name, header.width(), header.height(), limits);
         if (header.format() == ImageHeader.Format.JPEG && header.components() == 4) {
-            return CmykJpeg.decode(bytes, name, header, header.ycck());
+            try {
+                return CmykJpeg.decode(bytes, name, header, header.ycck());
+            } catch (RuntimeException e) {
+                throw new UndecodableImageException("cannot decode image " + name + " (" + bytes.length
+                        + " bytes, CMYK JPEG): the decoder failed: " + firstLine(e));
+            }
+        }
+        if (header.format() == ImageHeader.Format.PNG) {
+            byte[] ended = ImageHeader.pngWithEnd(bytes);
+            if (ended != null) {
+                bytes = ended;
+            }
         }
         OpenCv.ensureLoaded();
         Mat decoded;

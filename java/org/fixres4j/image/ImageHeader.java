@@ -170,19 +170,56 @@ public record ImageHeader(Format format, int width, int height, int components, 
         if (!valid) {
             throw corrupt(name, "PNG", "IHDR gives colour type " + colorType + " with bit depth " + depth);
         }
-        // an acTL chunk before the image data makes it an animated PNG
+        // Walk every chunk: each must fit in the file (OpenCV's reader allocates what a length claims, 4 GB for a
+        // mangled one), and an acTL chunk before the image data makes it an animated PNG.
         long pos = 8;
+        boolean idat = false;
         while (pos + 8 <= b.length) {
             long length = u32be(b, (int) pos);
-            if (startsWith(b, (int) pos + 4, 'a', 'c', 'T', 'L')) {
+            int type = (int) pos + 4;
+            if (length > Integer.MAX_VALUE || pos + 12 + length > b.length) {
+                throw corrupt(name, "PNG", "chunk '" + chunkName(b, type) + "' at byte " + pos + " claims " + length
+                        + " bytes, past the end of the " + b.length + "-byte file");
+            }
+            if (!idat && startsWith(b, type, 'a', 'c', 'T', 'L')) {
                 throw refused(name, "an animated PNG (APNG); only still PNGs are read");
             }
-            if (startsWith(b, (int) pos + 4, 'I', 'D', 'A', 'T') || length > Integer.MAX_VALUE) {
+            if (startsWith(b, type, 'I', 'D', 'A', 'T')) {
+                idat = true;
+            }
+            if (startsWith(b, type, 'I', 'E', 'N', 'D')) {
                 break;
             }
             pos += 12 + length;
         }
+        if (!idat) {
+            throw corrupt(name, "PNG", "no image data (IDAT chunk)");
+        }
         return new ImageHeader(Format.PNG, (int) width, (int) height, 0, false);
+    }
+
+    /**
+     * A PNG that ends without its IEND chunk (which Pillow reads: it stops at the end of the file after the image
+     * data) rewritten as libpng accepts it: cut after the last whole chunk (dropping fewer than 8 stray bytes, as
+     * Pillow does), with an IEND chunk appended. Null when the file has its IEND. Only for bytes {@link #read}
+     * accepted as a PNG (every chunk within the file).
+     */
+    static byte[] pngWithEnd(byte[] b) {
+        long pos = 8;
+        while (pos + 8 <= b.length) {
+            long length = u32be(b, (int) pos);
+            if (length > Integer.MAX_VALUE || pos + 12 + length > b.length) {
+                break;
+            }
+            if (startsWith(b, (int) pos + 4, 'I', 'E', 'N', 'D')) {
+                return null;
+            }
+            pos += 12 + length;
+        }
+        byte[] out = java.util.Arrays.copyOf(b, (int) pos + 12);
+        byte[] iend = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82};
+        System.arraycopy(iend, 0, out, (int) pos, iend.length);
+        return out;
     }
 
     // ---- WebP ----------------------------------------------------------------------------------------------------
@@ -323,6 +360,15 @@ public record ImageHeader(Format format, int width, int height, int components, 
             }
         }
         return true;
+    }
+
+    private static String chunkName(byte[] b, int at) {
+        StringBuilder s = new StringBuilder(4);
+        for (int i = at; i < at + 4 && i < b.length; i++) {
+            int c = u8(b, i);
+            s.append(c >= 0x20 && c < 0x7F ? (char) c : '?');
+        }
+        return s.toString();
     }
 
     private static String hex(int v) {

@@ -33,6 +33,43 @@ def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def bmp_file(info, palette, pixels):
+    offset = 14 + len(info) + len(palette)
+    return struct.pack("<2sIHHI", b"BM", offset + len(pixels), 0, 0, offset) + info + palette + pixels
+
+
+def write_pal4_bmp(path):
+    """4-bit palette, bottom-up, rows padded to 4 bytes."""
+    rng = np.random.default_rng(3)
+    w, h = 13, 7
+    pal = rng.integers(0, 256, size=(16, 3), dtype=np.uint8)
+    idx = rng.integers(0, 16, size=(h, w), dtype=np.uint8)
+    row_bytes = ((w * 4 + 31) // 32) * 4
+    rows = b""
+    for y in range(h - 1, -1, -1):
+        r = bytearray(row_bytes)
+        for x in range(w):
+            r[x // 2] |= int(idx[y, x]) << (4 if x % 2 == 0 else 0)
+        rows += bytes(r)
+    palette = b"".join(bytes([int(b), int(g), int(r), 0]) for r, g, b in pal)
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 4, 0, len(rows), 2835, 2835, 16, 0)
+    open(path, "wb").write(bmp_file(info, palette, rows))
+    assert (np.asarray(Image.open(path).convert("RGB")) == pal[idx]).all()
+
+
+def write_bitfields_bmp(path):
+    """32-bit BGRA with BI_BITFIELDS masks and a V4 header, top-down (negative height)."""
+    rng = np.random.default_rng(4)
+    w, h = 13, 7
+    px = rng.integers(0, 256, size=(h, w, 4), dtype=np.uint8)
+    rows = px[..., [2, 1, 0, 3]].tobytes()
+    info = struct.pack("<IiiHHIIiiII", 108, w, -h, 1, 32, 3, len(rows), 2835, 2835, 0, 0) \
+        + struct.pack("<IIII", 0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000) + b"BGRs" + bytes(48)
+    open(path, "wb").write(bmp_file(info, b"", rows))
+    assert Image.open(path).mode == "RGBA"
+    assert (np.asarray(Image.open(path).convert("RGB")) == px[..., :3]).all()
+
+
 def source():
     rng = np.random.default_rng(11)
     base = Image.open("../photo.jpg").convert("RGB").resize((48, 36), Image.BILINEAR)
@@ -83,6 +120,18 @@ def main():
     # ---- PNG: still images read, animated ones refused ----
     img.save("rgb.png")
     exact("rgb.png")
+    # no IEND, which Pillow does not need (it stops at the end of the file after the image data)
+    png = open("rgb.png", "rb").read()
+    assert png.endswith(png_chunk(b"IEND", b""))
+    open("no_iend.png", "wb").write(png[:-12])
+    exact("no_iend.png")
+    # a chunk cut short after the image data, which Pillow refuses ("Truncated File Read")
+    open("cut_tail.png", "wb").write(png[:-12] + png_chunk(b"tEXt", b"Comment\x00" + b"x" * 100)[:30])
+    refused("cut_tail.png", "past the end")
+    # ... but a PNG cut inside its image data is refused, as by Pillow
+    idat_end = png.rindex(b"IEND") - 4
+    open("cut_idat.png", "wb").write(png[:idat_end - 40])
+    refused("cut_idat.png", "past the end")
     frames = [img, img.transpose(Image.FLIP_LEFT_RIGHT)]
     frames[0].save("animated.png", save_all=True, append_images=frames[1:], duration=100)
     assert getattr(Image.open("animated.png"), "n_frames", 1) == 2
@@ -110,6 +159,10 @@ def main():
     exact("mono1.bmp")
     img.convert("RGBA").save("rgba32.bmp")
     exact("rgba32.bmp")
+    write_pal4_bmp("pal4.bmp")  # Pillow cannot write 4-bit or bit-field BMPs: written by hand
+    exact("pal4.bmp")
+    write_bitfields_bmp("bgra_bitfields.bmp")
+    exact("bgra_bitfields.bmp")
     rgb24 = bytearray(open("rgb24.bmp", "rb").read())
     b16 = bytearray(rgb24)
     struct.pack_into("<H", b16, 28, 16)

@@ -88,7 +88,7 @@ class HostileImagesCliTest {
         Run bad = EvalFixtures.capture(() -> Main.execute("eval", "--arch", EvalFixtures.ARCH, "--weights",
                 weights.toString(), "--data", folder.toString(), "--max-pixels", "0"));
         assertEquals(2, bad.code(), bad.err());
-        assertTrue(bad.err().contains("--max-pixels must be >= 1"), bad.err());
+        assertTrue(bad.err().contains("Invalid value for option '--max-pixels': must be >= 1, got 0"), bad.err());
     }
 
     @Test

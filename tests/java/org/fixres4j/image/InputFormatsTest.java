@@ -136,6 +136,20 @@ class InputFormatsTest {
     }
 
     @Test
+    void aPngChunkClaimingMoreThanTheFileIsRefusedBeforeDecoding() throws IOException {
+        // OpenCV's PNG reader allocated the claimed length: 4 GB for a mangled 651-byte palette PNG
+        byte[] png = Files.readAllBytes(TestData.path("decode/formats/rgb.png"));
+        int at = 33; // the chunk after IHDR
+        byte[] mangled = png.clone();
+        mangled[at] = (byte) 0xFF;
+        UndecodableImageException e = assertThrows(UndecodableImageException.class,
+                () -> ImageDecoder.decode(mangled, "mangled.png"));
+        assertTrue(e.getMessage().contains("mangled.png") && e.getMessage().contains("past the end"), e.getMessage());
+        byte[] cut = java.util.Arrays.copyOf(png, png.length - 20); // IDAT cut short
+        assertThrows(UndecodableImageException.class, () -> ImageDecoder.decode(cut, "cut.png"));
+    }
+
+    @Test
     void truncatedAndMangledHeadersAreUndecodableNotCrashes() {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
         byte[] jpeg = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC0, 0x00};
