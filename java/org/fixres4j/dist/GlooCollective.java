@@ -139,8 +139,8 @@ public final class GlooCollective extends AbstractCollective {
         } catch (RuntimeException e) {
             String what = rank == 0
                     ? "could not serve the store on port " + c.masterPort() + " (is it in use?)"
-                    : "could not reach rank 0's store at " + c.master() + " within " + since(start)
-                    + " (--dist-timeout " + DistConfig.seconds(c.timeout()) + ")";
+                    : "could not reach rank 0's store at " + c.master() + " (gave up after " + since(start)
+                    + "; --dist-timeout " + DistConfig.seconds(c.timeout()) + ")";
             throw new CollectiveException(rank, "rendezvous", rank == 0 ? null : 0,
                     "rank " + rank + ": " + what + ": " + firstLine(e), e);
         }
