@@ -108,6 +108,15 @@ class DistLocalTest {
     }
 
     @Test
+    void aWrongGlooInterfaceFailsBeforeTheRendezvous() {
+        // no store is created: the device is checked first, so this needs no peer and takes no timeout
+        DistConfig c = DistConfig.resolve(Map.of(), 0, 2, "127.0.0.1:1", Duration.ofSeconds(60), "nosuchif0");
+        CollectiveException e = assertThrows(CollectiveException.class, () -> GlooCollective.connect(c));
+        assertTrue(e.getMessage().startsWith("rank 0: Gloo cannot use interface nosuchif0: "), e.getMessage());
+        assertEquals("connect", e.operation());
+    }
+
+    @Test
     void bucketsGroupByDtypeAndRespectTheSize() {
         try (PointerScope scope = new PointerScope()) {
             List<Tensor> ts = new ArrayList<>();
