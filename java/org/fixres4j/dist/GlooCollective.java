@@ -435,7 +435,7 @@ public final class GlooCollective extends AbstractCollective {
             m = m.substring(0, cut);
         }
         // "[/long/build/path/gloo/transport/tcp/pair.cc:538] Read error" -> "[pair.cc:538] Read error"
-        m = m.replaceAll("\\[/[^\\]\\s]*/([^/\\]\\s]+:\\d+)\\]", "[$1]");
+        m = m.replaceAll("/[^\\s\\]]*/([^/\\s\\]]+:\\d+)", "$1");
         return String.join(" ", Arrays.stream(m.split("\n")).map(String::strip).filter(s -> !s.isEmpty())
                 .toList());
     }
