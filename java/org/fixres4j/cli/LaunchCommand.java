@@ -114,6 +114,7 @@ final class LaunchCommand implements Runnable {
             if (steps < 0 || pauseMs < 0 || benchIters < 1) {
                 throw new IllegalArgumentException("--steps, --pause-ms and --bench-iters must not be negative");
             }
+            // loaded here, not in a static initializer: picocli instantiates every subcommand for every invocation
             Torch.ensureLoaded();
             try (Collective c = Collective.connect(cfg)) {
                 int w = c.worldSize();

@@ -126,6 +126,19 @@ public final class GlooCollective extends AbstractCollective {
         int world = c.worldSize();
         long timeoutMs = c.timeout().toMillis();
         long start = System.nanoTime();
+        // Gloo's devices first: a wrong interface name fails at once, not after the rendezvous
+        ProcessGroupGloo.Options options = keep(ProcessGroupGloo.Options.create(keep(new Milliseconds(timeoutMs))));
+        for (String dev : devices(c)) {
+            try {
+                options.devices().push_back(keep(dev.startsWith("if:")
+                        ? ProcessGroupGloo.createDeviceForInterface(dev.substring(3))
+                        : dev.equals("default") ? ProcessGroupGloo.createDefaultDevice()
+                        : ProcessGroupGloo.createDeviceForHostname(dev)));
+            } catch (RuntimeException e) {
+                throw new CollectiveException(rank, "connect", null, "rank " + rank + ": Gloo cannot use "
+                        + (dev.startsWith("if:") ? "interface " + dev.substring(3) : dev) + ": " + firstLine(e), e);
+            }
+        }
         TCPStoreOptions so = keep(new TCPStoreOptions());
         // the port is a C++ uint16_t mapped to a Java short: the cast keeps the 16 bits, so 40000 stays 40000
         so.port((short) c.masterPort());
@@ -139,8 +152,8 @@ public final class GlooCollective extends AbstractCollective {
         } catch (RuntimeException e) {
             String what = rank == 0
                     ? "could not serve the store on port " + c.masterPort() + " (is it in use?)"
-                    : "could not reach rank 0's store at " + c.master() + " within " + since(start)
-                    + " (--dist-timeout " + DistConfig.seconds(c.timeout()) + ")";
+                    : "could not reach rank 0's store at " + c.master() + " (gave up after " + since(start)
+                    + "; --dist-timeout " + DistConfig.seconds(c.timeout()) + ")";
             throw new CollectiveException(rank, "rendezvous", rank == 0 ? null : 0,
                     "rank " + rank + ": " + what + ": " + firstLine(e), e);
         }
@@ -186,18 +199,6 @@ public final class GlooCollective extends AbstractCollective {
         String[] members = new String[world];
         for (int r = 0; r < world; r++) {
             members[r] = store.get_to_str(keys[r]);
-        }
-        ProcessGroupGloo.Options options = keep(ProcessGroupGloo.Options.create(keep(new Milliseconds(timeoutMs))));
-        for (String dev : devices(c)) {
-            try {
-                options.devices().push_back(keep(dev.startsWith("if:")
-                        ? ProcessGroupGloo.createDeviceForInterface(dev.substring(3))
-                        : dev.equals("default") ? ProcessGroupGloo.createDefaultDevice()
-                        : ProcessGroupGloo.createDeviceForHostname(dev)));
-            } catch (RuntimeException e) {
-                throw new CollectiveException(rank, "connect", null, "rank " + rank + ": Gloo cannot use "
-                        + (dev.startsWith("if:") ? "interface " + dev.substring(3) : dev) + ": " + firstLine(e), e);
-            }
         }
         // the group gets its own clone of the store: one wrapper handed to two consumers aborts the JVM
         Store forGroup = keep(new PrefixStore(PREFIX + "pg", keep(store.clone())));
@@ -434,7 +435,7 @@ public final class GlooCollective extends AbstractCollective {
             m = m.substring(0, cut);
         }
         // "[/long/build/path/gloo/transport/tcp/pair.cc:538] Read error" -> "[pair.cc:538] Read error"
-        m = m.replaceAll("\\[/[^\\]\\s]*/([^/\\]\\s]+:\\d+)\\]", "[$1]");
+        m = m.replaceAll("/[^\\s\\]]*/([^/\\s\\]]+:\\d+)", "$1");
         return String.join(" ", Arrays.stream(m.split("\n")).map(String::strip).filter(s -> !s.isEmpty())
                 .toList());
     }

@@ -1,9 +1,13 @@
 package org.fixres4j.dist;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.Tensor;
 import org.fixres4j.torch.Torch;
 
@@ -45,9 +49,29 @@ public final class StateSync {
         Buckets.apply(tensors, plan, flat -> c.broadcast(flat, root));
     }
 
+    /**
+     * Every parameter and buffer of any libtorch module by its dotted name (parameters first, then buffers), as live
+     * tensors: what {@link #broadcast} and {@link #averageRunningStatistics} take for modules other than
+     * {@code EfficientNet} (whose {@code namedTensors()} gives the same set in timm's order).
+     */
+    public static Map<String, Tensor> namedTensors(Module module) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        put(out, module.named_parameters(true));
+        put(out, module.named_buffers(true));
+        return out;
+    }
+
+    private static void put(Map<String, Tensor> into, StringTensorDict dict) {
+        StringVector keys = dict.keys();
+        for (long i = 0; i < keys.size(); i++) {
+            String k = keys.get(i).getString();
+            into.put(k, dict.get(k));
+        }
+    }
+
     /** The BatchNorm running statistics of a state: the tensors whose key ends in running_mean or running_var. */
     public static Map<String, Tensor> runningStatistics(Map<String, Tensor> state) {
-        Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             if (e.getKey().endsWith(".running_mean") || e.getKey().endsWith(".running_var")
                     || e.getKey().equals("running_mean") || e.getKey().equals("running_var")) {

@@ -14,6 +14,8 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.EfficientNetSpec;
 import org.fixres4j.torch.Torch;
 import org.fixres4j.weights.TensorData;
 import org.fixres4j.weights.TorchTensors;
@@ -106,6 +108,15 @@ class DistLocalTest {
     }
 
     @Test
+    void aWrongGlooInterfaceFailsBeforeTheRendezvous() {
+        // no store is created: the device is checked first, so this needs no peer and takes no timeout
+        DistConfig c = DistConfig.resolve(Map.of(), 0, 2, "127.0.0.1:1", Duration.ofSeconds(60), "nosuchif0");
+        CollectiveException e = assertThrows(CollectiveException.class, () -> GlooCollective.connect(c));
+        assertTrue(e.getMessage().startsWith("rank 0: Gloo cannot use interface nosuchif0: "), e.getMessage());
+        assertEquals("connect", e.operation());
+    }
+
+    @Test
     void bucketsGroupByDtypeAndRespectTheSize() {
         try (PointerScope scope = new PointerScope()) {
             List<Tensor> ts = new ArrayList<>();
@@ -185,6 +196,19 @@ class DistLocalTest {
             }
             assertEquals(List.of("bn1.running_mean", "bn1.running_var", "blocks.0.0.bn1.running_var"),
                     new ArrayList<>(StateSync.runningStatistics(state).keySet()));
+        }
+    }
+
+    @Test
+    void namedTensorsOfAnyModuleMatchEfficientNetsOwn() {
+        try (EfficientNet m = new EfficientNet(EfficientNetSpec.custom("tiny", 0.25, 0.3, true, 10));
+             PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> generic = StateSync.namedTensors(m);
+            Map<String, Tensor> own = m.namedTensors();
+            assertEquals(new java.util.TreeSet<>(own.keySet()), new java.util.TreeSet<>(generic.keySet()));
+            for (String k : own.keySet()) {
+                assertEquals(own.get(k).data_ptr().address(), generic.get(k).data_ptr().address(), k + " is the live tensor");
+            }
         }
     }
 
