@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.TensorVector;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.dist.CollectiveException;
 import org.fixres4j.dist.DistConfig;
-import org.fixres4j.dist.DistOptions;
 import org.fixres4j.dist.GradientAllReducer;
 import org.fixres4j.dist.Launcher;
 import org.fixres4j.model.EfficientNet;
@@ -86,6 +85,8 @@ final class LaunchCommand implements Runnable {
     @Command(name = "dist-check", hidden = true, mixinStandardHelpOptions = true,
             description = "Join the distributed group and check it: allreduce of the rank ids (float32 and int64).")
     static final class DistCheck implements Runnable {
+        static { org.fixres4j.torch.Torch.ensureLoaded(); }
+
         @Mixin
         DistOptions dist;
 

@@ -201,7 +201,7 @@ class DistLocalTest {
 
     @Test
     void namedTensorsOfAnyModuleMatchEfficientNetsOwn() {
-        try (EfficientNet m = new EfficientNet(EfficientNetSpec.custom("tiny", 0.25, 0.3, true, 10));
+        try (EfficientNet m = org.fixres4j.model.ModelRegistry.create(EfficientNetSpec.custom("tiny", 0.25, 0.3, true, 10));
              PointerScope scope = new PointerScope()) {
             Map<String, Tensor> generic = StateSync.namedTensors(m);
             Map<String, Tensor> own = m.namedTensors();

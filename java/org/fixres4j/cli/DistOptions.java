@@ -1,6 +1,9 @@
-package org.fixres4j.dist;
+package org.fixres4j.cli;
 
 import java.time.Duration;
+
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.DistConfig;
 
 import picocli.CommandLine.Option;
 
@@ -41,7 +44,7 @@ public final class DistOptions {
                 Duration.ofMillis(Math.round(timeoutSeconds * 1000)), glooInterfaces);
     }
 
-    /** Joins the group this process belongs to ({@link LocalCollective} for a world of one). */
+    /** Joins the group this process belongs to ({@link org.fixres4j.dist.LocalCollective} for a world of one). */
     public Collective connect() {
         return Collective.connect(config());
     }
