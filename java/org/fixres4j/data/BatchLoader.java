@@ -97,6 +97,8 @@ public final class BatchLoader implements AutoCloseable {
     private final boolean shuffle;
     private final boolean dropLast;
     private final boolean strict;
+    private final int shard;
+    private final int shards;
     private final String name;
     private final ExecutorService workers;
     private final List<Thread> workerThreads = new ArrayList<>();
@@ -167,6 +169,8 @@ public final class BatchLoader implements AutoCloseable {
         this.shuffle = b.shuffle;
         this.dropLast = b.dropLast;
         this.strict = b.strict;
+        this.shard = b.shard;
+        this.shards = b.shards;
         this.name = "fixres4j-loader-" + IDS.incrementAndGet();
         Torch.ensureLoaded();
         this.preprocessor = new CpuPreprocessor(1);
@@ -243,6 +247,8 @@ public final class BatchLoader implements AutoCloseable {
         private boolean shuffle;
         private boolean dropLast;
         private boolean strict;
+        private int shard;
+        private int shards = 1;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -298,6 +304,19 @@ public final class BatchLoader implements AutoCloseable {
         /** Whether an incomplete last batch is left out (default false). */
         public Builder dropLast(boolean on) {
             this.dropLast = on;
+            return this;
+        }
+
+        /**
+         * Deals every epoch's order into {@code count} shards and keeps shard {@code index} (see {@link
+         * BatchLoader#order(int)}): the data-parallel rank's share. Default: one shard, everything.
+         */
+        public Builder shard(int index, int count) {
+            if (count < 1 || index < 0 || index >= count) {
+                throw new IllegalArgumentException("shard " + index + " of " + count + ": need 0 <= index < count");
+            }
+            this.shard = index;
+            this.shards = count;
             return this;
         }
 
@@ -388,21 +407,52 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Batches an epoch has (before skipping batches whose samples all failed). */
     public int batchesPerEpoch() {
-        int n = dataset.size();
+        int n = shardSize();
         return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
     }
 
-    /** The dataset indices in epoch {@code epoch}'s order. */
+    /** The samples this loader's shard holds in an epoch: the dataset's size without sharding. */
+    public int shardSize() {
+        int n = dataset.size();
+        return n / shards + (shard < n % shards ? 1 : 0);
+    }
+
+    /** This loader's shard (0 without sharding) of {@link #shards()}. */
+    public int shard() {
+        return shard;
+    }
+
+    /** The number of shards the epoch's order is dealt into (1: no sharding). */
+    public int shards() {
+        return shards;
+    }
+
+    /**
+     * The dataset indices in epoch {@code epoch}'s order, this loader's shard of them: of the whole epoch's order
+     * (dataset order, or the (seed, epoch) permutation), the positions {@code p} with {@code p % shards == shard}.
+     * Dealt that way, shard {@code r}'s batch {@code k} holds exactly its share of the global batch of {@code
+     * shards * batchSize} samples at positions {@code k * shards * batchSize ..}, so data-parallel ranks see the
+     * same global batches whatever their number.
+     */
     public int[] order(int epoch) {
         int n = dataset.size();
+        int[] all;
         if (shuffle) {
-            return Seeds.permutation(n, Seeds.shuffle(seed, epoch));
+            all = Seeds.permutation(n, Seeds.shuffle(seed, epoch));
+        } else {
+            all = new int[n];
+            for (int i = 0; i < n; i++) {
+                all[i] = i;
+            }
         }
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-            o[i] = i;
+        if (shards == 1) {
+            return all;
         }
-        return o;
+        int[] mine = new int[shardSize()];
+        for (int j = 0; j < mine.length; j++) {
+            mine[j] = all[j * shards + shard];
+        }
+        return mine;
     }
 
     /**

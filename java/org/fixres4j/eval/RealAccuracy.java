@@ -32,6 +32,29 @@ public final class RealAccuracy {
         this.correct = new long[ks.length];
     }
 
+    /** Every count as one array (scored, skipped, non-finite rows, correct per k); sums of these arrays merge. */
+    public long[] counts() {
+        long[] out = new long[3 + ks.length];
+        out[0] = scored;
+        out[1] = skipped;
+        out[2] = nonFiniteRows;
+        System.arraycopy(correct, 0, out, 3, ks.length);
+        return out;
+    }
+
+    /** Adds counts laid out as {@link #counts()} gives them. */
+    public void addCounts(long[] counts) {
+        if (counts.length != 3 + ks.length) {
+            throw new IllegalArgumentException(counts.length + " counts do not fit " + ks.length + " ks");
+        }
+        scored += counts[0];
+        skipped += counts[1];
+        nonFiniteRows += counts[2];
+        for (int i = 0; i < ks.length; i++) {
+            correct[i] += counts[3 + i];
+        }
+    }
+
     /** Adds one sample: scores {@code scores[offset .. offset+numClasses-1]} and its ReaL labels (may be empty). */
     public void add(float[] scores, int offset, int[] realLabels) {
         if (realLabels == null || realLabels.length == 0) {

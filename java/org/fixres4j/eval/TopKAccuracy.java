@@ -86,6 +86,52 @@ public final class TopKAccuracy {
         add(LogitRows.of(logits), labels);
     }
 
+    /**
+     * Every count of this accumulator as one array (count, non-finite rows, correct per k, per-class counts, per-class
+     * correct per k): element-wise sums of these arrays over accumulators of the same classes and ks are their
+     * merge ({@link #addCounts}), which is how ranks of a sharded evaluation combine theirs exactly.
+     */
+    public long[] counts() {
+        long[] out = new long[2 + ks.length + numClasses + ks.length * numClasses];
+        int o = 0;
+        out[o++] = count;
+        out[o++] = nonFiniteRows;
+        for (long c : correct) {
+            out[o++] = c;
+        }
+        for (long c : classCount) {
+            out[o++] = c;
+        }
+        for (long[] row : classCorrect) {
+            for (long c : row) {
+                out[o++] = c;
+            }
+        }
+        return out;
+    }
+
+    /** Adds counts laid out as {@link #counts()} gives them (e.g. the sum over the other ranks). */
+    public void addCounts(long[] counts) {
+        if (counts.length != 2 + ks.length + numClasses + ks.length * numClasses) {
+            throw new IllegalArgumentException(counts.length + " counts do not fit " + numClasses + " classes and "
+                    + ks.length + " ks");
+        }
+        int o = 0;
+        count += counts[o++];
+        nonFiniteRows += counts[o++];
+        for (int i = 0; i < ks.length; i++) {
+            correct[i] += counts[o++];
+        }
+        for (int c = 0; c < numClasses; c++) {
+            classCount[c] += counts[o++];
+        }
+        for (int i = 0; i < ks.length; i++) {
+            for (int c = 0; c < numClasses; c++) {
+                classCorrect[i][c] += counts[o++];
+            }
+        }
+    }
+
     /** Adds the counts of another accumulator with the same classes and ks. */
     public void merge(TopKAccuracy other) {
         if (other.numClasses != numClasses || !Arrays.equals(other.ks, ks)) {

@@ -19,6 +19,7 @@ import org.fixres4j.data.LoadFailure;
 import org.fixres4j.data.Progress;
 import org.fixres4j.data.RealLabels;
 import org.fixres4j.data.Seeds;
+import org.fixres4j.dist.Collective;
 import org.fixres4j.eval.LogitRows;
 import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.eval.TopKAccuracy;
@@ -159,6 +160,7 @@ public final class Sweep {
         private boolean inferenceMode = true;
         private long seed;
         private boolean allowNonFinite;
+        private Collective collective;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -244,6 +246,18 @@ public final class Sweep {
          */
         public Builder allowNonFinite(boolean on) {
             this.allowNonFinite = on;
+            return this;
+        }
+
+        /**
+         * Shares the sweep among the ranks of {@code c} (null or a world of one: no sharing): each rank loads and
+         * scores its shard of the images ({@link BatchLoader.Builder#shard}), then the counts, per-class tallies,
+         * ReaL counts, failures and evaluated indices are combined exactly, so every rank returns the result one
+         * process would have. Every rank must call {@code run} with the same dataset, transforms and options.
+         * Logits cannot be kept across ranks.
+         */
+        public Builder collective(Collective c) {
+            this.collective = c;
             return this;
         }
 
@@ -412,6 +426,7 @@ public final class Sweep {
         private final boolean inferenceMode;
         private final long seed;
         private final boolean allowNonFinite;
+        private final Collective collective;
 
         Engine(Builder b, List<ModelFn> models) {
             this.dataset = b.dataset;
@@ -421,6 +436,11 @@ public final class Sweep {
             this.threads = b.threads;
             this.strict = b.strict;
             this.allowNonFinite = b.allowNonFinite;
+            this.collective = b.collective != null && b.collective.worldSize() > 1 ? b.collective : null;
+            if (collective != null && b.keepLogits) {
+                throw new IllegalArgumentException("keepLogits is not supported in a sweep shared by "
+                        + collective.worldSize() + " ranks");
+            }
             this.real = b.real;
             this.keepLogits = b.keepLogits;
             this.progress = b.progress;
@@ -446,18 +466,25 @@ public final class Sweep {
             int evaluated = 0;
             long waitNanos = 0;
             long done = 0;
-            progress.start(n);
-            try (BatchLoader loader = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
-                    .poolSize(DEPTH).seed(seed).build();
+            progress.start(collective == null ? n
+                    : n / collective.worldSize() + (collective.rank() < n % collective.worldSize() ? 1 : 0));
+            BatchLoader.Builder lb = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
+                    .poolSize(DEPTH).seed(seed);
+            if (collective != null) {
+                lb.shard(collective.rank(), collective.worldSize());
+            }
+            try (BatchLoader loader = lb.build();
                  BatchLoader.Epoch epoch = loader.epoch(0)) {
                 while (true) {
                     long w0 = System.nanoTime();
                     Batch b = epoch.hasNext() ? epoch.next() : null;
                     waitNanos += System.nanoTime() - w0;
-                    if (strict) {
+                    if (strict && collective == null) {
+                        // (shared by ranks, a strict sweep stops after combining, so that no rank waits for one
+                        // that stopped alone)
                         // every batch up to this one is complete (whole-failed ones too), so every failure before
                         // this batch's end is recorded: the first of those is the first in dataset order
-                        long end = b == null ? n : Math.min((long) (b.number() + 1) * batch, n);
+                        long end = b == null ? n : (long) (b.number() + 1) * batch;
                         for (LoadFailure f : epoch.failures()) {
                             if (f.position() < end) {
                                 if (b != null) {
@@ -508,17 +535,41 @@ public final class Sweep {
                         }
                         evaluated += m;
                         // the batch's positions, failed ones included (batches that failed whole are skipped)
-                        long end = Math.min((long) (b.number() + 1) * batch, n);
+                        long end = Math.min((long) (b.number() + 1) * batch, loader.shardSize());
                         progress.advance(end - done);
                         done = end;
                     }
                 }
                 failures = epoch.failures();
-                if (done < n) {
-                    progress.advance(n - done);
+                if (done < loader.shardSize()) {
+                    progress.advance(loader.shardSize() - done);
                 }
             } finally {
                 progress.finish();
+            }
+            int[] evaluatedIndices = Arrays.copyOf(indices, evaluated);
+            if (collective != null) {
+                int classes = 0;
+                for (long[] row : collective.allGather(new long[] {numClasses[0]})) {
+                    classes = (int) Math.max(classes, row[0]);
+                }
+                numClasses[0] = classes;
+                for (int t = 0; t < transforms.size() && classes > 0; t++) {
+                    TopKAccuracy all = new TopKAccuracy(classes, ks);
+                    all.addCounts(collective.allReduceSum(acc[t] != null ? acc[t].counts() : all.counts()));
+                    acc[t] = all;
+                    if (real != null) {
+                        RealAccuracy allReal = new RealAccuracy(classes, ks);
+                        allReal.addCounts(collective.allReduceSum(realAcc[t] != null ? realAcc[t].counts()
+                                : allReal.counts()));
+                        realAcc[t] = allReal;
+                    }
+                }
+                failures = Shards.gatherFailures(collective, failures);
+                evaluatedIndices = Shards.gatherIndices(collective, evaluatedIndices);
+                if (strict && !failures.isEmpty()) {
+                    throw new LoadException(failures.get(0));
+                }
             }
             List<Entry> entries = new ArrayList<>();
             for (int t = 0; t < transforms.size(); t++) {
@@ -529,7 +580,7 @@ public final class Sweep {
                         logits[t] == null ? (keepLogits ? new float[0] : null) : logits[t].toArray(),
                         forwardNanos[t] / 1e9));
             }
-            return new Result(List.copyOf(entries), n, List.copyOf(failures), Arrays.copyOf(indices, evaluated),
+            return new Result(List.copyOf(entries), n, List.copyOf(failures), evaluatedIndices,
                     (System.nanoTime() - t0) / 1e9, waitNanos / 1e9, batch, threads);
         }
 
