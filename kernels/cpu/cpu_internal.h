@@ -78,8 +78,8 @@ uint32_t isa_generation();
 int32_t arith_mode();
 #if defined(FIXRES4J_HAVE_AVX2)
 const IsaOps &avx2_ops();
-// preprocess_avx2.cpp compiled as its variants: FX_ISA_AVX2_VNNI (AVX-VNNI, VEX vpdpwssd) and FX_ISA_AVX512
-// (AVX512-VNNI, EVEX vpdpwssd).
+// preprocess_avx2.cpp compiled as its AVX-VNNI variant (FX_ISA_AVX2_VNNI), and the 512-bit kernels of FX_ISA_AVX512
+// built on its AVX512-VNNI variant (preprocess_avx512.cpp).
 const IsaOps &avxvnni_ops();
 const IsaOps &avx512_ops();
 #endif

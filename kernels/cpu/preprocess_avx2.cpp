@@ -29,8 +29,8 @@
 
 // This file is compiled more than once (cmake/CMakeLists.txt), each time with its own -m flags, as a variant
 // of the same kernels: FX_AVX2_VARIANT 0 (or undefined): AVX2 (avx2_ops, FX_ISA_AVX2); 1: AVX2 + AVX-VNNI
-// (avxvnni_ops, FX_ISA_AVX2_VNNI); 2: AVX2 + AVX512-VNNI/VL, the same 256-bit vpdpwssd in its EVEX form
-// (avx512_ops, FX_ISA_AVX512; preprocess_avx512.cpp). The variants differ
+// (avxvnni_ops, FX_ISA_AVX2_VNNI); 2: AVX2 + AVX512-VNNI/VL, the same 256-bit vpdpwssd in its EVEX form, the base
+// of the 512-bit kernels of FX_ISA_AVX512 (preprocess_avx512.cpp). The variants differ
 // only in dpwssd below: vpdpwssd adds the two int16 products of each pair to the int32 accumulator, without
 // saturation (modulo 2^32), exactly as vpmaddwd followed by vpaddd, so every variant gives the same integers.
 #ifndef FX_AVX2_VARIANT
@@ -814,7 +814,10 @@ const IsaOps kAvx2Ops = {FX_AVX2_OPS_NAME, avx2_hprep_size, avx2_hprep, avx2_hro
 
 } // namespace
 
+// FX_AVX2_NO_OPS: the including file (preprocess_avx512.cpp) builds on these kernels and defines the ops itself.
+#if !defined(FX_AVX2_NO_OPS)
 const IsaOps &FX_AVX2_OPS_FN() { return kAvx2Ops; }
+#endif
 
 } // namespace cpu
 } // namespace fx
