@@ -1,9 +1,9 @@
-# The depthwise-convolution kernels (issue 4) of libfixres4j_kernels: included by cmake/CMakeLists.txt once the
+# The depthwise-convolution kernels of libfixres4j_kernels: included by cmake/CMakeLists.txt once the
 # target fixres4j_kernels exists and the CUDA decision (FIXRES_WITH_CUDA) is made.
 #   kernels/common/depthwise_shape.cpp   shape validation shared by CPU and CUDA, fx_depthwise_shape_derive
 #   kernels/cpu/depthwise.cpp            CPU entry points, portable forward kernels, backward
 #   kernels/cpu/depthwise_avx2.cpp       AVX2 + FMA forward kernels (x86-64 only, chosen at run time)
-#   kernels/cpu/depthwise_avx512.cpp     AVX-512 NHWC forward kernels (x86-64 only, chosen at run time)
+#   kernels/cpu/depthwise_avx512.cpp     AVX-512 NHWC forward kernels (x86-64 only, FX_ISA_AVX512)
 #   kernels/cuda/depthwise.cu            CUDA entry points (with CUDA), else kernels/cuda/depthwise_stub.cpp
 set(FIXRES_DW_SOURCES
   ${FIXRES_KERNELS_DIR}/common/depthwise_shape.cpp

@@ -46,7 +46,7 @@ std::string make_build_info() {
 #endif
     s += ", C++ " + std::to_string((long)__cplusplus);
 #if defined(FIXRES4J_HAVE_AVX2)
-    s += ", CPU: scalar + AVX2/FMA + AVX2/VNNI (runtime dispatch)";
+    s += ", CPU: scalar + AVX2/FMA + AVX2/VNNI + AVX-512 (runtime dispatch)";
 #else
     s += ", CPU: scalar";
 #endif

@@ -1,5 +1,5 @@
 // Internal interface between the CPU driver (preprocess.cpp, baseline ISA) and the per-ISA row kernels
-// (scalar.cpp, avx2.cpp). Plain structs and raw pointers only: the AVX2 translation unit is compiled with
+// (preprocess_scalar.cpp, preprocess_avx2.cpp and its variants). Plain structs and raw pointers only: the AVX2 translation unit is compiled with
 // -mavx2 and must not instantiate templates or inline functions shared with baseline code (the linker could
 // keep its AVX2 copy for everyone), so it includes nothing but this header, internal.h and intrinsics.
 #ifndef FIXRES4J_KERNELS_CPU_INTERNAL_H
@@ -69,16 +69,19 @@ struct IsaOps {
 };
 
 const IsaOps &scalar_ops();
-// The ops of the ISA selected now (fx_cpu_set_isa / detection).
+// The ops of the ISA selected now (fx_cpu_set_isa / FIXRES4J_CPU_ISA / detection).
 const IsaOps &current_ops();
-// Incremented by every fx_cpu_set_isa call: per-thread cached decisions (IsaOps::check_arith) are redone.
+// Incremented by every fx_cpu_set_isa / fx_cpu_set_arith call: per-thread cached decisions (IsaOps::check_arith)
+// are redone.
 uint32_t isa_generation();
+// fx_cpu_set_arith's mode (FX_ARITH_*), for IsaOps::check_arith.
+int32_t arith_mode();
 #if defined(FIXRES4J_HAVE_AVX2)
 const IsaOps &avx2_ops();
-// The AVX2 kernels with vpdpwssd (avx2.cpp compiled as its variants 1 and 2): AVX-VNNI (VEX) and
-// AVX512-VNNI + AVX512-VL (EVEX, 256-bit). Both are FX_ISA_AVX2_VNNI.
+// preprocess_avx2.cpp compiled as its AVX-VNNI variant (FX_ISA_AVX2_VNNI), and the 512-bit kernels of FX_ISA_AVX512
+// built on its AVX512-VNNI variant (preprocess_avx512.cpp).
 const IsaOps &avxvnni_ops();
-const IsaOps &avx512vnni_ops();
+const IsaOps &avx512_ops();
 #endif
 
 // ---- the worker pool of fx_preprocess_cpu_batch (pool.cpp) ---------------------------------------------------

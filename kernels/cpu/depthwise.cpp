@@ -138,30 +138,19 @@ constexpr int32_t kMaxThreads = 4096;
 
 bool aligned4(const void *p) { return ((uintptr_t)p & 3u) == 0; }
 
-#if defined(FIXRES4J_HAVE_AVX512_DW)
-// The AVX-512 NHWC kernels: on CPUs with AVX-512 F/VL/BW/DQ (the OS saving the state included), unless the
-// environment said FIXRES4J_DEPTHWISE_AVX512=0 when the library first ran a depthwise call (ctest runs the suite
-// once each way, in separate processes).
-bool use_avx512() {
-    static const bool use = [] {
-        if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")))
-            return false;
-        const char *env = std::getenv("FIXRES4J_DEPTHWISE_AVX512");
-        return env == nullptr || std::strcmp(env, "0") != 0;
-    }();
-    return use;
-}
-#endif
-
-// FX_ISA_SCALAR (fx_cpu_set_isa) selects the portable kernels; otherwise the widest this CPU has.
+// The kernels of the ISA fx_cpu_isa() reports (fx_cpu_set_isa, FIXRES4J_CPU_ISA or the CPU's best): FX_ISA_AVX512
+// the AVX-512 NHWC kernels, FX_ISA_AVX2 and FX_ISA_AVX2_VNNI the AVX2 ones, FX_ISA_SCALAR the portable ones.
 const DwFwdOps &forward_ops() {
 #if defined(FIXRES4J_HAVE_AVX2)
-    if (fx_cpu_isa() != FX_ISA_SCALAR && fx_cpu_supports_avx2()) {
+    switch (fx_cpu_isa()) {
 #if defined(FIXRES4J_HAVE_AVX512_DW)
-        if (use_avx512()) return dw_avx512_ops();
+    case FX_ISA_AVX512: return dw_avx512_ops();
+#else
+    case FX_ISA_AVX512:
 #endif
-        return dw_avx2_ops();
+    case FX_ISA_AVX2:
+    case FX_ISA_AVX2_VNNI: return dw_avx2_ops();
+    default: break;
     }
 #endif
     return kPortableOps;

@@ -1,5 +1,6 @@
 // fx_preprocess_cpu / fx_preprocess_cpu_batch: validation, geometry, per-thread scratch, the row loop and the
-// batch work shared with the worker pool (pool.cpp). The arithmetic lives in the per-ISA row kernels (scalar.cpp, avx2.cpp).
+// batch work shared with the worker pool (pool.cpp). The arithmetic lives in the per-ISA row kernels
+// (preprocess_scalar.cpp, preprocess_avx2.cpp and its variants).
 //
 // Row loop of one job (out_h output rows, in order):
 //   horizontal taps for the out_w output columns in output order (flip applied, padding columns n = 0),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch baselines for the CUDA depthwise kernels (issue 4), the goals' verdicts, and the depthwise table of
+"""PyTorch baselines for the CUDA depthwise kernels, the goals' verdicts, and the depthwise table of
 tests/device/run.sh.
 
 Reads what bench_depthwise_cuda wrote (--bench JSON: per layer shape of EfficientNet B0..B7, NHWC, bfloat16 and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one GPU check of the CUDA kernels (preprocessing; depthwise convolution, issue 4), for a fresh H100/H200
+# The one GPU check of the CUDA kernels (preprocessing; depthwise convolution), for a fresh H100/H200
 # machine (root, nvcc, cmake, python3 with torch). Run from anywhere; it works at the repository root:
 #
 #   bash tests/device/run.sh            # writes logs and device_table.md under $OUT when set

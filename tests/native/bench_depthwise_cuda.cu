@@ -1,4 +1,4 @@
-// Benchmark of the CUDA depthwise kernels (issue 4; not a test: tests/device/run.sh runs it on the GPU machine,
+// Benchmark of the CUDA depthwise kernels (not a test: tests/device/run.sh runs it on the GPU machine,
 // tests/device/depthwise_compare.py times PyTorch on the same shapes and prints the table).
 //
 // Workload: every distinct depthwise layer shape of EfficientNet B0..B7 at its native resolution

@@ -92,9 +92,11 @@ int main(int argc, char **argv) {
     const Geometry geos[] = {{"224 (short 256)", 224, 256}, {"320 (short 365)", 320, 365}, {"600 (short 685)", 600, 685}};
     const bool avx2 = fx_cpu_supports_avx2() != 0;
     const bool vnni = fx_cpu_supports_avx2_vnni() != 0;
+    const bool avx512 = fx_cpu_supports_avx512() != 0;
     std::printf("%s\n", fx_build_info());
     std::printf("500x375 RGB -> float32 NCHW normalised, one thread, us/image (median)\n");
-    std::printf("%-18s %-9s %10s %10s %10s %8s\n", "geometry", "filter", "scalar", "avx2", "avx2-vnni", "speedup");
+    std::printf("%-18s %-9s %10s %10s %10s %10s %8s\n", "geometry", "filter", "scalar", "avx2", "avx2-vnni", "avx512",
+                "speedup");
     const char *fname[3] = {"nearest", "bilinear", "bicubic"};
     for (const Geometry &g : geos) {
         for (int32_t filter : {FX_FILTER_BICUBIC, FX_FILTER_BILINEAR}) {
@@ -102,7 +104,7 @@ int main(int argc, char **argv) {
             Output o = make_output(1, g.res, g.res, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
             fx_cpu_set_isa(FX_ISA_SCALAR);
             const double ts = measure(img.view, plan, o.desc, min_seconds);
-            double ta = 0, tv = 0;
+            double ta = 0, tv = 0, tz = 0;
             if (avx2) {
                 fx_cpu_set_isa(FX_ISA_AVX2);
                 ta = measure(img.view, plan, o.desc, min_seconds);
@@ -111,14 +113,18 @@ int main(int argc, char **argv) {
                 fx_cpu_set_isa(FX_ISA_AVX2_VNNI);
                 tv = measure(img.view, plan, o.desc, min_seconds);
             }
-            const double best = tv > 0 ? tv : ta;
-            std::printf("%-18s %-9s %10.1f %10.1f %10.1f %7.1fx\n", g.name, fname[filter], ts, ta, tv,
+            if (avx512) {
+                fx_cpu_set_isa(FX_ISA_AVX512);
+                tz = measure(img.view, plan, o.desc, min_seconds);
+            }
+            const double best = tz > 0 ? tz : tv > 0 ? tv : ta;
+            std::printf("%-18s %-9s %10.1f %10.1f %10.1f %10.1f %7.1fx\n", g.name, fname[filter], ts, ta, tv, tz,
                         best > 0 ? ts / best : 0.0);
         }
     }
     if (avx2) {
         fx_cpu_set_isa(FX_ISA_AUTO);
-        const char *isa = fx_cpu_isa() == FX_ISA_AVX2_VNNI ? "AVX2-VNNI" : "AVX2";
+        const char *isa = fx_cpu_isa() == FX_ISA_AVX512 ? "AVX-512" : fx_cpu_isa() == FX_ISA_AVX2_VNNI ? "AVX2-VNNI" : "AVX2";
         std::printf("\n%s, 224 bicubic, other outputs (us/image):\n", isa);
         const fx_resample_plan plan = timm_plan(500, 375, 224, 256, FX_FILTER_BICUBIC);
         const char *dn[4] = {"float32", "float16", "bfloat16", "uint8"};

@@ -1,10 +1,9 @@
-# Depthwise-convolution tests and benchmark (issue 4). Included by tests/native/CMakeLists.txt (fixres_abi_test is
+# Depthwise-convolution tests and benchmark. Included by tests/native/CMakeLists.txt (fixres_abi_test is
 # defined there).
 fixres_abi_test(test_depthwise_cpu test_depthwise_cpu.cpp)
 add_test(NAME depthwise_cpu COMMAND test_depthwise_cpu)
-# The same checks on the AVX2 NHWC kernels where the CPU would pick the AVX-512 ones (kernels/cpu/depthwise.cpp).
-add_test(NAME depthwise_cpu_avx2 COMMAND test_depthwise_cpu)
-set_tests_properties(depthwise_cpu_avx2 PROPERTIES ENVIRONMENT "FIXRES4J_DEPTHWISE_AVX512=0")
+# The single-ISA checks on the AVX2 kernels too, where the CPU would pick the AVX-512 ones (fx_cpu_set_isa).
+add_test(NAME depthwise_cpu_avx2 COMMAND test_depthwise_cpu --isa avx2)
 
 # Micro-benchmark (not a test): bench_depthwise_cpu [--threads 1,2] [--batch 8] [--iters N]
 fixres_abi_test(bench_depthwise_cpu bench_depthwise_cpu.cpp)

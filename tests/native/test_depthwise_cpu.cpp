@@ -1,7 +1,7 @@
 // Depthwise convolution on the CPU (fx_depthwise_forward_cpu / fx_depthwise_backward_cpu) against a
 // double-precision reference (depthwise_ref.h): every depthwise layer shape of EfficientNet B0..B7 (B0 at full
 // resolution, B1..B7 with the spatial size reduced, same parity), TF 'same' and symmetric padding, NCHW and NHWC,
-// both ISAs, with and without bias / SiLU / SE sums; odd sizes (channels not a multiple of 8, tiny and skinny
+// every ISA's kernels (portable, AVX2, AVX-512), with and without bias / SiLU / SE sums; odd sizes (channels not a multiple of 8, tiny and skinny
 // images, k 1 and 7); backward dx/dw/db against the reference and against finite differences of the library's
 // own forward; thread counts (bitwise identical results); argument validation (codes, nothing written).
 #include "depthwise_ref.h"
@@ -34,9 +34,15 @@ bool close(double got, double ref, double scale, double tol = kTol) {
     return e <= tol;
 }
 
+// The ISA of the checks that do not loop over isas(): FX_ISA_AUTO, or --isa NAME (ctest runs the suite once
+// more with --isa avx2 so that those checks also run on the AVX2 kernels where the CPU would pick AVX-512).
+int32_t g_isa = FX_ISA_AUTO;
+
+// One ISA per kernel set (FX_ISA_AVX2_VNNI runs the AVX2 depthwise kernels).
 std::vector<int32_t> isas() {
     std::vector<int32_t> v{FX_ISA_SCALAR};
     if (fx_cpu_supports_avx2()) v.push_back(FX_ISA_AVX2);
+    if (fx_cpu_supports_avx512()) v.push_back(FX_ISA_AVX512);
     return v;
 }
 
@@ -86,7 +92,7 @@ void check_forward(const fx_depthwise_shape &s, int variant, Rng &rng, int32_t t
             CHECK(guard, "%s: wrote past se_sums", shape_str(s).c_str());
         }
     }
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    fx_cpu_set_isa(g_isa);
 }
 
 void check_backward(const fx_depthwise_shape &s, Rng &rng, int32_t threads) {
@@ -132,7 +138,7 @@ void check_backward(const fx_depthwise_shape &s, Rng &rng, int32_t threads) {
         st = fx_depthwise_backward_cpu(&s, nullptr, nullptr, dy.data(), nullptr, nullptr, db2.data(), threads);
         CHECK(st == FX_OK && db2 == db, "%s: db alone differs", shape_str(s).c_str());
     }
-    fx_cpu_set_isa(FX_ISA_AUTO);
+    fx_cpu_set_isa(g_isa);
 }
 
 // Finite differences of L = sum(dy * (conv(x, w) + b)) through the library's forward (linear: exact up to
@@ -399,7 +405,22 @@ void test_validation() {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    if (argc == 3 && std::strcmp(argv[1], "--isa") == 0) {
+        g_isa = isa_code(argv[2]);
+        if (g_isa < 0) {
+            std::printf("--isa %s: unknown ISA\n", argv[2]);
+            return 2;
+        }
+        if (fx_cpu_set_isa(g_isa) != FX_OK) { // as the CUDA tests without a GPU
+            std::printf("SKIPPED: %s\n", fx_last_error());
+            return 0;
+        }
+    } else if (argc != 1) {
+        std::printf("usage: test_depthwise_cpu [--isa auto|scalar|avx2|avx2-vnni|avx512]\n");
+        return 2;
+    }
+    std::printf("ISA of the single-ISA checks: %s\n", isa_name(fx_cpu_isa()));
     Rng rng(4);
     test_validation();
     test_threads_and_layouts(rng);

@@ -470,9 +470,12 @@ void test_isa_api() {
     CHECK(fx_cpu_set_isa(7) == FX_ERR_INVALID_ARGUMENT && std::strlen(fx_last_error()) > 0);
     CHECK(fx_cpu_set_isa(-1) == FX_ERR_INVALID_ARGUMENT);
     CHECK(fx_cpu_set_isa(FX_ISA_AUTO) == FX_OK);
-    CHECK(fx_cpu_isa() == (fx_cpu_supports_avx2_vnni() ? FX_ISA_AVX2_VNNI
-                                                       : fx_cpu_supports_avx2() ? FX_ISA_AVX2 : FX_ISA_SCALAR));
+    CHECK(fx_cpu_isa() == (fx_cpu_supports_avx512()      ? FX_ISA_AVX512
+                           : fx_cpu_supports_avx2_vnni() ? FX_ISA_AVX2_VNNI
+                           : fx_cpu_supports_avx2()      ? FX_ISA_AVX2
+                                                         : FX_ISA_SCALAR));
     CHECK(!fx_cpu_supports_avx2_vnni() || fx_cpu_supports_avx2(), "VNNI without AVX2");
+    CHECK(!fx_cpu_supports_avx512() || fx_cpu_supports_avx2(), "AVX-512 without AVX2");
     if (g_avx2) {
         CHECK(fx_cpu_set_isa(FX_ISA_AVX2) == FX_OK);
         CHECK(fx_cpu_isa() == FX_ISA_AVX2);
@@ -485,15 +488,45 @@ void test_isa_api() {
     } else {
         CHECK(fx_cpu_set_isa(FX_ISA_AVX2_VNNI) == FX_ERR_UNSUPPORTED && std::strlen(fx_last_error()) > 0);
     }
-    CHECK(fx_cpu_set_isa(4) == FX_ERR_INVALID_ARGUMENT);
+    if (fx_cpu_supports_avx512()) {
+        CHECK(fx_cpu_set_isa(FX_ISA_AVX512) == FX_OK);
+        CHECK(fx_cpu_isa() == FX_ISA_AVX512);
+    } else {
+        CHECK(fx_cpu_set_isa(FX_ISA_AVX512) == FX_ERR_UNSUPPORTED && std::strlen(fx_last_error()) > 0);
+    }
+    CHECK(fx_cpu_set_isa(5) == FX_ERR_INVALID_ARGUMENT);
+    CHECK(fx_cpu_set_arith(3) == FX_ERR_INVALID_ARGUMENT && std::strlen(fx_last_error()) > 0);
+    CHECK(fx_cpu_set_arith(-1) == FX_ERR_INVALID_ARGUMENT);
+    CHECK(fx_cpu_set_arith(FX_ARITH_AUTO) == FX_OK);
+    // this test runs without FIXRES4J_CPU_ISA (ctest): no override to report
+    CHECK(fx_cpu_isa_override() != nullptr && (std::getenv("FIXRES4J_CPU_ISA") != nullptr || *fx_cpu_isa_override() == 0));
     CHECK(fx_abi_version() == FX_ABI_VERSION);
     CHECK(fx_build_info() != nullptr && std::strlen(fx_build_info()) > 0);
     std::printf("build: %s\n", fx_build_info());
 }
 
+// test_preprocess_cpu --env-isa NAME EXPECTED: run with FIXRES4J_CPU_ISA=NAME (ctest sets it), the initial ISA is
+// EXPECTED (an isa_name), the override is reported, and fx_cpu_set_isa still replaces it.
+int test_env_isa(const char *name, const char *expected) {
+    const char *env = std::getenv("FIXRES4J_CPU_ISA");
+    CHECK(env != nullptr && std::strcmp(env, name) == 0, "FIXRES4J_CPU_ISA is not %s", name);
+    const int32_t initial = fx_cpu_isa();
+    CHECK(fx_cpu_set_isa(FX_ISA_AUTO) == FX_OK);
+    const int32_t want = std::strcmp(expected, "auto") == 0 ? fx_cpu_isa() : isa_code(expected);
+    CHECK(want > 0, "unknown ISA %s", expected);
+    CHECK(initial == want, "initial ISA %s, expected %s", isa_name(initial), isa_name(want));
+    const char *msg = fx_cpu_isa_override();
+    std::printf("override: %s\n", msg);
+    CHECK(std::strstr(msg, "FIXRES4J_CPU_ISA=") != nullptr, "override not reported: '%s'", msg);
+    CHECK((std::strstr(msg, "ignored") != nullptr) == (std::strcmp(name, expected) != 0), "'%s'", msg);
+    CHECK(fx_cpu_set_isa(FX_ISA_SCALAR) == FX_OK && fx_cpu_isa() == FX_ISA_SCALAR);
+    return test_summary();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+    if (argc == 4 && std::strcmp(argv[1], "--env-isa") == 0) return test_env_isa(argv[2], argv[3]);
     const int scale = argc > 1 ? std::atoi(argv[1]) : 1; // more random cases: test_preprocess_cpu 10
     g_avx2 = fx_cpu_supports_avx2() != 0;
     std::printf("AVX2 available: %s; paths tested:", g_avx2 ? "yes" : "no");
@@ -505,12 +538,12 @@ int main(int argc, char **argv) {
     for_each_isa(test_dtypes);
     for (int32_t isa : cpu_isas()) { // the SIMD outputs' other evaluations of the normalisation, forced
         if (isa == FX_ISA_SCALAR) continue;
-        for (const char *mode : {"markstein", "table"}) {
-            setenv("FIXRES4J_CPU_ARITH", mode, 1);
-            test_dtypes(isa); // run() calls fx_cpu_set_isa, which makes the decision be redone
+        for (int32_t mode : {FX_ARITH_MARKSTEIN, FX_ARITH_TABLE}) {
+            CHECK(fx_cpu_set_arith(mode) == FX_OK);
+            test_dtypes(isa);
             test_padding(isa);
         }
-        unsetenv("FIXRES4J_CPU_ARITH");
+        CHECK(fx_cpu_set_arith(FX_ARITH_AUTO) == FX_OK);
         set_isa(FX_ISA_AUTO);
     }
     for_each_isa(test_channels);

@@ -117,29 +117,12 @@ inline Image random_image(Rng &rng, int32_t w, int32_t h, int32_t channels, int3
 
 // An output tensor (host memory) filled with a sentinel byte pattern.
 // ---- the CPU ISAs a test runs on ----------------------------------------------------------------------------
-// The CPU kernels' paths to test: FX_ISA_* codes, plus kIsaVnni512 (FX_ISA_AVX2_VNNI with its AVX512-VNNI/VL
-// variant forced by FIXRES4J_CPU_VNNI=avx512, listed when the CPU has both AVX-VNNI and AVX512-VNNI/VL, so that
-// both variants are tested). Select one with set_isa (not fx_cpu_set_isa).
-constexpr int32_t kIsaVnni512 = 103;
-
-inline bool cpu_has_both_vnni() {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx512vnni") &&
-           __builtin_cpu_supports("avx512vl");
-#else
-    return false;
-#endif
-}
-
-// Every path this CPU runs, scalar first.
+// Every FX_ISA_* path this CPU runs, scalar first.
 inline std::vector<int32_t> cpu_isas() {
     std::vector<int32_t> v{FX_ISA_SCALAR};
     if (fx_cpu_supports_avx2()) v.push_back(FX_ISA_AVX2);
-    if (fx_cpu_supports_avx2_vnni()) {
-        v.push_back(FX_ISA_AVX2_VNNI);
-        if (cpu_has_both_vnni()) v.push_back(kIsaVnni512);
-    }
+    if (fx_cpu_supports_avx2_vnni()) v.push_back(FX_ISA_AVX2_VNNI);
+    if (fx_cpu_supports_avx512()) v.push_back(FX_ISA_AVX512);
     return v;
 }
 
@@ -149,20 +132,20 @@ inline const char *isa_name(int32_t isa) {
     case FX_ISA_SCALAR: return "scalar";
     case FX_ISA_AVX2: return "avx2";
     case FX_ISA_AVX2_VNNI: return "avx2-vnni";
-    case kIsaVnni512: return "avx2-vnni(avx512vnni)";
+    case FX_ISA_AVX512: return "avx512";
     default: return "?";
     }
 }
 
-// fx_cpu_set_isa for a path of cpu_isas() (FX_ISA_AUTO too).
-inline fx_status set_isa(int32_t isa) {
-    if (isa == kIsaVnni512) {
-        setenv("FIXRES4J_CPU_VNNI", "avx512", 1);
-        return fx_cpu_set_isa(FX_ISA_AVX2_VNNI);
-    }
-    unsetenv("FIXRES4J_CPU_VNNI");
-    return fx_cpu_set_isa(isa);
+// The FX_ISA_* code of a name of isa_name (-1 if none).
+inline int32_t isa_code(const char *name) {
+    for (int32_t isa = FX_ISA_AUTO; isa <= FX_ISA_AVX512; ++isa)
+        if (std::strcmp(name, isa_name(isa)) == 0) return isa;
+    return -1;
 }
+
+// fx_cpu_set_isa for a path of cpu_isas() (FX_ISA_AUTO too).
+inline fx_status set_isa(int32_t isa) { return fx_cpu_set_isa(isa); }
 
 struct Output {
     std::vector<uint8_t> bytes;

@@ -47,9 +47,9 @@ fx_status fx_depthwise_shape_derive(fx_depthwise_shape *shape);
 /* CPU forward, float32. w and x, y as above; b: NULL (no bias) or [c]; act: FX_ACT_*; se_sums: NULL or [n, c]
  * (overwritten with the spatial sums of y, accumulated in double per row). x and y must not overlap.
  * Spread over `threads` threads (>= 1, the calling thread is one of them; pass libtorch's
- * at::get_num_threads()) by (n, channel block). Uses AVX2 + FMA when fx_cpu_isa() says so (SiLU through a
- * polynomial exp good to ~2 ulp), else portable code; both agree with a double-precision reference within
- * ~1e-6 relative. */
+ * at::get_num_threads()) by (n, channel block). Follows fx_cpu_isa(): AVX-512 kernels (NHWC; NCHW in AVX2) for
+ * FX_ISA_AVX512, AVX2 + FMA for FX_ISA_AVX2 and FX_ISA_AVX2_VNNI (SiLU through a polynomial exp good to ~2 ulp),
+ * portable code for FX_ISA_SCALAR; all agree with a double-precision reference within ~1e-6 relative. */
 fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w, const float *b,
                                    int32_t act, float *y, float *se_sums, int32_t threads);
 

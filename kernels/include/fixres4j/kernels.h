@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define FX_ABI_VERSION 1
+#define FX_ABI_VERSION 2
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Status and errors                                                                                */
@@ -46,23 +46,46 @@ const char *fx_build_info(void);
 /* Backends                                                                                         */
 /* ------------------------------------------------------------------------------------------------ */
 
+/* The CPU kernels' instruction sets. Every one gives the same bytes (preprocessing) and the same results within
+ * the documented tolerance (depthwise); fx_cpu_set_isa selects one process-wide for preprocessing and depthwise
+ * convolution alike. */
 enum {
-    FX_ISA_AUTO = 0,   /* best the CPU supports (the default) */
-    FX_ISA_SCALAR = 1, /* portable C++ */
-    FX_ISA_AVX2 = 2,   /* AVX2 + FMA */
-    FX_ISA_AVX2_VNNI = 3 /* the AVX2 kernels with vpdpwssd: AVX-VNNI, or AVX512-VNNI + AVX512-VL (256-bit) */
+    FX_ISA_AUTO = 0,      /* best the CPU supports (the default) */
+    FX_ISA_SCALAR = 1,    /* portable C++ */
+    FX_ISA_AVX2 = 2,      /* AVX2 + FMA + F16C */
+    FX_ISA_AVX2_VNNI = 3, /* the AVX2 kernels with AVX-VNNI's vpdpwssd (VEX, 256-bit); depthwise: the AVX2 kernels */
+    FX_ISA_AVX512 = 4     /* AVX-512 F/VL/BW/DQ + AVX512-VNNI: AVX-512 preprocessing and depthwise kernels */
 };
 
 /* 1 if this CPU can run the AVX2+FMA paths, else 0. */
 int32_t fx_cpu_supports_avx2(void);
-/* 1 if this CPU can run the FX_ISA_AVX2_VNNI paths (AVX2 + FMA + F16C and AVX-VNNI or AVX512-VNNI/VL), else 0. */
+/* 1 if this CPU can run the FX_ISA_AVX2_VNNI paths (AVX2 + FMA + F16C + AVX-VNNI), else 0. */
 int32_t fx_cpu_supports_avx2_vnni(void);
+/* 1 if this CPU can run the FX_ISA_AVX512 paths (AVX2 + FMA + F16C + AVX-512 F/VL/BW/DQ/VNNI, the OS saving the
+ * AVX-512 state), else 0. */
+int32_t fx_cpu_supports_avx512(void);
 /* The ISA the CPU kernels use from now on, process-wide (tests and benchmarks compare paths with it).
  * FX_ERR_UNSUPPORTED if the CPU lacks it. */
 fx_status fx_cpu_set_isa(int32_t isa);
-/* The ISA the CPU kernels currently use (FX_ISA_SCALAR, FX_ISA_AVX2 or FX_ISA_AVX2_VNNI). FX_ISA_AUTO picks
- * the best one; all give the same bytes. */
+/* The ISA the CPU kernels currently use (FX_ISA_SCALAR, FX_ISA_AVX2, FX_ISA_AVX2_VNNI or FX_ISA_AVX512).
+ * FX_ISA_AUTO picks the best one. */
 int32_t fx_cpu_isa(void);
+/* The environment's override of the CPU ISA, read once, the first time the library chooses an ISA:
+ * FIXRES4J_CPU_ISA=auto|scalar|avx2|avx2-vnni|avx512 selects that ISA as the process's initial choice (as if
+ * fx_cpu_set_isa had been called; a later fx_cpu_set_isa replaces it). Returns "" when the variable is not set,
+ * otherwise one line saying what was done with it (applied, or ignored and why). This is the only environment
+ * variable the kernels read. */
+const char *fx_cpu_isa_override(void);
+
+/* How the SIMD kernels evaluate the normalisation ((float) v / 255 - mean) / std of float outputs. Each evaluation
+ * is verified equal to the exact value table for all 256 values of every channel before it is used, so all modes
+ * give the same bytes; the setting exists to test (and diagnose) the slower evaluations. Process-wide. */
+enum {
+    FX_ARITH_AUTO = 0,      /* the cheapest verified evaluation (the default) */
+    FX_ARITH_MARKSTEIN = 1, /* skip the double-float reciprocal product: correctly rounded divisions or the table */
+    FX_ARITH_TABLE = 2      /* the value table only */
+};
+fx_status fx_cpu_set_arith(int32_t mode);
 
 /* 1 if CUDA kernels were compiled into this library. */
 int32_t fx_cuda_compiled(void);

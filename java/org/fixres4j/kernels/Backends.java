@@ -26,8 +26,10 @@ public final class Backends {
             return new Backend("cpu-kernels", false, e.getMessage());
         }
         Kernels.Isa isa = Kernels.cpuIsa();
+        String override = Kernels.cpuIsaOverride();
         String detail = "ISA " + isa
-                + (Kernels.cpuSupportsAvx2() ? "" : " (this CPU lacks AVX2+FMA: the scalar path serves)");
+                + (Kernels.cpuSupportsAvx2() ? "" : " (this CPU lacks AVX2+FMA: the scalar path serves)")
+                + (override.isEmpty() ? "" : " (" + override + ")");
         return new Backend("cpu-kernels", true, detail);
     }
 

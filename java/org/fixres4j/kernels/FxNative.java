@@ -32,6 +32,10 @@ public final class FxNative {
 
     public static native int fx_cpu_supports_avx2_vnni();
 
+    public static native int fx_cpu_supports_avx512();
+
+    public static native @Cast("const char*") String fx_cpu_isa_override();
+
     public static native int fx_cpu_set_isa(int isa);
 
     public static native int fx_cpu_isa();

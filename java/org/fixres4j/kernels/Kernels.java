@@ -15,7 +15,7 @@ public final class Kernels {
     static final int ERR_UNSUPPORTED = 4;
 
     /** The ABI version this Java code was written against. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
 
     private static volatile boolean loaded;
 
@@ -75,8 +75,10 @@ public final class Kernels {
         SCALAR(1),
         /** AVX2 + FMA. */
         AVX2(2),
-        /** AVX2 with VNNI dot products (AVX-VNNI or AVX512-VNNI/VL): the same integers, fewer instructions. */
-        AVX2_VNNI(3);
+        /** AVX2 with AVX-VNNI dot products: the same integers, fewer instructions (depthwise: the AVX2 kernels). */
+        AVX2_VNNI(3),
+        /** AVX-512 F/VL/BW/DQ with AVX512-VNNI: AVX-512 preprocessing and depthwise kernels. */
+        AVX512(4);
 
         final int code;
 
@@ -97,18 +99,36 @@ public final class Kernels {
         return FxNative.fx_cpu_supports_avx2_vnni() != 0;
     }
 
+    /** Whether this CPU can run the AVX-512 paths. */
+    public static boolean cpuSupportsAvx512() {
+        ensureLoaded();
+        return FxNative.fx_cpu_supports_avx512() != 0;
+    }
+
+    /**
+     * What the native kernels did with the environment variable {@code FIXRES4J_CPU_ISA} (read once; their only
+     * environment override): empty when it is not set, otherwise one line (applied, or ignored and why).
+     */
+    public static String cpuIsaOverride() {
+        ensureLoaded();
+        String s = FxNative.fx_cpu_isa_override();
+        return s == null ? "" : s;
+    }
+
     /** Whether this CPU can run the paths of {@code isa}. */
     public static boolean cpuSupports(Isa isa) {
         return switch (isa) {
             case SCALAR -> true;
             case AVX2 -> cpuSupportsAvx2();
             case AVX2_VNNI -> cpuSupportsAvx2Vnni();
+            case AVX512 -> cpuSupportsAvx512();
         };
     }
 
     /** The best instruction set this CPU supports (what the kernels use by default). */
     public static Isa bestCpuIsa() {
-        return cpuSupportsAvx2Vnni() ? Isa.AVX2_VNNI : cpuSupportsAvx2() ? Isa.AVX2 : Isa.SCALAR;
+        return cpuSupportsAvx512() ? Isa.AVX512
+                : cpuSupportsAvx2Vnni() ? Isa.AVX2_VNNI : cpuSupportsAvx2() ? Isa.AVX2 : Isa.SCALAR;
     }
 
     /** The instruction set the CPU kernels use now. */

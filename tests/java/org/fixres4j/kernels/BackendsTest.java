@@ -20,7 +20,7 @@ class BackendsTest {
         Backends.Backend cuda = report.get(1);
         assertEquals("cuda-kernels", cuda.name());
         assertFalse(cuda.detail().isBlank(), "the CUDA line says why or how many devices");
-        assertTrue(Kernels.buildInfo().contains("ABI 1"), Kernels.buildInfo());
+        assertTrue(Kernels.buildInfo().contains("ABI " + Kernels.ABI_VERSION), Kernels.buildInfo());
     }
 
     @Test
@@ -51,5 +51,17 @@ class BackendsTest {
             }
         }
         Kernels.resetCpuIsa();
+    }
+
+    @Test
+    void environmentOverrideIsReported() {
+        String override = Kernels.cpuIsaOverride();
+        if (System.getenv("FIXRES4J_CPU_ISA") == null) {
+            assertEquals("", override);
+            assertFalse(Backends.cpuKernels().detail().contains("FIXRES4J_CPU_ISA"));
+        } else {
+            assertTrue(override.startsWith("FIXRES4J_CPU_ISA="), override);
+            assertTrue(Backends.cpuKernels().detail().contains(override), Backends.cpuKernels().detail());
+        }
     }
 }

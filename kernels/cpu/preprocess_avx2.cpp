@@ -28,8 +28,9 @@
 #include <string.h>
 
 // This file is compiled more than once (cmake/CMakeLists.txt), each time with its own -m flags, as a variant
-// of the same kernels: FX_AVX2_VARIANT 0 (or undefined): AVX2 (avx2_ops); 1: AVX2 + AVX-VNNI (avxvnni_ops);
-// 2: AVX2 + AVX512-VNNI/VL, the same 256-bit vpdpwssd in its EVEX form (avx512vnni_ops). The variants differ
+// of the same kernels: FX_AVX2_VARIANT 0 (or undefined): AVX2 (avx2_ops, FX_ISA_AVX2); 1: AVX2 + AVX-VNNI
+// (avxvnni_ops, FX_ISA_AVX2_VNNI); 2: AVX2 + AVX512-VNNI/VL, the same 256-bit vpdpwssd in its EVEX form, the base
+// of the 512-bit kernels of FX_ISA_AVX512 (preprocess_avx512.cpp). The variants differ
 // only in dpwssd below: vpdpwssd adds the two int16 products of each pair to the int32 accumulator, without
 // saturation (modulo 2^32), exactly as vpmaddwd followed by vpaddd, so every variant gives the same integers.
 #ifndef FX_AVX2_VARIANT
@@ -787,13 +788,12 @@ template <int Mode> bool arith_matches(const fx_output *out, const ValueTable *t
 }
 
 // The evaluation the emit kernels use for these mean / std (kArith*): the cheapest that equals the table.
-// The environment variable FIXRES4J_CPU_ARITH=markstein or =table skips the cheaper evaluations (tests and
-// diagnosis; read when the decision is made: after fx_cpu_set_isa or for a new mean / std / dtype).
+// fx_cpu_set_arith (FX_ARITH_MARKSTEIN or FX_ARITH_TABLE) skips the cheaper evaluations (tests and diagnosis).
 int32_t avx2_check_arith(const fx_output *out, const ValueTable *table) {
     if (out->dtype == FX_DTYPE_UINT8) return kArithFast;
-    const char *force = getenv("FIXRES4J_CPU_ARITH");
-    const bool table_only = force != nullptr && strcmp(force, "table") == 0;
-    const bool no_fast = table_only || (force != nullptr && strcmp(force, "markstein") == 0);
+    const int32_t force = arith_mode();
+    const bool table_only = force == FX_ARITH_TABLE;
+    const bool no_fast = table_only || force == FX_ARITH_MARKSTEIN;
     if (!no_fast && arith_matches<kArithFast>(out, table)) return kArithFast;
     if (!table_only && arith_matches<kArithMarkstein>(out, table)) return kArithMarkstein;
     return kArithTable;
@@ -803,8 +803,8 @@ int32_t avx2_check_arith(const fx_output *out, const ValueTable *table) {
 #define FX_AVX2_OPS_NAME "avx2+avxvnni"
 #define FX_AVX2_OPS_FN avxvnni_ops
 #elif FX_AVX2_VARIANT == 2
-#define FX_AVX2_OPS_NAME "avx2+avx512vnni"
-#define FX_AVX2_OPS_FN avx512vnni_ops
+#define FX_AVX2_OPS_NAME "avx512"
+#define FX_AVX2_OPS_FN avx512_ops
 #else
 #define FX_AVX2_OPS_NAME "avx2"
 #define FX_AVX2_OPS_FN avx2_ops
@@ -814,7 +814,10 @@ const IsaOps kAvx2Ops = {FX_AVX2_OPS_NAME, avx2_hprep_size, avx2_hprep, avx2_hro
 
 } // namespace
 
+// FX_AVX2_NO_OPS: the including file (preprocess_avx512.cpp) builds on these kernels and defines the ops itself.
+#if !defined(FX_AVX2_NO_OPS)
 const IsaOps &FX_AVX2_OPS_FN() { return kAvx2Ops; }
+#endif
 
 } // namespace cpu
 } // namespace fx

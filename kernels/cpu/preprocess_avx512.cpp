@@ -1,0 +1,333 @@
+// The FX_ISA_AVX512 row kernels: preprocess_avx2.cpp compiled as its AVX512-VNNI variant (EVEX vpdpwssd), plus
+// 512-bit instances of its hot loops, which replace the 256-bit ones where they apply:
+//  - horizontal pass, rows whose groups all fit one 16-byte load per 4 outputs with at most 12 taps (the
+//    "uniform" rows: bilinear / bicubic down to ~2x reduction, all enlargements): 16 outputs per vector, four
+//    128-bit lanes of 4 outputs each, the same pshufb pairs and split coefficients as the 256-bit kernel, from
+//    tables of 16-output groups (other rows run the 256-bit kernel on its own tables);
+//  - vertical pass: 64 columns per step (a 32-column 256-bit step for the rest of the row);
+//  - float32 / float16 / bfloat16 NCHW output: 16 values per step, the same float operations per value as the
+//    256-bit evaluation that check_arith verified (a vector's width does not change IEEE results).
+// Every integer is the same as in the 256-bit kernels (same products, sums modulo 2^32, same shifts and clamps),
+// so the output bytes are the same as scalar's (ctest: every preprocessing test runs on every ISA).
+// Compiled with -mavx2 -mfma -mf16c -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx512vnni.
+#define FX_AVX2_VARIANT 2
+#define FX_AVX2_NO_OPS 1 // the ops of this variant are defined below
+#include "preprocess_avx2.cpp"
+
+namespace fx {
+namespace cpu {
+
+namespace {
+
+inline __m512i dpwssd512(__m512i acc, __m512i a, __m512i b) { return _mm512_dpwssd_epi32(acc, a, b); }
+
+// ---- horizontal tables ------------------------------------------------------------------------------------
+// Prep512Hdr, then either (uniform_J > 0) one record per group of 16 outputs:
+//     int32 base[4] (plane offset of each 4-output lane), 48 bytes of padding, ctrl[64] (pshufb control of the
+//     pair for tap offset 0), then J x { int16 kl[32], int16 kh[32] } (lane i holds taps 2j, 2j + 1 of output i),
+// or (uniform_J == 0) the 256-bit kernel's tables (plan_groups).
+struct Prep512Hdr {
+    int32_t uniform_J;
+    int32_t groups; // groups of 16 outputs (uniform) or of 8 (the 256-bit tables)
+    int32_t pad[14];
+};
+static_assert(sizeof(Prep512Hdr) == 64, "Prep512Hdr must be 64 bytes");
+
+constexpr size_t record512_bytes(int32_t J) { return 128 + (size_t)J * 128; }
+
+void write_group16(const HorizontalJob &j, int32_t g, int32_t J, uint8_t *buf) {
+    int32_t first[16], n[16];
+    const int32_t *k[16];
+    for (int i = 0; i < 16; ++i) {
+        const int32_t o = 16 * g + i;
+        if (o < j.out_w && j.n[o] > 0) {
+            first[i] = j.first[o] - j.sx0;
+            n[i] = j.n[o];
+            k[i] = j.coeffs + (size_t)o * (size_t)j.ksize;
+        } else {
+            first[i] = -1;
+            n[i] = 0;
+            k[i] = nullptr;
+        }
+    }
+    int32_t base[4];
+    for (int q = 0; q < 4; ++q) {
+        int32_t b = -1;
+        for (int i = 4 * q; i < 4 * q + 4; ++i)
+            if (n[i] > 0 && (b < 0 || first[i] < b)) b = first[i];
+        base[q] = b < 0 ? 0 : b;
+    }
+    memset(buf, 0, 64);
+    memcpy(buf, base, sizeof base);
+    uint8_t *ctrl = buf + 64;
+    for (int i = 0; i < 16; ++i) {
+        const int32_t d = n[i] > 0 ? first[i] - base[i / 4] : 0;
+        uint8_t *c = ctrl + i * 4; // lane i / 4, position i % 4
+        c[0] = (uint8_t)d;
+        c[1] = 0x80;
+        c[2] = (uint8_t)(d + 1);
+        c[3] = 0x80;
+    }
+    for (int32_t q = 0; q < J; ++q) {
+        int16_t kl[32], kh[32];
+        for (int i = 0; i < 16; ++i)
+            for (int e = 0; e < 2; ++e) {
+                const int32_t t = 2 * q + e;
+                const int32_t kv = t < n[i] ? k[i][t] : 0;
+                kl[2 * i + e] = k_lo(kv);
+                kh[2 * i + e] = k_hi(kv);
+            }
+        memcpy(buf + 128 + (size_t)q * 128, kl, 64);
+        memcpy(buf + 128 + (size_t)q * 128 + 64, kh, 64);
+    }
+}
+
+// The 4-output lanes are those of the 256-bit kernel's groups, so a row is uniform for one exactly when it is
+// for the other (uniform_pairs: every lane's first offset plus 2J taps within 16 bytes, J <= kMaxFastJ).
+size_t plan512(const HorizontalJob &j, uint8_t *buf) {
+    const int32_t J = uniform_pairs(j);
+    Prep512Hdr h;
+    memset(&h, 0, sizeof h);
+    h.uniform_J = J;
+    if (J > 0) {
+        h.groups = (j.out_w + 15) / 16;
+        if (buf) {
+            memcpy(buf, &h, sizeof h);
+            for (int32_t g = 0; g < h.groups; ++g) write_group16(j, g, J, buf + sizeof h + (size_t)g * record512_bytes(J));
+        }
+        return sizeof h + (size_t)h.groups * record512_bytes(J);
+    }
+    h.groups = (j.out_w + 7) / 8;
+    if (buf) {
+        memcpy(buf, &h, sizeof h);
+        plan_groups(j, buf + sizeof h);
+    }
+    return sizeof h + plan_groups(j, nullptr);
+}
+
+size_t avx512_hprep_size(const HorizontalJob &job) { return plan512(job, nullptr); }
+void avx512_hprep(const HorizontalJob &job, uint8_t *buf) { plan512(job, buf); }
+
+// ---- horizontal pass ----------------------------------------------------------------------------------------
+inline __m512i load4x16(const uint8_t *p, const int32_t base[4]) {
+    __m512i v = _mm512_castsi128_si512(load16(p + base[0]));
+    v = _mm512_inserti32x4(v, load16(p + base[1]), 1);
+    v = _mm512_inserti32x4(v, load16(p + base[2]), 2);
+    return _mm512_inserti32x4(v, load16(p + base[3]), 3);
+}
+
+// (acc_lo + (acc_hi << 15)) >> 22 (acc_lo holds the rounding term), clamped to [0, 255]: 16 bytes.
+inline __m128i finish16(__m512i al, __m512i ah) {
+    const __m512i t = _mm512_srai_epi32(_mm512_add_epi32(al, _mm512_slli_epi32(ah, 15)), kPrecisionBits);
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(t, _mm512_setzero_si512()));
+}
+
+template <int J, int NP>
+void hrow512_uniform(const HorizontalJob &j, uint8_t *const *dst, const uint8_t *rec, int32_t groups) {
+    const __m512i round = _mm512_set1_epi32(1 << (kPrecisionBits - 1));
+    const uint8_t *pl[3] = {j.planes[0], j.planes[NP == 3 ? 1 : 0], j.planes[NP == 3 ? 2 : 0]};
+    constexpr size_t kRecord = record512_bytes(J);
+    for (int32_t g = 0; g < groups; ++g, rec += kRecord) {
+        int32_t base[4];
+        memcpy(base, rec, sizeof base);
+        const __m512i ctrl0 = _mm512_loadu_si512(rec + 64);
+        __m512i ctrl[J], kl[J], kh[J];
+        for (int q = 0; q < J; ++q) {
+            ctrl[q] = _mm512_add_epi8(ctrl0, _mm512_set1_epi8((char)(2 * q)));
+            kl[q] = _mm512_loadu_si512(rec + 128 + 128 * q);
+            kh[q] = _mm512_loadu_si512(rec + 128 + 128 * q + 64);
+        }
+        for (int p = 0; p < NP; ++p) {
+            const __m512i data = load4x16(pl[p], base);
+            __m512i s = _mm512_shuffle_epi8(data, ctrl[0]);
+            __m512i al = dpwssd512(round, s, kl[0]), ah = _mm512_madd_epi16(s, kh[0]);
+            for (int q = 1; q < J; ++q) {
+                s = _mm512_shuffle_epi8(data, ctrl[q]);
+                al = dpwssd512(al, s, kl[q]);
+                ah = dpwssd512(ah, s, kh[q]);
+            }
+            _mm_storeu_si128((__m128i *)(dst[p] + 16 * g), finish16(al, ah));
+        }
+    }
+}
+
+template <int NP>
+void hrow512_dispatch(int32_t J, const HorizontalJob &j, uint8_t *const *dst, const uint8_t *rec, int32_t groups) {
+    switch (J) {
+    case 1: hrow512_uniform<1, NP>(j, dst, rec, groups); break;
+    case 2: hrow512_uniform<2, NP>(j, dst, rec, groups); break;
+    case 3: hrow512_uniform<3, NP>(j, dst, rec, groups); break;
+    case 4: hrow512_uniform<4, NP>(j, dst, rec, groups); break;
+    case 5: hrow512_uniform<5, NP>(j, dst, rec, groups); break;
+    default: hrow512_uniform<6, NP>(j, dst, rec, groups); break;
+    }
+}
+
+void avx512_hrow(const HorizontalJob &j, const uint8_t *src_row, uint8_t *const *dst) {
+    deinterleave(j, src_row);
+    Prep512Hdr h;
+    memcpy(&h, j.prep, sizeof h);
+    const uint8_t *rec = j.prep + sizeof h;
+    if (h.uniform_J > 0) {
+        if (j.nplanes == 3)
+            hrow512_dispatch<3>(h.uniform_J, j, dst, rec, h.groups);
+        else
+            hrow512_dispatch<1>(h.uniform_J, j, dst, rec, h.groups);
+    } else {
+        hrow_general(j, dst, rec + sizeof(PrepHdr), h.groups);
+    }
+}
+
+// ---- vertical pass --------------------------------------------------------------------------------------------
+// 64 columns of one plane per step, the 256-bit vstep32 / vfinish32 widened: each 128-bit lane holds 16 columns
+// (the byte unpacks, packs and packus work within lanes, so the column order comes back without a permute).
+struct VPair512 {
+    const uint8_t *a, *b;
+    int32_t kl, kh; // (kl, kl) / (kh, kh) int16 pairs of taps 2q, 2q + 1
+};
+
+inline void vstep64(const uint8_t *a, const uint8_t *b, int32_t x, __m512i kl, __m512i kh, __m512i l[4], __m512i h[4]) {
+    const __m512i va = _mm512_loadu_si512(a + x), vb = _mm512_loadu_si512(b + x), z = _mm512_setzero_si512();
+    const __m512i tlo = _mm512_unpacklo_epi8(va, vb), thi = _mm512_unpackhi_epi8(va, vb);
+    const __m512i u[4] = {_mm512_unpacklo_epi8(tlo, z), _mm512_unpackhi_epi8(tlo, z), _mm512_unpacklo_epi8(thi, z),
+                          _mm512_unpackhi_epi8(thi, z)};
+    for (int i = 0; i < 4; ++i) {
+        l[i] = dpwssd512(l[i], u[i], kl);
+        h[i] = dpwssd512(h[i], u[i], kh);
+    }
+}
+
+template <int J> void vrow512(int32_t width, const VPair512 *pairs, int32_t npairs, uint8_t *out) {
+    const int32_t np = J > 0 ? J : npairs;
+    const __m512i round = _mm512_set1_epi32(1 << (kPrecisionBits - 1));
+    const int32_t end = (width + 31) & ~31; // the 256-bit kernel computes up to here
+    int32_t x = 0;
+    for (; x + 64 <= end; x += 64) {
+        __m512i l[4], h[4];
+        for (int i = 0; i < 4; ++i) l[i] = round, h[i] = _mm512_setzero_si512();
+        for (int32_t q = 0; q < np; ++q)
+            vstep64(pairs[q].a, pairs[q].b, x, _mm512_set1_epi32(pairs[q].kl), _mm512_set1_epi32(pairs[q].kh), l, h);
+        __m512i t[4];
+        for (int i = 0; i < 4; ++i)
+            t[i] = _mm512_srai_epi32(_mm512_add_epi32(l[i], _mm512_slli_epi32(h[i], 15)), kPrecisionBits);
+        const __m512i p01 = _mm512_packs_epi32(t[0], t[1]), p23 = _mm512_packs_epi32(t[2], t[3]);
+        _mm512_storeu_si512(out + x, _mm512_packus_epi16(p01, p23));
+    }
+    if (x < end) { // 32 columns left
+        VAcc acc;
+        vinit(acc);
+        for (int32_t q = 0; q < np; ++q)
+            vstep32(pairs[q].a, pairs[q].b, x, _mm256_set1_epi32(pairs[q].kl), _mm256_set1_epi32(pairs[q].kh), acc);
+        vfinish32(acc, out + x);
+    }
+}
+
+void avx512_vrow(int32_t nplanes, int32_t width, const uint8_t *const *rows, int32_t n, const int32_t *k,
+                 uint8_t *const *dst, void *work) {
+    const int32_t J = (n + 1) / 2;
+    static_assert(sizeof(VPair512) <= 2 * kVrowWorkPerTap, "VPair512 must fit the work per 2 taps");
+    VPair512 *pairs = (VPair512 *)(((uintptr_t)work + 15) & ~(uintptr_t)15);
+    for (int32_t q = 0; q < J; ++q) {
+        const int32_t k0 = k[2 * q], k1 = 2 * q + 1 < n ? k[2 * q + 1] : 0;
+        pairs[q].kl = (int32_t)((uint32_t)(uint16_t)k_lo(k0) | ((uint32_t)(uint16_t)k_lo(k1) << 16));
+        pairs[q].kh = (int32_t)((uint32_t)(uint16_t)k_hi(k0) | ((uint32_t)(uint16_t)k_hi(k1) << 16));
+    }
+    for (int32_t p = 0; p < nplanes; ++p) {
+        for (int32_t q = 0; q < J; ++q) {
+            pairs[q].a = rows[(2 * q) * 3 + p];
+            pairs[q].b = 2 * q + 1 < n ? rows[(2 * q + 1) * 3 + p] : pairs[q].a;
+        }
+        switch (J) {
+        case 1: vrow512<1>(width, pairs, J, dst[p]); break;
+        case 2: vrow512<2>(width, pairs, J, dst[p]); break;
+        case 3: vrow512<3>(width, pairs, J, dst[p]); break;
+        case 4: vrow512<4>(width, pairs, J, dst[p]); break;
+        case 5: vrow512<5>(width, pairs, J, dst[p]); break;
+        case 6: vrow512<6>(width, pairs, J, dst[p]); break;
+        default: vrow512<0>(width, pairs, J, dst[p]); break;
+        }
+    }
+}
+
+// ---- output ---------------------------------------------------------------------------------------------------
+struct Norm512 {
+    __m512 m, s, r_hi, r_lo;
+};
+
+inline Norm512 make_norm512(float mean, float std) {
+    const Norm n = make_norm(mean, std);
+    return {_mm512_broadcast_f32x8(n.m), _mm512_broadcast_f32x8(n.s), _mm512_broadcast_f32x8(n.r_hi),
+            _mm512_broadcast_f32x8(n.r_lo)};
+}
+
+// normalize8 on 16 values: the same operations, in the same order, per value.
+template <int Mode> inline __m512 normalize16(__m512i v, const Norm512 &n) {
+    const __m512 f = _mm512_cvtepi32_ps(v);
+    if (Mode == kArithFast) {
+        const float c_hi = 1.0f / 255.0f;
+        const __m512 r255_hi = _mm512_set1_ps(c_hi);
+        const __m512 r255_lo = _mm512_set1_ps((float)(1.0 / 255.0 - (double)c_hi));
+        const __m512 a = _mm512_fmadd_ps(f, r255_hi, _mm512_mul_ps(f, r255_lo));
+        const __m512 b = _mm512_sub_ps(a, n.m);
+        return _mm512_fmadd_ps(b, n.r_hi, _mm512_mul_ps(b, n.r_lo));
+    } else {
+        const __m512 c255 = _mm512_set1_ps(255.0f), r255 = _mm512_set1_ps(1.0f / 255.0f);
+        const __m512 q = _mm512_mul_ps(f, r255);
+        const __m512 a = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, c255, f), r255, q);
+        const __m512 b = _mm512_sub_ps(a, n.m);
+        const __m512 q2 = _mm512_mul_ps(b, n.r_hi);
+        return _mm512_fmadd_ps(_mm512_fnmadd_ps(q2, n.s, b), n.r_hi, q2);
+    }
+}
+
+// to_bf16_8 on 16 values (round to nearest even on the bits).
+inline __m256i to_bf16_16(__m512 f) {
+    const __m512i x = _mm512_castps_si512(f);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), lsb)), 16);
+    return _mm512_cvtepi32_epi16(r);
+}
+
+template <int Mode> void emit512_nchw(const EmitJob &e, int32_t y, const uint8_t *const *vb) {
+    const int32_t w = e.out_w;
+    const int32_t es = dtype_size(e.dtype);
+    for (int32_t c = 0; c < 3; ++c) {
+        const uint8_t *v = vb[e.nplanes == 1 ? 0 : c];
+        uint8_t *dst = e.out + (((e.index * 3 + c) * e.out_h + y) * (int64_t)w) * es;
+        const Norm512 n = make_norm512(e.mean[c], e.std[c]);
+        for (int32_t x = 0; x < w; x += 16) {
+            // the values rows are padded past w (kRowSlack): a full 16-byte load is in bounds
+            const __m512 f = normalize16<Mode>(_mm512_cvtepu8_epi32(load16(v + x)), n);
+            const __mmask16 m = w - x >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - x)) - 1);
+            if (e.dtype == FX_DTYPE_FLOAT32) {
+                _mm512_mask_storeu_ps(dst + 4 * (int64_t)x, m, f);
+            } else {
+                const __m256i h = e.dtype == FX_DTYPE_FLOAT16
+                                      ? _mm512_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+                                      : to_bf16_16(f);
+                _mm256_mask_storeu_epi16(dst + 2 * (int64_t)x, m, h);
+            }
+        }
+    }
+}
+
+void avx512_emit(const EmitJob &e, int32_t y, const uint8_t *const *vb) {
+    if (e.layout != FX_LAYOUT_NCHW || e.dtype == FX_DTYPE_UINT8 || e.arith == kArithTable) {
+        avx2_emit(e, y, vb);
+        return;
+    }
+    if (e.arith == kArithFast)
+        emit512_nchw<kArithFast>(e, y, vb);
+    else
+        emit512_nchw<kArithMarkstein>(e, y, vb);
+}
+
+const IsaOps kAvx512Ops = {"avx512", avx512_hprep_size, avx512_hprep, avx512_hrow, avx512_vrow, avx512_emit,
+                           avx2_check_arith};
+
+} // namespace
+
+const IsaOps &avx512_ops() { return kAvx512Ops; }
+
+} // namespace cpu
+} // namespace fx
