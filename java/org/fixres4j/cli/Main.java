@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class, TrainCommand.class, FinetuneCommand.class,
             LogitsCommand.class,
             PredictCommand.class,
-            ConvertCommand.class, EvalCommand.class, RecommendCommand.class,
+            ConvertCommand.class, EvalCommand.class, RecommendCommand.class, FuzzCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
