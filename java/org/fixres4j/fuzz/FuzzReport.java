@@ -106,12 +106,17 @@ public final class FuzzReport implements AutoCloseable {
         }
         if (log != null) {
             try {
-                log.write(f.name + "\t" + set + "\t" + input.replace('\t', ' ').replace('\n', ' ') + "\t"
-                        + (ok ? "" : "WRONG ") + outcome.replace('\t', ' ').replace('\n', ' ') + "\n");
+                log.write(f.name + "\t" + set + "\t" + oneLine(input) + "\t" + (ok ? "" : "WRONG ")
+                        + oneLine(outcome) + "\n");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /** Tabs and line breaks (also \r, which some native messages end with) become spaces: one line per set. */
+    private static String oneLine(String s) {
+        return s.replaceAll("[\\t\\n\\r\\x0B\\f\\u0085\\u2028\\u2029]", " ");
     }
 
     public Map<String, Family> families() {
