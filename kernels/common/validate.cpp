@@ -164,6 +164,14 @@ fx_status validate_job(const fx_image *image, const fx_resample_plan *plan, int6
     if (index < 0 || index >= out->batch)
         return fail(FX_ERR_INVALID_ARGUMENT, "index must be in [0, out.batch = %lld) (got %lld)",
                     (long long)out->batch, (long long)index);
+    // The output must not share memory with the image it reads (both spans are known not to overflow above).
+    const uintptr_t im0 = (uintptr_t)image->data;
+    const uintptr_t im1 = im0 + (uintptr_t)((int64_t)(image->height - 1) * image->row_stride +
+                                            (int64_t)image->width * image->channels);
+    const uintptr_t out0 = (uintptr_t)out->data;
+    const uintptr_t out1 = out0 + (uintptr_t)(out->batch * 3 * (int64_t)out->out_h * out->out_w * dtype_size(out->dtype));
+    if (im0 < out1 && out0 < im1)
+        return fail(FX_ERR_INVALID_ARGUMENT, "the output memory overlaps the image's pixels");
     return FX_OK;
 }
 

@@ -25,7 +25,8 @@ test_depthwise_cuda). A failure, a missing spot file or a failed call of the lib
 Writes the summary table (per model totals over the network's depthwise layers, each distinct shape weighted by
 how often it occurs; the goals with PASS / MISS) to --table and a per-layer table to --layers-table.
 
---device cpu runs the same logic with torch on the CPU (no events, no graphs; float32 where the CPU lacks
+--device cpu runs the same logic with torch on the CPU (without torch installed: the spot check against numpy's
+float64 reference and the tables, no torch timings) (no events, no graphs; float32 where the CPU lacks
 bfloat16 convolutions), for tiny shapes: --make-fake DIR writes a fake bench JSON and spot files (computed here
 with numpy, independently of torch) to test the script without a GPU.
 """
@@ -371,6 +372,37 @@ def spot_check(torch, F, d, sp):
     return errs, ok, scale
 
 
+def spot_check_numpy(d, sp):
+    """spot_check without torch (the CPU dry run where torch is not installed): the same errors and tolerances, the
+    float64 reference from np_forward / np_backward (NHWC)."""
+    n, c, h, w, k, s = sp["n"], sp["c"], sp["h"], sp["w"], sp["k"], sp["stride"]
+    pt, pl, pb, pr = sp["pad"]
+    pads = (pt, pl, pb, pr)
+    oh, ow = sp["out_h"], sp["out_w"]
+    dt = sp["dtype"]
+    pre_ = os.path.join(d, sp["name"] + "_")
+    ld = lambda key, shape, t=dt: load_raw(pre_ + key + ".bin", t, shape).astype(np.float64)  # noqa
+    x, wt, b = ld("x", (n, h, w, c)), ld("w", (c, 1, k, k)), ld("b", (c,))
+    y, se, dy = ld("y", (n, oh, ow, c)), ld("se", (n, c), "float32"), ld("dy", (n, oh, ow, c))
+    dx, dw, db = ld("dx", (n, h, w, c)), ld("dw", (c, 1, k, k)), ld("db", (c,))
+    pre = np_forward(x, wt, b, k, s, pads)
+    ry = pre / (1.0 + np.exp(-pre))
+    mag = np_forward(np.abs(x), np.abs(wt), np.abs(b), k, s, pads)
+    rdx, rdw, rdb = np_backward(x, wt, dy, k, s, pads)
+    mdx, mdw, mdb = np_backward(np.abs(x), np.abs(wt), np.abs(dy), k, s, pads)
+
+    def err(got, ref, m):
+        return float((np.abs(got - ref) / (np.abs(ref) + m + 1e-30)).max())
+
+    errs = {"y": err(y, ry, mag), "se": err(se, ry.sum(axis=(1, 2)), mag.sum(axis=(1, 2))), "dx": err(dx, rdx, mdx),
+            "dw": err(dw, rdw, mdw), "db": err(db, rdb, mdb)}
+    tol = TOL.get(dt, 1.6e-2)
+    ok = all((v <= (TOL_SE if key == "se" else tol)) for key, v in errs.items()) and \
+        all(not math.isnan(v) for v in errs.values())
+    scale = float(np.abs(y - ry).max() / max(float(np.abs(ry).max()), 1e-30))
+    return errs, ok, scale
+
+
 # ---- main ------------------------------------------------------------------------------------------------------
 def fmt_ms(v):
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else "%.3f" % v
@@ -409,10 +441,22 @@ def main():
         bench = json.load(f)
     spot_dir = args.dir or os.path.dirname(os.path.abspath(args.bench))
 
-    import torch
-    import torch.nn.functional as F
-    dev = torch.device(args.device)
-    if dev.type == "cuda":
+    notes = []
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        if args.device == "cuda":
+            raise
+        # the CPU dry run where torch is not installed (CI machines): the correctness check with numpy and the
+        # tables; no torch timings
+        torch = F = None
+        notes.append("torch is not installed: spot check against numpy's float64 reference, no torch timings")
+        print("torch is not installed: dry run with numpy only (spot check, tables; no torch timings)")
+    dev = torch.device(args.device) if torch else None
+    if torch is None:
+        tdev = "none (torch not installed)"
+    elif dev.type == "cuda":
         if not torch.cuda.is_available():
             print("torch sees no CUDA device")
             return 2
@@ -421,10 +465,9 @@ def main():
                                                     torch.version.cuda, torch.backends.cudnn.version())
     else:
         tdev = "cpu (torch %s)" % torch.__version__
-    timer = Timer(torch, dev)
-    use_graphs = {"on": dev.type == "cuda" and not args.no_graphs}
-    notes = []
-    dtypes = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
+    timer = Timer(torch, dev) if torch else None
+    use_graphs = {"on": torch is not None and dev.type == "cuda" and not args.no_graphs}
+    dtypes = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16} if torch else {}
 
     def compute_dtype(name):
         dt = dtypes[name]
@@ -441,7 +484,7 @@ def main():
     spot_rows = []
     for sp in bench.get("spot", []):
         try:
-            errs, ok, scale = spot_check(torch, F, spot_dir, sp)
+            errs, ok, scale = spot_check(torch, F, spot_dir, sp) if torch else spot_check_numpy(spot_dir, sp)
         except Exception as e:
             errs, ok, scale = None, False, float("nan")
             notes.append("spot %s: %s" % (sp["name"], "".join(traceback.format_exception_only(type(e), e)).strip()))
@@ -463,7 +506,7 @@ def main():
     skipped = 0
     for L in layers:
         el = time.time() - t_start
-        if args.budget and el > args.budget:
+        if torch is None or (args.budget and el > args.budget):
             skipped += 1
             results.append((L, None))
             continue
@@ -477,7 +520,7 @@ def main():
                             fmt_ms(L["fwd_ms"]), fmt_ms(bf), bk, fmt_ms(L["dw_ms"]), fmt_ms(bw), bwk,
                             time.time() - t_start))
         sys.stdout.flush()
-    if skipped:
+    if skipped and torch is not None:
         notes.append("%d layers not timed with torch (past the %g s budget)" % (skipped, args.budget))
 
     # ---- per model totals (each distinct shape weighted by its count in the network) ----

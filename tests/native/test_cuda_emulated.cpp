@@ -213,9 +213,10 @@ void test_goldens(const std::string &dir) {
     std::vector<Golden> cases;
     std::string why;
     if (!load_goldens(dir, &cases, &why)) {
-        std::printf("goldens skipped: %s\n", why.c_str());
+        CHECK(false, "goldens: %s", why.c_str());
         return;
     }
+    CHECK(!cases.empty(), "no golden cases in %s", dir.c_str());
     // All cases of one output size in one batch (uint8 NHWC RGB, exactly the goldens' layout).
     std::vector<bool> done(cases.size(), false);
     int batches = 0;

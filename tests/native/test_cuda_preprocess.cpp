@@ -1,7 +1,8 @@
 // fx_cuda_preprocess_batch on a GPU: byte for byte equal to fx_preprocess_cpu_batch on random batches of
 // differently sized images and plans (filters, channels 1/3/4, RGB/BGR, strides, rois, boxes, padding crops,
 // flips, dtypes, layouts, batch sizes, streams), equal to the Pillow goldens, and argument validation.
-// Without a usable device: checks the error codes, prints "SKIPPED: no CUDA device (<reason>)" and passes.
+// Without a usable device: checks the error codes, prints "SKIPPED: no CUDA device (<reason>)" and exits 77
+// (ctest's SKIP_RETURN_CODE: reported as skipped, not passed).
 //
 //   test_cuda_preprocess [golden_dir] [--quick]   (--quick: validation, stress and a few random batches only,
 //                                                   for compute-sanitizer runs)
@@ -140,9 +141,10 @@ void test_goldens(fx_cuda_preprocessor *p, const std::string &dir) {
     std::vector<Golden> cases;
     std::string why;
     if (!load_goldens(dir, &cases, &why)) {
-        std::printf("goldens skipped: %s\n", why.c_str());
+        CHECK(false, "goldens: %s", why.c_str());
         return;
     }
+    CHECK(!cases.empty(), "no golden cases in %s", dir.c_str());
     int checked = 0;
     std::vector<bool> done(cases.size(), false);
     for (size_t i = 0; i < cases.size(); ++i) {
@@ -276,8 +278,7 @@ int main(int argc, char **argv) {
         CHECK(!reason.empty());
         fx_cuda_preprocessor *p = reinterpret_cast<fx_cuda_preprocessor *>(1);
         CHECK(fx_cuda_preprocessor_create(0, &p) == FX_ERR_STATE && p == nullptr);
-        std::printf("SKIPPED: no CUDA device (%s)\n", reason.c_str());
-        return test_summary();
+        return test_skip(("no CUDA device (" + reason + ")").c_str());
     }
     CHECK(devices >= 1);
     cudaDeviceProp prop;

@@ -1,6 +1,6 @@
 // fx_depthwise_*_cuda on a GPU against the double-precision reference (float32 within 1e-5 of the term scale,
 // float16 / bfloat16 within their rounding), NHWC and NCHW, B0..B7 layer shapes at reduced size plus odd ones;
-// validation (host pointers, bad dtype, small workspace). Prints "SKIPPED: ..." and passes without a device.
+// validation (host pointers, bad dtype, small workspace). Without a device: prints "SKIPPED: ..." and exits 77 (ctest reports a skip).
 #include "depthwise_ref.h"
 #include "test_util.h"
 
@@ -103,8 +103,7 @@ void check(const fx_depthwise_shape &s, Rng &rng, cudaStream_t stream) {
 int main() {
     int32_t count = 0;
     if (fx_cuda_device_count(&count) != FX_OK || count < 1) {
-        std::printf("SKIPPED: no CUDA device (%s)\n", fx_last_error());
-        return 0;
+        return test_skip((std::string("no CUDA device (") + fx_last_error() + ")").c_str());
     }
     cudaStream_t stream;
     cudaStreamCreate(&stream);

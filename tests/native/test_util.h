@@ -57,6 +57,16 @@ inline int test_summary() {
     return failed_count() == 0 ? 0 : 1;
 }
 
+// ctest's SKIP_RETURN_CODE (tests/native/CMakeLists.txt): a test that could not run reports a skip, never a pass.
+constexpr int kSkipReturnCode = 77;
+
+// Prints "SKIPPED: why" and the counts; exit code 77 (skipped), or 1 if a check already failed.
+inline int test_skip(const char *why) {
+    std::printf("SKIPPED: %s\n", why);
+    std::printf("%d passed, %d failed\n", passed_count(), failed_count());
+    return failed_count() == 0 ? kSkipReturnCode : 1;
+}
+
 #define CHECK(cond, ...)                                                                                         \
     do {                                                                                                         \
         if (cond)                                                                                                \

@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class, TrainCommand.class, FinetuneCommand.class,
             LogitsCommand.class,
             PredictCommand.class,
-            ConvertCommand.class, EvalCommand.class, RecommendCommand.class,
+            ConvertCommand.class, EvalCommand.class, RecommendCommand.class, FuzzCommand.class,
             LaunchCommand.class, LaunchCommand.DistCheck.class,
             CommandLine.HelpCommand.class
         })

@@ -55,6 +55,10 @@ final class PreprocessDemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Shorter timing (for tests).")
     boolean quick;
 
+    @Option(names = "--require-pillow",
+            description = "Fail when the comparison with Pillow could not run (no python3-pil): CI uses it.")
+    boolean requirePillow;
+
     @Override
     public Integer call() throws Exception {
         Path photo = image != null ? image : Samples.extract("coffee-500x375.jpg");
@@ -72,6 +76,7 @@ final class PreprocessDemoCommand implements Callable<Integer> {
         Map<String, Object> results = new LinkedHashMap<>();
         CpuPreprocessor kernel = new CpuPreprocessor(1);
         boolean allExact = true;
+        boolean allChecked = true;
         try (DecodedImage img = ImageDecoder.decode(photo)) {
             System.out.printf("%nimage: %s, %dx%d, %d channel(s)%n%n", label, img.width(), img.height(),
                     img.channels());
@@ -90,6 +95,7 @@ final class PreprocessDemoCommand implements Callable<Integer> {
                 String sha = sha256(asRgb);
                 String verdict = verdict(reference, c.getKey(), sha);
                 allExact &= !verdict.startsWith("DIFFERENT");
+                allChecked &= !verdict.equals("unchecked");
                 OutputSpec f32 = OutputSpec.nchwFloat(plan.outW(), plan.outH(), t.normalization());
                 double ms = time(() -> kernel.runToFloats(img, plan, f32), quick ? 0.2 : 1.0);
                 Path png = outDir.resolve(c.getKey() + ".png");
@@ -114,6 +120,10 @@ final class PreprocessDemoCommand implements Callable<Integer> {
                 ? "Pillow check " + reference.get("error")
                 : allExact ? "Every output is byte-identical to torchvision/Pillow's." : "MISMATCH with Pillow (see above).");
         System.out.println("Report: " + json);
+        if (requirePillow && (reference.containsKey("error") || !allChecked)) {
+            throw new UserException("--require-pillow: the comparison with Pillow did not run ("
+                    + reference.getOrDefault("error", "some outputs unchecked") + ")");
+        }
         return allExact ? 0 : 1;
     }
 

@@ -12,9 +12,7 @@ public final class NativeCalls {
                                      double[] boxes, long[] indices, long outAddr, long batch, int[] outInts,
                                      float[] mean, float[] std, int threads) {
         Kernels.ensureLoaded();
-        if (count < 1) {
-            throw new IllegalArgumentException("preprocess: count must be >= 1, got " + count);
-        }
+        checkArrays(count, imageAddr, imageStride, imageInts, planInts, boxes, indices, outInts, mean, std);
         int status = FxNative.fxj_preprocess_cpu_batch(count, imageAddr, imageStride, imageInts, planInts, boxes,
                 indices, outAddr, batch, outInts, mean, std, threads);
         Kernels.check(status, "preprocess (CPU)");
@@ -24,12 +22,38 @@ public final class NativeCalls {
                                       int[] imageInts, int[] planInts, double[] boxes, long[] indices, long outAddr,
                                       long batch, int[] outInts, float[] mean, float[] std, long stream) {
         Kernels.ensureLoaded();
-        if (count < 1) {
-            throw new IllegalArgumentException("preprocess: count must be >= 1, got " + count);
-        }
+        checkArrays(count, imageAddr, imageStride, imageInts, planInts, boxes, indices, outInts, mean, std);
         int status = FxNative.fxj_preprocess_cuda_batch(preprocessor, count, imageAddr, imageStride, imageInts,
                 planInts, boxes, indices, outAddr, batch, outInts, mean, std, stream);
         Kernels.check(status, "preprocess (CUDA)");
+    }
+
+    /**
+     * The flat arrays must hold {@code count} jobs: JNI hands C exactly what it is told, and C cannot know an
+     * array's length, so a short array would be read past its end.
+     */
+    private static void checkArrays(int count, long[] imageAddr, long[] imageStride, int[] imageInts, int[] planInts,
+                                    double[] boxes, long[] indices, int[] outInts, float[] mean, float[] std) {
+        if (count < 1 || count > (1 << 24)) {
+            throw new IllegalArgumentException("preprocess: count must be in 1..2^24, got " + count);
+        }
+        long c = count;
+        need("imageAddr", imageAddr == null ? -1 : imageAddr.length, c);
+        need("imageStride", imageStride == null ? -1 : imageStride.length, c);
+        need("imageInts", imageInts == null ? -1 : imageInts.length, 5 * c);
+        need("planInts", planInts == null ? -1 : planInts.length, 12 * c);
+        need("boxes", boxes == null ? -1 : boxes.length, 4 * c);
+        need("indices", indices == null ? -1 : indices.length, c);
+        need("outInts", outInts == null ? -1 : outInts.length, 5);
+        need("mean", mean == null ? -1 : mean.length, 3);
+        need("std", std == null ? -1 : std.length, 3);
+    }
+
+    private static void need(String name, long length, long required) {
+        if (length < required) {
+            throw new IllegalArgumentException("preprocess: " + name + " has " + (length < 0 ? "no array" : length
+                    + " elements") + ", the call needs " + required);
+        }
     }
 
     /** Creates a CUDA preprocessor on {@code device}; throws if CUDA is not compiled in or no device is usable. */
