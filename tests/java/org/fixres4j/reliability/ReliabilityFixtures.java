@@ -21,7 +21,7 @@ final class ReliabilityFixtures {
     static synchronized EfficientNet tinyModel() {
         Torch.ensureLoaded();
         org.bytedeco.pytorch.global.torch.manual_seed(42);
-        return new EfficientNet(EfficientNetSpec.custom("tiny_tf", 0.25, 0.3, true, 10));
+        return org.fixres4j.model.ModelRegistry.create(EfficientNetSpec.custom("tiny_tf", 0.25, 0.3, true, 10));
     }
 
     static PretrainedConfig b0Config() {
