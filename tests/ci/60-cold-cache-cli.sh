@@ -26,6 +26,9 @@ echo "-- logits" >&2
 fx logits --arch efficientnet_b0 --res 64 --weights "$work/model.safetensors" --out "$work/logits.npy" "$photo"
 echo "-- predict" >&2
 fx predict --arch efficientnet_b0 --res 64 --weights "$work/model.safetensors" "$photo"
+echo "-- demo (tiny: its own model, generated data, two resolutions)" >&2
+fx demo --quick --data shapes --model "$work/model.safetensors" --res 32,40 --finetune-res 40 --test-images 20 \
+   --finetune-images 20 --finetune-epochs 1 --modes classifier --no-bn-only --threads 1 --out-dir "$work/demo"
 echo "-- bench model" >&2
 fx bench model --res 64 --batch 1 --threads 1 --seconds 0.2
 echo "cold cache: every libtorch command ran" >&2
