@@ -19,13 +19,16 @@ for must in org/fixres4j/classify/Classifier.class org/fixres4j/torch/Torch.clas
             org/fixres4j/kernels/linux-x86_64/libfixres4j_kernels.so; do
   grep -qx "$must" <<<"$entries" || { echo "the library jar lacks $must" >&2; exit 1; }
 done
-if unzip -Z1 "$dir/fixres4j-$version-sources.jar" | grep -E '^org/fixres4j/(cli|bench)/'; then
+sources="$(unzip -Z1 "$dir/fixres4j-$version-sources.jar")"
+if grep -E '^org/fixres4j/(cli|bench)/' <<<"$sources"; then
   echo "the sources jar carries the command line" >&2; exit 1
 fi
-unzip -Z1 "$dir/fixres4j-$version-javadoc.jar" | grep -qx 'org/fixres4j/classify/Classifier.html' \
+# (listings into variables first: grep -q stops reading early, which pipefail would count as a failure)
+javadoc="$(unzip -Z1 "$dir/fixres4j-$version-javadoc.jar")"
+grep -qx 'org/fixres4j/classify/Classifier.html' <<<"$javadoc" \
   || { echo "the javadoc jar lacks Classifier.html" >&2; exit 1; }
-unzip -p "$FIXRES_JAR" META-INF/MANIFEST.MF | grep -q '^Main-Class: org.fixres4j.cli.Main' \
-  || { echo "the cli jar has no Main-Class" >&2; exit 1; }
+manifest="$(unzip -p "$FIXRES_JAR" META-INF/MANIFEST.MF | tr -d '\r')"
+grep -q '^Main-Class: org.fixres4j.cli.Main' <<<"$manifest" || { echo "the cli jar has no Main-Class" >&2; exit 1; }
 # picocli is the command line's: optional, so not a dependency of projects that use the library
 python3 - "$dir/fixres4j-$version.pom" <<'PY'
 import sys, xml.etree.ElementTree as ET

@@ -18,7 +18,10 @@ cold_cache_options() {
   [ -e "$sys/libtorch.so.1.13" ] || { echo "CI: Debian's libtorch1.13 is not installed" >&2; return 1; }
   mkdir -p "$dir/javacpp-cache" "$dir/system-libtorch"
   local path
-  path="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.library.path = //p')"
+  # the JVM's default java.library.path (-XshowSettings prints one entry a line)
+  path="$(java -XshowSettings:properties -version 2>&1 \
+          | awk '/^ *java.library.path = /{sub(/^ *java.library.path = /,""); print; on=1; next}
+                 on && /^ +[^ =]+$/ && !/ = /{sub(/^ +/,""); print; next} {on=0}' | paste -sd:)"
   if [ ! -e "$sys/libtorch.so" ]; then
     for l in libtorch libtorch_cpu libc10 libtorch_global_deps; do
       ln -sf "$sys/$l.so.1.13" "$dir/system-libtorch/$l.so"

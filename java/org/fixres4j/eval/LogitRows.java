@@ -14,7 +14,6 @@ import org.fixres4j.torch.Torch;
  * @param cols the number of columns (classes)
  */
 public record LogitRows(float[] data, int rows, int cols) {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
 
     /** Checks the size. */
     public LogitRows {

@@ -7,7 +7,6 @@ import org.fixres4j.torch.Torch;
 
 /** Which compute backends this process can use, and why not where it cannot. */
 public final class Backends {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private Backends() {}
 
     /** One backend: its name, whether it can be used, and a one-line detail (the version, or why not). */
@@ -70,12 +69,7 @@ public final class Backends {
         } catch (IllegalStateException e) {
             return new Backend("libtorch", false, e.getMessage());
         }
-        boolean cuda;
-        try {
-            cuda = org.bytedeco.pytorch.global.torch.cuda_is_available();
-        } catch (Throwable t) {
-            cuda = false;
-        }
+        boolean cuda = Torch.cudaAvailable();
         return new Backend("libtorch", true, "CPU" + (cuda ? " + CUDA" : " only (no CUDA build or no device)"));
     }
 

@@ -111,7 +111,6 @@ public final class Depthwise {
     }
 
     private record Geometry(long n, long c, long h, long w, int k, boolean nhwc, int outH, int outW) {
-        static { org.fixres4j.torch.Torch.ensureLoaded(); }
         int layout() {
             return nhwc ? 1 : 0;
         }

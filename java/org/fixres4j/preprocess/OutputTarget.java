@@ -12,7 +12,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * (capacity checked), so native code only ever receives memory of the true size.
  */
 final class OutputTarget {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     final long address;
     final long batch;
     final boolean cuda;

@@ -63,6 +63,16 @@ public final class Torch {
         org.bytedeco.pytorch.global.torch.set_num_threads(threads);
     }
 
+    /** Loads libtorch and says whether it can use CUDA (its CUDA build and a device); false if it cannot tell. */
+    public static boolean cudaAvailable() {
+        ensureLoaded();
+        try {
+            return org.bytedeco.pytorch.global.torch.cuda_is_available();
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Whether {@link #ensureLoaded()} has succeeded. */
     public static boolean isLoaded() {
         return loaded;
