@@ -27,4 +27,7 @@ grep -q "no-such-cat.jpg" "$work/err" || { echo "launcher: the error does not na
 rc=0
 "$root/fixres" --no-such-option >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || { echo "launcher: a bad option exited 0" >&2; exit 1; }
+rc=0
+"$root/fixres" >/dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || { echo "launcher: no command exited 0" >&2; exit 1; }
 echo "launcher: caller's directory kept, unicode paths under LANG=C, exit status passed on" >&2
