@@ -640,7 +640,7 @@ def main():
 
     # ---- the tables ----
     out = []
-    out.append("## Depthwise convolution (issue 4): %s\n\n" % bench["device"])
+    out.append("## Depthwise convolution: %s\n\n" % bench["device"])
     out.append("device %s, %s SMs; torch on %s; device-to-device copy %.0f GB/s (read + write)%s%s\n\n" % (
         bench["device"], bench.get("sms", "?"), tdev, copy, "; ctest: " + args.ctest if args.ctest else "",
         "; QUICK run" if bench.get("quick") else ""))

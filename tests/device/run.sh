@@ -165,7 +165,7 @@ else
   DW_RC=1
   echo "ERROR: the depthwise benchmark wrote no results"
 fi
-[ -s "$WORK/dw_table.md" ] || printf '## Depthwise convolution (issue 4): no table (bench rc %s, compare rc %s; see depthwise_*.log)\n' \
+[ -s "$WORK/dw_table.md" ] || printf '## Depthwise convolution: no table (bench rc %s, compare rc %s; see depthwise_*.log)\n' \
   "$DW_BENCH_RC" "$DW_RC" > "$WORK/dw_table.md"
 { cat "$WORK/table.md"; echo; cat "$WORK/dw_table.md"; } > "$OUT_DIR/device_table.md"
 
