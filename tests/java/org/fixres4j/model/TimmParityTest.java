@@ -28,12 +28,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Parity with timm 0.9.16 itself: the goldens of tests/data/timm were made by make_timm_goldens.py with timm on
- * Debian's torch 1.13 from the seeded weight rule (SeededWeights) and calibrated, randomised BN statistics. Logits
- * must match within 1e-4 of the largest logit, on the plain path and on the fused path.
+ * Debian's torch 1.13 from the seeded weight rule (SeededWeights) and calibrated, randomised BN statistics. What
+ * docs/PERFORMANCE.md claims, relative to the largest value: the plain path's eval logits and pooled features within
+ * 5e-6 of timm's (measured at most 3.1e-6, B3 at 300), the fused path (also with the native depthwise kernel)
+ * within 1e-5 of timm's and of the plain path's (measured at most 5.7e-6 and 5.5e-6, B3). The training step
+ * (logits, gradients, running statistics) and the fused feature map keep 1e-4.
  */
 @SuppressWarnings({"try", "unchecked"})
 class TimmParityTest {
-    static final double TOLERANCE = 1e-4;
+    /** The plain path's eval logits and pooled features vs timm (docs/PERFORMANCE.md). */
+    static final double TOLERANCE = 5e-6;
+    /** The fused (BN-folded, channels-last) path vs timm and vs the plain path (docs/PERFORMANCE.md). */
+    static final double FAST_VS_PLAIN = 1e-5;
+    /** The training step and the fused path's feature map (no claim in the docs). */
+    static final double LOOSE = 1e-4;
     private static Map<String, Object> manifest;
 
     @BeforeAll
@@ -146,9 +154,9 @@ class TimmParityTest {
                     double fMap = relError(values(ff.map()), values(f.map()));
                     System.out.printf("parity %-28s fast:  logits rel err %.2e, vs plain %.2e, map vs plain %.2e%n",
                             name, fLogits, fVsPlain, fMap);
-                    assertTrue(fLogits <= TOLERANCE, name + ": fast logits rel err " + fLogits);
-                    assertTrue(fVsPlain <= TOLERANCE, name + ": fast vs plain " + fVsPlain);
-                    assertTrue(fMap <= TOLERANCE, name + ": fast map vs plain " + fMap);
+                    assertTrue(fLogits <= FAST_VS_PLAIN, name + ": fast logits rel err " + fLogits);
+                    assertTrue(fVsPlain <= FAST_VS_PLAIN, name + ": fast vs plain " + fVsPlain);
+                    assertTrue(fMap <= LOOSE, name + ": fast map vs plain " + fMap);
                     assertTrue(ff.map().is_contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast));
                     assertTrue(relError(values(fast.forward(x)), values(ff.logits())) == 0.0, "forward = features");
                 }
@@ -157,7 +165,7 @@ class TimmParityTest {
                     assertTrue(fused.usesNativeDepthwise());
                     double dLogits = relError(values(fused.forward(x)), expected);
                     System.out.printf("parity %-28s fast + native depthwise: logits rel err %.2e%n", name, dLogits);
-                    assertTrue(dLogits <= TOLERANCE, name + ": native depthwise logits rel err " + dLogits);
+                    assertTrue(dLogits <= FAST_VS_PLAIN, name + ": native depthwise logits rel err " + dLogits);
                 }
             }
         }
@@ -177,7 +185,7 @@ class TimmParityTest {
             double eLogits = relError(values(logits), npy((String) c.get("logits")));
             double eLoss = Math.abs(loss.item_double() - ((Number) c.get("loss")).doubleValue());
             System.out.printf("parity train step: logits rel err %.2e, loss abs err %.2e%n", eLogits, eLoss);
-            assertTrue(eLogits <= TOLERANCE, "train-mode logits " + eLogits);
+            assertTrue(eLogits <= LOOSE, "train-mode logits " + eLogits);
             assertTrue(eLoss <= 1e-5, "loss " + eLoss);
             Map<String, Tensor> named = model.namedTensors();
             for (Map.Entry<String, Object> g : ((Map<String, Object>) c.get("grads")).entrySet()) {
@@ -185,11 +193,11 @@ class TimmParityTest {
                 assertTrue(grad.defined(), g.getKey() + " has no gradient");
                 double e = relError(values(grad), npy((String) g.getValue()));
                 System.out.printf("parity train step: grad %-34s rel err %.2e%n", g.getKey(), e);
-                assertTrue(e <= TOLERANCE, "gradient of " + g.getKey() + ": " + e);
+                assertTrue(e <= LOOSE, "gradient of " + g.getKey() + ": " + e);
             }
             for (Map.Entry<String, Object> r : ((Map<String, Object>) c.get("running")).entrySet()) {
                 double e = relError(values(named.get(r.getKey())), npy((String) r.getValue()));
-                assertTrue(e <= TOLERANCE, "updated " + r.getKey() + ": " + e);
+                assertTrue(e <= LOOSE, "updated " + r.getKey() + ": " + e);
             }
             assertEquals(((Number) c.get("bn1_num_batches_tracked")).longValue(),
                     named.get("bn1.num_batches_tracked").item().toLong());
@@ -220,7 +228,7 @@ class TimmParityTest {
             try (FastEfficientNet fast = FastEfficientNet.fuse(model)) {
                 double ef = relError(values(fast.forward(x)), expected);
                 System.out.printf("parity %-28s plain: logits rel err %.2e, fast %.2e%n", "tiny_tf.pth", e, ef);
-                assertTrue(ef <= TOLERANCE, "fast: " + ef);
+                assertTrue(ef <= FAST_VS_PLAIN, "fast: " + ef);
             }
             assertTrue(e <= TOLERANCE, "logits rel err " + e);
             // and the Java model's own state dict round-trips to the file's values
