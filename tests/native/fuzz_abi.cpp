@@ -437,7 +437,7 @@ void fuzz_misc(Rng &rng, long iterations, Tally &t) {
         case 0: { // fx_cpu_set_isa with any code: unknown codes rejected, known ones set or UNSUPPORTED
             const int32_t code = rng.chance(0.5) ? rng.uniform(-3, 6) : (int32_t)rng.next();
             const fx_status st = fx_cpu_set_isa(code);
-            const bool known = code >= 0 && code <= 3;
+            const bool known = code >= FX_ISA_AUTO && code <= FX_ISA_AVX512;
             log_set("cpu_set_isa", i, std::to_string(code), st);
             const bool ok = known ? (st == FX_OK || st == FX_ERR_UNSUPPORTED) : st == FX_ERR_INVALID_ARGUMENT;
             if (!known) ++t.mutated, t.rejected += st != FX_OK;

@@ -493,7 +493,7 @@ final class JniFuzz {
             if (i % 2 == 0) {
                 int code = chance(0.5) ? between(-3, 6) : rng.nextInt();
                 int st = FxNative.fx_cpu_set_isa(code);
-                boolean known = code >= 0 && code <= 3;
+                boolean known = code >= 0 && code <= 4; // FX_ISA_AUTO .. FX_ISA_AVX512
                 if (known) {
                     report.either("jni.cpu_set_isa", i, "isa " + code, st == 0, st == 0 || st == 4, "status " + st);
                 } else {
