@@ -33,6 +33,8 @@ import org.fixres4j.transform.ResamplePlan;
  * past their memory.
  */
 final class ApiFuzz {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
+
     private static final int GUARD = 64;
     private final SplittableRandom rng;
     private final FuzzReport report;
