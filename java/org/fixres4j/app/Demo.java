@@ -13,6 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.fixres.BnReestimate;
 import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.fixres.FinetuneConfig;
@@ -161,7 +163,7 @@ public final class Demo {
     }
 
     /** What the demo measured. */
-    public record Result(Checkpoint.ModelInfo info, String dataName, String modelSource, int kTrain,
+    public record Result(ModelInfo info, String dataName, String modelSource, int kTrain,
                          Recommendation recommendation, List<Row> rows, Map<FinetuneConfig.Mode, Verdict> verdicts,
                          double seconds, Path json, Path plot) {}
 
@@ -201,17 +203,17 @@ public final class Demo {
             source = o.modelSource;
         }
         Map<String, String> meta = SafeTensors.readHeader(modelFile).metadata();
-        double scaleMin = Double.parseDouble(meta.getOrDefault(Checkpoint.META + "train_scale_min", "0.08"));
-        double scaleMax = Double.parseDouble(meta.getOrDefault(Checkpoint.META + "train_scale_max", "1.0"));
+        double scaleMin = Double.parseDouble(meta.getOrDefault(ModelInfo.META + "train_scale_min", "0.08"));
+        double scaleMax = Double.parseDouble(meta.getOrDefault(ModelInfo.META + "train_scale_max", "1.0"));
 
-        Checkpoint.ModelInfo info;
+        ModelInfo info;
         List<Row> rows = new ArrayList<>();
         Recommendation rec;
         int kTrain;
         Dataset test;
         Dataset ftTrain;
         Map<Integer, TopKAccuracy> before = new LinkedHashMap<>();
-        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(modelFile)) {
+        try (ModelFile.Loaded loaded = ModelFile.load(modelFile)) {
             info = loaded.info();
             kTrain = info.inputSize();
             rec = Recommend.of(kTrain, scaleMin, scaleMax, 1.0 / info.cropPct(), 8);
@@ -267,7 +269,7 @@ public final class Demo {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %4d px: as trained %.2f",
                     r, before.containsKey(r) ? before.get(r).percent(1) : Double.NaN));
             if (o.bnOnly) {
-                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                try (ModelFile.Loaded fresh = ModelFile.load(modelFile)) {
                     SampleTransform t = FinetuneConfig.testTransform(fresh.info(), r);
                     BnReestimate.run(fresh.model(), ftTrain, t, o.finetuneBatch, o.threads, o.seed);
                     bnOnly.put(r, TrainEval.evaluate(fresh.model(), test, t, 64, o.threads).accuracy());
@@ -275,7 +277,7 @@ public final class Demo {
                 }
             }
             for (FinetuneConfig.Mode mode : o.modes) {
-                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                try (ModelFile.Loaded fresh = ModelFile.load(modelFile)) {
                     FinetuneConfig cfg = new FinetuneConfig(r).mode(mode).epochs(o.finetuneEpochs)
                             .lr(o.finetuneLr).batchSize(o.finetuneBatch).threads(o.threads).seed(o.seed);
                     Path ckpt = o.outDir.resolve("checkpoints/finetune-" + mode.spelling() + "-" + r);
@@ -289,9 +291,9 @@ public final class Demo {
                     line.append(String.format(Locale.ROOT, ", %s %.2f (%.0f s)", mode.spelling(), acc.percent(1),
                             secs));
                     if (r != kTrain) {
-                        Checkpoint.saveModel(o.outDir.resolve("finetuned-" + mode.spelling() + "-" + r
+                        ModelFile.save(o.outDir.resolve("finetuned-" + mode.spelling() + "-" + r
                                         + ".safetensors"), fresh.model(), fresh.info().withInputSize(r),
-                                Map.of(Checkpoint.META + "finetuned", mode.spelling() + " at " + r + " from "
+                                Map.of(ModelInfo.META + "finetuned", mode.spelling() + " at " + r + " from "
                                         + modelFile.getFileName()));
                     }
                 }

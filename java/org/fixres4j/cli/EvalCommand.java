@@ -19,21 +19,17 @@ import org.fixres4j.data.FashionMnist;
 import org.fixres4j.data.ImageFolder;
 import org.fixres4j.data.RealLabels;
 import org.fixres4j.data.Subsets;
-import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.FastEfficientNet;
-import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.EvalPreprocessing;
+import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
 import org.fixres4j.report.Plot;
 import org.fixres4j.report.ProgressBar;
 import org.fixres4j.report.Reports;
 import org.fixres4j.torch.Torch;
-import org.fixres4j.transform.FixResTestTransform;
-import org.fixres4j.transform.Interpolation;
-import org.fixres4j.transform.Normalization;
 import org.fixres4j.transform.SampleTransform;
-import org.fixres4j.transform.TimmEvalTransform;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,16 +48,8 @@ import picocli.CommandLine.Option;
                 + "skipped (--strict stops at the first one).",
             "Progress goes to stderr, the results table to stdout."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = {"--arch", "--model"}, paramLabel = "A",
-            description = "timm model name (--model is timm's spelling; tf_efficientnet_b0.ap_in1k, tf_efficientnet_b0_ap, efficientnet_b3, ...). "
-                    + "Optional for model files of fixres train / finetune: their metadata describes the model "
-                    + "(any width/depth) and its input configuration; given, it must name the same network.")
-    String arch;
-
-    @Option(names = "--weights", required = true, paramLabel = "FILE",
-            description = ".safetensors (a timm file, or a fixres train / finetune model) or torch.save .pth "
-                    + "(read without executing code).")
-    Path weights;
+    @Mixin
+    ModelArgs model;
 
     @Option(names = "--data", required = true, paramLabel = "DIR",
             description = "The dataset: a folder (imagefolder, imagenetv2, fashion-mnist) or a CSV file (csv).")
@@ -98,10 +86,11 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelSource source = ModelSource.of(arch, weights);
+        ModelSource source = model.source();
         PretrainedConfig cfg = source.config();
         List<Integer> resolutions = resolutions(res, cfg.inputSize());
-        List<SampleTransform> transforms = pre.transforms(cfg, resolutions);
+        EvalPreprocessing preprocessing = pre.preprocessing(source);
+        List<SampleTransform> transforms = preprocessing.transforms(resolutions);
         checkOutputs(out, csv, plot);
         if (kTrain != null && kTrain < 1) {
             throw new IllegalArgumentException("--k-train must be >= 1, got " + kTrain);
@@ -109,11 +98,11 @@ final class EvalCommand implements Callable<Integer> {
         pre.validate();
 
         Opened opened = open(data, dataOptions, source, pre, System.err);
-        try (LoadedModel model = opened.model) {
-            Map<String, Object> config = config("eval", spec, source, model, opened, pre, transforms);
+        try (LoadedModel loaded = opened.model) {
+            Map<String, Object> config = config("eval", spec, source, loaded, opened, pre, preprocessing, transforms);
             System.err.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%n", source.name(),
                     opened.dataset.describe(), resolutions.size() == 1 ? "" : "s", join(resolutions));
-            Sweep.Result result = sweep(opened, model, transforms, pre, "eval");
+            Sweep.Result result = sweep(opened, loaded, transforms, pre, "eval");
             Map<String, Sweep.Result> series = new LinkedHashMap<>();
             series.put("eval", result);
             System.out.print(Reports.table(series));
@@ -195,25 +184,8 @@ final class EvalCommand implements Callable<Integer> {
 
     /** How images are preprocessed and the model is run. */
     static final class PreprocessOptions {
-        @Option(names = "--crop-pct", paramLabel = "P",
-                description = "timm crop_pct: shorter side resized to floor(R / P) before the centre crop "
-                        + "(default: the model's).")
-        Double cropPct;
-
-        @Option(names = "--resize-mode", paramLabel = "M", defaultValue = "timm",
-                description = "timm (timm's eval transform) or fixres (the FixRes repository's test transform: height "
-                        + "to int(256/224 R), bilinear); default: ${DEFAULT-VALUE}.")
-        String resizeMode;
-
-        @Option(names = "--interpolation", paramLabel = "I",
-                description = "bicubic, bilinear or nearest (default: the model's; fixres: bilinear).")
-        String interpolation;
-
-        @Option(names = "--mean", paramLabel = "a,b,c", description = "Mean, RGB (default: the model's).")
-        String mean;
-
-        @Option(names = "--std", paramLabel = "a,b,c", description = "Std, RGB (default: the model's).")
-        String std;
+        @Mixin
+        PreprocessingOptions preprocessing;
 
         @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "32",
                 description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
@@ -242,66 +214,18 @@ final class EvalCommand implements Callable<Integer> {
                         + "default: ${DEFAULT-VALUE}.")
         String progress;
 
-        boolean fixres() {
-            return switch (resizeMode.toLowerCase(Locale.ROOT)) {
-                case "timm" -> false;
-                case "fixres" -> true;
-                default -> throw new IllegalArgumentException("--resize-mode must be timm or fixres, got '"
-                        + resizeMode + "'");
-            };
-        }
-
         void validate() {
             if (batch < 1 || batch > 65536) {
                 throw new IllegalArgumentException("--batch must be in 1..65536, got " + batch);
             }
             Threads.check("--threads", threads);
             ProgressBar.Mode.parse(progress);
-            fixres();
+            preprocessing.mode();
         }
 
-        Normalization normalization(PretrainedConfig cfg) {
-            if (mean == null && std == null) {
-                return cfg.normalization();
-            }
-            if (mean == null || std == null) {
-                throw new IllegalArgumentException("--mean and --std go together");
-            }
-            return Normalization.parse(mean, std);
-        }
-
-        /** The test crop ratio K_test_image / K_test of the transform in use. */
-        double cropRatio(PretrainedConfig cfg) {
-            return fixres() ? 256.0 / 224.0 : 1.0 / (cropPct != null ? cropPct : cfg.cropPct());
-        }
-
-        /** One transform per resolution. */
-        List<SampleTransform> transforms(PretrainedConfig cfg, List<Integer> resolutions) {
-            Normalization norm = normalization(cfg);
-            Interpolation interp = interpolation == null ? null : Interpolation.parse(interpolation);
-            List<SampleTransform> out = new ArrayList<>();
-            if (fixres()) {
-                if (cropPct != null) {
-                    throw new IllegalArgumentException("--crop-pct applies to --resize-mode timm; the FixRes test "
-                            + "transform always resizes the height to int(256/224 R)");
-                }
-                for (int r : resolutions) {
-                    out.add(new FixResTestTransform(r, interp != null ? interp : Interpolation.BILINEAR, norm));
-                }
-            } else {
-                if (!"center".equals(cfg.cropMode())) {
-                    throw new IllegalArgumentException(cfg.name() + " uses timm's crop_mode '" + cfg.cropMode()
-                            + "'; only the centre crop is implemented (use --resize-mode fixres)");
-                }
-                if (cropPct != null && !(cropPct > 0 && cropPct <= 4)) {
-                    throw new IllegalArgumentException("--crop-pct must be in (0, 4], got " + cropPct);
-                }
-                for (int r : resolutions) {
-                    out.add(new TimmEvalTransform(r, cropPct != null ? cropPct : cfg.cropPct(),
-                            interp != null ? interp : cfg.interpolation(), norm));
-                }
-            }
-            return out;
+        /** The model's eval preprocessing with these overrides (the resolution is the sweep's). */
+        EvalPreprocessing preprocessing(ModelSource source) {
+            return source.preprocessing(preprocessing.overrides(null));
         }
     }
 
@@ -335,59 +259,7 @@ final class EvalCommand implements Callable<Integer> {
                   Path realPath, LoadedModel model) {}
 
     /**
-     * Where the model and its input configuration come from: the weight file's FixRes4J metadata (a model of
-     * {@code fixres train} / {@code finetune}, any multipliers: {@code --arch} is optional and, given, must name
-     * the same network) or a timm name ({@code --arch}, required for files without that metadata).
-     *
-     * @param weights the weight file
-     * @param resolved the {@code --arch} name, or null
-     * @param info the file's model description, or null (none, or not used: the timm name's config applies)
-     */
-    record ModelSource(Path weights, ModelRegistry.Resolved resolved, Checkpoint.ModelInfo info) {
-        ModelSource {
-            if (resolved == null && info == null) {
-                throw new IllegalArgumentException(weights + " has no FixRes4J model metadata (it was not written by "
-                        + "fixres train or finetune): name its architecture with --arch, a timm name such as "
-                        + "tf_efficientnet_b0.ap_in1k");
-            }
-        }
-
-        /**
-         * Reads the file's metadata (its header only) and resolves {@code arch} (null: none given).
-         *
-         * @throws IllegalArgumentException if the file is missing, the name unknown, the name and the metadata
-         *         disagree, or neither is there
-         */
-        static ModelSource of(String arch, Path weights) throws IOException {
-            if (!Files.isRegularFile(weights)) {
-                throw new IllegalArgumentException("no such weights file: " + weights);
-            }
-            ModelRegistry.Resolved resolved = arch == null ? null : ModelRegistry.resolve(arch);
-            Checkpoint.ModelInfo info = Checkpoint.readInfo(weights);
-            if (info != null && arch != null) {
-                Checkpoint.checkArchitecture(info, arch, weights);
-            }
-            return new ModelSource(weights, resolved, info);
-        }
-
-        /** The input configuration: the file's when it describes itself, else the timm name's. */
-        PretrainedConfig config() {
-            return info != null ? info.toPretrainedConfig() : resolved.config();
-        }
-
-        /** The name in reports: the timm name when given, else the file's description. */
-        String name() {
-            return resolved != null ? resolved.name() : info.describe();
-        }
-
-        /** The model's class names from the metadata, or an empty list. */
-        List<String> classNames() {
-            return info == null ? List.of() : info.classNames();
-        }
-    }
-
-    /**
-     * Loads the model strictly through {@link Checkpoint#loadModel(Path, String)}: from the file's metadata when it
+     * Loads the model strictly through the one loader, {@link ModelSource#load()}: from the file's metadata when it
      * has FixRes4J's (checked against {@code --arch} when given), else from the timm name with the class count and
      * input channels of the weights.
      */
@@ -401,8 +273,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no such weights file: " + source.weights());
         }
         Torch.ensureLoaded();
-        EfficientNet m = Checkpoint.loadModel(source.weights(),
-                source.resolved() == null ? null : source.resolved().requested()).model();
+        EfficientNet m = source.load().model();
         try {
             m.eval();
             if (plain && channelsLast) {
@@ -524,7 +395,8 @@ final class EvalCommand implements Callable<Integer> {
     /** The configuration block of the reports. */
     static Map<String, Object> config(String command, CommandLine.Model.CommandSpec spec, ModelSource source,
                                       LoadedModel model, Opened o, PreprocessOptions pre,
-                                      List<SampleTransform> transforms) throws IOException {
+                                      EvalPreprocessing preprocessing, List<SampleTransform> transforms)
+            throws IOException {
         PretrainedConfig cfg = source.config();
         Path weights = source.weights();
         Map<String, Object> c = new LinkedHashMap<>();
@@ -554,7 +426,7 @@ final class EvalCommand implements Callable<Integer> {
         c.put("model", m);
         c.put("weights", Reports.fileInfo(weights));
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("resize_mode", pre.fixres() ? "fixres" : "timm");
+        p.put("resize_mode", preprocessing.resizeMode().spelling());
         List<Long> res = new ArrayList<>();
         List<String> desc = new ArrayList<>();
         for (SampleTransform t : transforms) {
@@ -563,7 +435,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         p.put("resolutions", res);
         p.put("transforms", desc);
-        p.put("test_crop_ratio", pre.cropRatio(cfg));
+        p.put("test_crop_ratio", preprocessing.cropRatio());
         p.put("normalization", transforms.get(0).normalization().toString());
         p.put("decoder", "OpenCV imdecode (no EXIF rotation), fused Pillow-exact resize kernel");
         c.put("preprocessing", p);

@@ -7,6 +7,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
+import org.fixres4j.model.ModelSource;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.eval.TopKAccuracy;
@@ -128,6 +131,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
         }
+        ModelSource source = ModelSource.of(arch, model);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
             System.out.println("note: " + d.note());
@@ -144,8 +148,8 @@ final class FinetuneCommand implements Callable<Integer> {
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();
-        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
-            Checkpoint.ModelInfo info = loaded.info();
+        try (ModelFile.Loaded loaded = source.load()) {
+            ModelInfo info = loaded.info();
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
                     : !info.classNames().equals(d.classNames())) {
                 throw new IllegalArgumentException(model + " has " + info.spec().numClasses() + " classes "
@@ -213,7 +217,7 @@ final class FinetuneCommand implements Callable<Integer> {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("fixres4j.finetuned", (bnOnly ? "bn-only" : mode.spelling()) + " at " + res + " from "
                     + model.getFileName());
-            Checkpoint.saveModel(out, loaded.model(), info.withInputSize(res), extra);
+            ModelFile.save(out, loaded.model(), info.withInputSize(res), extra);
             if (evalSet != null) {
                 TrainEval.Result after = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
                 System.out.printf("after:  top-1 %.2f%%  top-5 %.2f%%  (%+.2f top-1)%n", after.accuracy().percent(1),

@@ -5,9 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
-import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.TrainConfig;
 import org.fixres4j.fixres.TrainOptimizer;
@@ -163,9 +164,9 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) {
             cfg.threads(threads);
         }
-        EfficientNetSpec spec = Checkpoint.custom(arch, width, depth, 3, d.train().numClasses())
+        EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
                 .withDropRate(drop).withDropPathRate(dropPath);
-        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, res, 0.875, cfg.interpolation(),
+        ModelInfo info = new ModelInfo(spec, res, 0.875, cfg.interpolation(),
                 cfg.normalization(), d.classNames());
         Dataset val = valLimit > 0 ? Subsets.stratified(d.test(), Math.min(valLimit, d.test().size()), 1) : null;
         Path ckpt = checkpoints.dir(out);
@@ -194,10 +195,10 @@ final class TrainCommand implements Callable<Integer> {
         boolean resume = checkpoints.resume(ckpt);
         try (Trainer.Result r = runTraining(trainer, d, val, ckpt, resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
-            extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
-            extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));
-            extra.put(Checkpoint.META + "train_scale_max", Double.toString(cfg.scaleMax()));
-            Checkpoint.saveModel(out, r.model(), info, extra);
+            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
+            extra.put(ModelInfo.META + "train_scale_min", Double.toString(cfg.scaleMin()));
+            extra.put(ModelInfo.META + "train_scale_max", Double.toString(cfg.scaleMax()));
+            ModelFile.save(out, r.model(), info, extra);
             System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
         }
         return 0;
