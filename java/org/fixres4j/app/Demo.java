@@ -54,16 +54,41 @@ public final class Demo {
     private Demo() {}
 
     /**
-     * How a shipped checkpoint was made: the data spelling and the exact {@code fixres train} arguments.
+     * How a shipped checkpoint was made, as values: the data spelling and the {@code fixres train} settings that
+     * differ from train's defaults. The demo command runs it with train's own code; {@link #command()} spells it as
+     * the command line that made the shipped file.
      *
      * @param data the {@code --data} spelling
      * @param resource the classpath resource of the shipped model
-     * @param trainArgs the {@code fixres train} arguments (without {@code --data}, {@code --out})
+     * @param width the channel multiplier ({@code --width})
+     * @param depth the depth multiplier ({@code --depth})
+     * @param resolution K_train ({@code --res})
+     * @param epochs the epochs ({@code --epochs})
+     * @param trainLimit the stratified training subset, 0 for all ({@code --train-limit})
+     * @param threads the threads ({@code --threads}; one, so that the file is reproducible)
      */
-    public record Recipe(String data, String resource, List<String> trainArgs) {
+    public record Recipe(String data, String resource, double width, double depth, int resolution, int epochs,
+                         int trainLimit, int threads) {
+        /** The same recipe, shortened (epochs, training subset) as {@code --quick} asks. */
+        public Recipe quick() {
+            return new Recipe(data, resource, width, depth, resolution, 1, 256, threads);
+        }
+
+        /** The {@code fixres train} arguments of this recipe (without {@code --data}, {@code --out}). */
+        public List<String> trainArgs() {
+            List<String> a = new java.util.ArrayList<>(List.of("--width", Double.toString(width), "--depth",
+                    Double.toString(depth), "--res", Integer.toString(resolution), "--epochs",
+                    Integer.toString(epochs)));
+            if (trainLimit > 0) {
+                a.addAll(List.of("--train-limit", Integer.toString(trainLimit)));
+            }
+            a.addAll(List.of("--threads", Integer.toString(threads)));
+            return a;
+        }
+
         /** The command line that made the shipped file. */
         public String command() {
-            return "./fixres train --data " + data + " " + String.join(" ", trainArgs) + " --out "
+            return "./fixres train --data " + data + " " + String.join(" ", trainArgs()) + " --out "
                     + "java-resources" + resource;
         }
     }
@@ -78,10 +103,8 @@ public final class Demo {
     /** The shipped checkpoints, by dataset name. */
     public static final Map<String, Recipe> RECIPES = Map.of(
             DEMO_DATA, new Recipe(DEMO_DATA, "/org/fixres4j/demo/fashion-mnist-canvas-112.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "8", "--threads", "1")),
-            "shapes", new Recipe("shapes", "/org/fixres4j/demo/shapes.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "2", "--train-limit",
-                            "20000", "--threads", "1")));
+                    0.25, 0.25, 64, 8, 0, 1),
+            "shapes", new Recipe("shapes", "/org/fixres4j/demo/shapes.safetensors", 0.25, 0.25, 64, 2, 20000, 1));
 
     /**
      * The demo's data spelling: {@code auto} becomes {@link #DEMO_DATA} where Fashion-MNIST is installed, else the

@@ -122,6 +122,22 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ImageOptions imageOptions;
 
+    /**
+     * A train run of a demo recipe: train's defaults (as the command line has them) with the recipe's values set,
+     * run by {@link #call()} as {@code fixres train} runs.
+     */
+    static TrainCommand of(String data, org.fixres4j.app.Demo.Recipe recipe) {
+        TrainCommand t = picocli.CommandLine.populateCommand(new TrainCommand());
+        t.data = data;
+        t.width = recipe.width();
+        t.depth = recipe.depth();
+        t.res = recipe.resolution();
+        t.epochs = recipe.epochs();
+        t.run.trainLimit = recipe.trainLimit();
+        t.run.threads = recipe.threads();
+        return t;
+    }
+
     @Override
     public Integer call() throws Exception {
         run.validate();
