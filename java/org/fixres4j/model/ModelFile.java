@@ -124,25 +124,7 @@ public final class ModelFile {
                 throw new IllegalArgumentException(file + " has no FixRes4J model metadata: name its architecture "
                         + "(--arch, a timm name such as tf_efficientnet_b0.ap_in1k)");
             }
-            ModelRegistry.Resolved r = ModelRegistry.resolve(arch);
-            int classes = r.config().numClasses();
-            TensorData head = sd.get("classifier.weight");
-            if (head != null && head.shape().length == 2) {
-                classes = (int) head.shape()[0];
-            }
-            if (classes < 0 || classes > ModelInfo.MAX_CLASSES) {
-                throw new IllegalArgumentException(file + ": classifier.weight has " + classes + " classes, outside 0.."
-                        + ModelInfo.MAX_CLASSES);
-            }
-            TensorData stem = sd.get("conv_stem.weight");
-            long inChans = stem != null && stem.shape().length == 4 ? stem.shape()[1] : 3;
-            if (inChans != 3) {
-                throw new IllegalArgumentException(file + ": conv_stem.weight takes " + inChans + " input channels, "
-                        + "but FixRes4J's preprocessing feeds 3-channel (RGB) images: only in_chans=3 models can run");
-            }
-            PretrainedConfig c = r.config();
-            info = new ModelInfo(r.spec().withNumClasses(classes).withInChannels((int) inChans), c.inputSize(),
-                    c.cropPct(), c.interpolation(), c.normalization(), List.of());
+            info = timmInfo(ModelRegistry.resolve(arch), sd, file);
         }
         checkShapes(info.spec(), sd, file);
         EfficientNet model = ModelRegistry.create(info.spec());
@@ -153,6 +135,33 @@ public final class ModelFile {
             throw e;
         }
         return new Loaded(model, info);
+    }
+
+    /**
+     * The description of a timm weight file (no FixRes4J metadata) under a timm name: the class count from the
+     * classifier's shape, the input channels from the stem's (3 required), the input configuration timm's.
+     *
+     * @throws IllegalArgumentException if the class count is out of range or the stem is not RGB
+     */
+    public static ModelInfo timmInfo(ModelRegistry.Resolved r, StateDict sd, Path file) {
+        int classes = r.config().numClasses();
+        TensorData head = sd.get("classifier.weight");
+        if (head != null && head.shape().length == 2) {
+            classes = (int) head.shape()[0];
+        }
+        if (classes < 0 || classes > ModelInfo.MAX_CLASSES) {
+            throw new IllegalArgumentException(file + ": classifier.weight has " + classes + " classes, outside 0.."
+                    + ModelInfo.MAX_CLASSES);
+        }
+        TensorData stem = sd.get("conv_stem.weight");
+        long inChans = stem != null && stem.shape().length == 4 ? stem.shape()[1] : 3;
+        if (inChans != 3) {
+            throw new IllegalArgumentException(file + ": conv_stem.weight takes " + inChans + " input channels, "
+                    + "but FixRes4J's preprocessing feeds 3-channel (RGB) images: only in_chans=3 models can run");
+        }
+        PretrainedConfig c = r.config();
+        return new ModelInfo(r.spec().withNumClasses(classes).withInChannels((int) inChans), c.inputSize(),
+                c.cropPct(), c.interpolation(), c.normalization(), List.of());
     }
 
     /** {@link ModelInfo#fromMetadata} with the file named in its error. */

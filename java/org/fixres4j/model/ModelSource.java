@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.fixres4j.weights.StateDict;
-import org.fixres4j.weights.TensorData;
 import org.fixres4j.weights.WeightFiles;
 
 /**
@@ -120,22 +119,15 @@ public final class ModelSource {
 
     /**
      * {@link #load()}, or with {@code strict} false a tolerant load of a timm file: the class count from the
-     * classifier's shape, missing or extra tensors ignored ({@link StateDictLoader#load}). Files with FixRes4J
-     * metadata always load strictly.
+     * classifier's shape ({@link ModelFile#timmInfo}), missing or extra tensors ignored
+     * ({@link StateDictLoader#load}). Files with FixRes4J metadata always load strictly.
      */
     public ModelFile.Loaded load(boolean strict) throws IOException {
         if (strict || info != null) {
             return load();
         }
         StateDict sd = WeightFiles.read(weights);
-        int classes = resolved.config().numClasses();
-        TensorData head = sd.get("classifier.weight");
-        if (head != null && head.shape().length == 2) {
-            classes = (int) head.shape()[0];
-        }
-        PretrainedConfig c = resolved.config();
-        ModelInfo described = new ModelInfo(resolved.spec().withNumClasses(classes), c.inputSize(), c.cropPct(),
-                c.interpolation(), c.normalization(), List.of());
+        ModelInfo described = ModelFile.timmInfo(resolved, sd, weights);
         EfficientNet model = ModelRegistry.create(described.spec());
         try {
             StateDictLoader.load(model, sd, false);
