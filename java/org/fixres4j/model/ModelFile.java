@@ -124,9 +124,13 @@ public final class ModelFile {
                 throw new IllegalArgumentException(file + " has no FixRes4J model metadata: name its architecture "
                         + "(--arch, a timm name such as tf_efficientnet_b0.ap_in1k)");
             }
+            // a timm name describes a network of known size: the strict load below names what differs and which
+            // architecture the file fits (StateDictLoader.Mismatch)
             info = timmInfo(ModelRegistry.resolve(arch), sd, file);
+        } else {
+            // metadata may describe any network: compare shapes before building it
+            checkShapes(info.spec(), sd, file);
         }
-        checkShapes(info.spec(), sd, file);
         EfficientNet model = ModelRegistry.create(info.spec());
         try {
             StateDictLoader.load(model, sd, true);
