@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * predict, logits, eval, recommend and finetune read their model through the one loader (ModelSource): a timm file
- * given without --arch is refused by all of them with its words, before any work, and an --arch that does not
- * describe a self-describing file likewise.
+ * given without --arch is refused by all of them with its words, before any work.
  */
 class ModelSourceCommandsTest {
     @TempDir
