@@ -13,6 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.fixres.BnReestimate;
 import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.fixres.FinetuneConfig;
@@ -52,16 +54,41 @@ public final class Demo {
     private Demo() {}
 
     /**
-     * How a shipped checkpoint was made: the data spelling and the exact {@code fixres train} arguments.
+     * How a shipped checkpoint was made, as values: the data spelling and the {@code fixres train} settings that
+     * differ from train's defaults. The demo command runs it with train's own code; {@link #command()} spells it as
+     * the command line that made the shipped file.
      *
      * @param data the {@code --data} spelling
      * @param resource the classpath resource of the shipped model
-     * @param trainArgs the {@code fixres train} arguments (without {@code --data}, {@code --out})
+     * @param width the channel multiplier ({@code --width})
+     * @param depth the depth multiplier ({@code --depth})
+     * @param resolution K_train ({@code --res})
+     * @param epochs the epochs ({@code --epochs})
+     * @param trainLimit the stratified training subset, 0 for all ({@code --train-limit})
+     * @param threads the threads ({@code --threads}; one, so that the file is reproducible)
      */
-    public record Recipe(String data, String resource, List<String> trainArgs) {
+    public record Recipe(String data, String resource, double width, double depth, int resolution, int epochs,
+                         int trainLimit, int threads) {
+        /** The same recipe, shortened (epochs, training subset) as {@code --quick} asks. */
+        public Recipe quick() {
+            return new Recipe(data, resource, width, depth, resolution, 1, 256, threads);
+        }
+
+        /** The {@code fixres train} arguments of this recipe (without {@code --data}, {@code --out}). */
+        public List<String> trainArgs() {
+            List<String> a = new java.util.ArrayList<>(List.of("--width", Double.toString(width), "--depth",
+                    Double.toString(depth), "--res", Integer.toString(resolution), "--epochs",
+                    Integer.toString(epochs)));
+            if (trainLimit > 0) {
+                a.addAll(List.of("--train-limit", Integer.toString(trainLimit)));
+            }
+            a.addAll(List.of("--threads", Integer.toString(threads)));
+            return a;
+        }
+
         /** The command line that made the shipped file. */
         public String command() {
-            return "./fixres train --data " + data + " " + String.join(" ", trainArgs) + " --out "
+            return "./fixres train --data " + data + " " + String.join(" ", trainArgs()) + " --out "
                     + "java-resources" + resource;
         }
     }
@@ -76,10 +103,8 @@ public final class Demo {
     /** The shipped checkpoints, by dataset name. */
     public static final Map<String, Recipe> RECIPES = Map.of(
             DEMO_DATA, new Recipe(DEMO_DATA, "/org/fixres4j/demo/fashion-mnist-canvas-112.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "8", "--threads", "1")),
-            "shapes", new Recipe("shapes", "/org/fixres4j/demo/shapes.safetensors",
-                    List.of("--width", "0.25", "--depth", "0.25", "--res", "64", "--epochs", "2", "--train-limit",
-                            "20000", "--threads", "1")));
+                    0.25, 0.25, 64, 8, 0, 1),
+            "shapes", new Recipe("shapes", "/org/fixres4j/demo/shapes.safetensors", 0.25, 0.25, 64, 2, 20000, 1));
 
     /**
      * The demo's data spelling: {@code auto} becomes {@link #DEMO_DATA} where Fashion-MNIST is installed, else the
@@ -161,7 +186,7 @@ public final class Demo {
     }
 
     /** What the demo measured. */
-    public record Result(Checkpoint.ModelInfo info, String dataName, String modelSource, int kTrain,
+    public record Result(ModelInfo info, String dataName, String modelSource, int kTrain,
                          Recommendation recommendation, List<Row> rows, Map<FinetuneConfig.Mode, Verdict> verdicts,
                          double seconds, Path json, Path plot) {}
 
@@ -201,17 +226,17 @@ public final class Demo {
             source = o.modelSource;
         }
         Map<String, String> meta = SafeTensors.readHeader(modelFile).metadata();
-        double scaleMin = Double.parseDouble(meta.getOrDefault(Checkpoint.META + "train_scale_min", "0.08"));
-        double scaleMax = Double.parseDouble(meta.getOrDefault(Checkpoint.META + "train_scale_max", "1.0"));
+        double scaleMin = Double.parseDouble(meta.getOrDefault(ModelInfo.META + "train_scale_min", "0.08"));
+        double scaleMax = Double.parseDouble(meta.getOrDefault(ModelInfo.META + "train_scale_max", "1.0"));
 
-        Checkpoint.ModelInfo info;
+        ModelInfo info;
         List<Row> rows = new ArrayList<>();
         Recommendation rec;
         int kTrain;
         Dataset test;
         Dataset ftTrain;
         Map<Integer, TopKAccuracy> before = new LinkedHashMap<>();
-        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(modelFile)) {
+        try (ModelFile.Loaded loaded = ModelFile.load(modelFile)) {
             info = loaded.info();
             kTrain = info.inputSize();
             rec = Recommend.of(kTrain, scaleMin, scaleMax, 1.0 / info.cropPct(), 8);
@@ -267,7 +292,7 @@ public final class Demo {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %4d px: as trained %.2f",
                     r, before.containsKey(r) ? before.get(r).percent(1) : Double.NaN));
             if (o.bnOnly) {
-                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                try (ModelFile.Loaded fresh = ModelFile.load(modelFile)) {
                     SampleTransform t = FinetuneConfig.testTransform(fresh.info(), r);
                     BnReestimate.run(fresh.model(), ftTrain, t, o.finetuneBatch, o.threads, o.seed);
                     bnOnly.put(r, TrainEval.evaluate(fresh.model(), test, t, 64, o.threads).accuracy());
@@ -275,7 +300,7 @@ public final class Demo {
                 }
             }
             for (FinetuneConfig.Mode mode : o.modes) {
-                try (Checkpoint.Loaded fresh = Checkpoint.loadModel(modelFile)) {
+                try (ModelFile.Loaded fresh = ModelFile.load(modelFile)) {
                     FinetuneConfig cfg = new FinetuneConfig(r).mode(mode).epochs(o.finetuneEpochs)
                             .lr(o.finetuneLr).batchSize(o.finetuneBatch).threads(o.threads).seed(o.seed);
                     Path ckpt = o.outDir.resolve("checkpoints/finetune-" + mode.spelling() + "-" + r);
@@ -289,9 +314,9 @@ public final class Demo {
                     line.append(String.format(Locale.ROOT, ", %s %.2f (%.0f s)", mode.spelling(), acc.percent(1),
                             secs));
                     if (r != kTrain) {
-                        Checkpoint.saveModel(o.outDir.resolve("finetuned-" + mode.spelling() + "-" + r
+                        ModelFile.save(o.outDir.resolve("finetuned-" + mode.spelling() + "-" + r
                                         + ".safetensors"), fresh.model(), fresh.info().withInputSize(r),
-                                Map.of(Checkpoint.META + "finetuned", mode.spelling() + " at " + r + " from "
+                                Map.of(ModelInfo.META + "finetuned", mode.spelling() + " at " + r + " from "
                                         + modelFile.getFileName()));
                     }
                 }

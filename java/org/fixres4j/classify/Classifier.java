@@ -12,26 +12,21 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.model.ModelFile;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.EvalPreprocessing;
 import org.fixres4j.model.FastEfficientNet;
-import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
-import org.fixres4j.model.StateDictLoader;
 import org.fixres4j.preprocess.CpuPreprocessor;
 import org.fixres4j.preprocess.OutputSpec;
 import org.fixres4j.preprocess.Sample;
 import org.fixres4j.torch.Torch;
-import org.fixres4j.transform.FixResTestTransform;
 import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;
 import org.fixres4j.transform.SampleTransform;
-import org.fixres4j.transform.TimmEvalTransform;
-import org.fixres4j.weights.StateDict;
-import org.fixres4j.weights.TensorData;
-import org.fixres4j.weights.WeightFiles;
 
 /**
  * An image classifier for applications: load an EfficientNet with timm weights once, then {@link #classify} image
@@ -60,11 +55,7 @@ public final class Classifier implements AutoCloseable {
 
     /** How a classifier preprocesses and runs; defaults are the model's pretrained config. */
     public static final class Options {
-        Integer resolution;
-        Double cropPct;
-        Interpolation interpolation;
-        Normalization normalization;
-        boolean fixresResize;
+        EvalPreprocessing.Overrides preprocessing = EvalPreprocessing.Overrides.NONE;
         int batchSize = 8;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         boolean fast = true;
@@ -74,35 +65,38 @@ public final class Classifier implements AutoCloseable {
 
         /** Test resolution (default: the config's input size); a FixRes-chosen resolution goes here. */
         public Options resolution(int res) {
-            if (res < 8 || res > 4096) {
-                throw new IllegalArgumentException("resolution must be in 8..4096, got " + res);
-            }
-            this.resolution = res;
+            EvalPreprocessing.checkResolution(res, "resolution");
+            preprocessing = preprocessing.withResolution(res);
             return this;
         }
 
         /** timm's crop_pct (default: the config's). */
         public Options cropPct(double p) {
-            if (!(p > 0 && p <= 4)) {
-                throw new IllegalArgumentException("crop_pct must be in (0, 4], got " + p);
-            }
-            this.cropPct = p;
+            EvalPreprocessing.checkCropPct(p, "crop_pct");
+            preprocessing = preprocessing.withCropPct(p);
             return this;
         }
 
         public Options interpolation(Interpolation i) {
-            this.interpolation = Objects.requireNonNull(i);
+            preprocessing = preprocessing.withInterpolation(Objects.requireNonNull(i));
             return this;
         }
 
         public Options normalization(Normalization n) {
-            this.normalization = Objects.requireNonNull(n);
+            preprocessing = preprocessing.withNormalization(Objects.requireNonNull(n));
             return this;
         }
 
         /** Use the FixRes repository's test transform (height rule, bilinear) instead of timm's. */
         public Options fixresResize(boolean on) {
-            this.fixresResize = on;
+            preprocessing = preprocessing.withResizeMode(on ? EvalPreprocessing.ResizeMode.FIXRES
+                    : EvalPreprocessing.ResizeMode.TIMM);
+            return this;
+        }
+
+        /** All the preprocessing overrides at once (replacing those set before). */
+        public Options preprocessing(EvalPreprocessing.Overrides o) {
+            this.preprocessing = Objects.requireNonNull(o);
             return this;
         }
 
@@ -148,11 +142,7 @@ public final class Classifier implements AutoCloseable {
 
         Options copy() {
             Options o = new Options();
-            o.resolution = resolution;
-            o.cropPct = cropPct;
-            o.interpolation = interpolation;
-            o.normalization = normalization;
-            o.fixresResize = fixresResize;
+            o.preprocessing = preprocessing;
             o.batchSize = batchSize;
             o.threads = threads;
             o.fast = fast;
@@ -186,15 +176,9 @@ public final class Classifier implements AutoCloseable {
         this.model = model;
         this.ownsModel = ownsModel;
         this.numClasses = model.spec().numClasses();
-        int res = o.resolution != null ? o.resolution : config.inputSize();
-        Normalization norm = o.normalization != null ? o.normalization : config.normalization();
-        if (o.fixresResize) {
-            transform = new FixResTestTransform(res, o.interpolation != null ? o.interpolation : Interpolation.BILINEAR,
-                    norm);
-        } else {
-            transform = new TimmEvalTransform(res, o.cropPct != null ? o.cropPct : config.cropPct(),
-                    o.interpolation != null ? o.interpolation : config.interpolation(), norm);
-        }
+        EvalPreprocessing pre = EvalPreprocessing.of(config, o.preprocessing);
+        Normalization norm = pre.normalization();
+        transform = pre.transform();
         spec = OutputSpec.nchwFloat(transform.outputWidth(), transform.outputHeight(), norm);
         preprocessor = new CpuPreprocessor(o.threads);
         batchSize = o.batchSize;
@@ -223,24 +207,11 @@ public final class Classifier implements AutoCloseable {
     /**
      * Loads a model by timm name ({@code tf_efficientnet_b0.ap_in1k}, {@code tf_efficientnet_b0_ap}, ...) and a
      * weight file ({@code .safetensors} or {@code torch.save} {@code .pth}); the class count comes from the weights.
+     * A FixRes4J model file given with a name is read as {@link #load(ModelSource, Options)} reads it (the name must
+     * describe the file's network).
      */
     public static Classifier load(String modelName, Path weights, Options options) throws IOException {
-        Torch.ensureLoaded();
-        ModelRegistry.Resolved resolved = ModelRegistry.resolve(modelName);
-        StateDict sd = WeightFiles.read(weights);
-        int classes = resolved.config().numClasses();
-        TensorData head = sd.get("classifier.weight");
-        if (head != null && head.shape().length == 2) {
-            classes = (int) head.shape()[0];
-        }
-        EfficientNet model = ModelRegistry.create(resolved.spec().withNumClasses(classes));
-        try {
-            StateDictLoader.load(model, sd, options.strict);
-            return new Classifier(resolved.name(), model, resolved.config(), options, true);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return load(ModelSource.of(Objects.requireNonNull(modelName, "modelName"), weights), options);
     }
 
     /**
@@ -250,15 +221,22 @@ public final class Classifier implements AutoCloseable {
      * @throws IllegalArgumentException if the file has no FixRes4J metadata (use {@link #load(String, Path, Options)})
      */
     public static Classifier load(Path weights, Options options) throws IOException {
+        return load(ModelSource.of(null, weights), options);
+    }
+
+    /**
+     * Loads the model of a {@link ModelSource}: its preprocessing is the source's (the file's metadata, else the timm
+     * name's) with the options' overrides, its class names the file's unless the options name them.
+     */
+    public static Classifier load(ModelSource source, Options options) throws IOException {
         Torch.ensureLoaded();
-        Checkpoint.Loaded loaded = Checkpoint.loadModel(weights, null);
+        ModelFile.Loaded loaded = source.load(options.strict);
         try {
-            Checkpoint.ModelInfo info = loaded.info();
             Options o = options;
-            if (o.classNames == null && !info.classNames().isEmpty()) {
-                o = o.copy().classNames(info.classNames());
+            if (o.classNames == null && !source.classNames().isEmpty()) {
+                o = o.copy().classNames(source.classNames());
             }
-            return new Classifier(info.describe(), loaded.model(), info.toPretrainedConfig(), o, true);
+            return new Classifier(source.name(), loaded.model(), source.config(), o, true);
         } catch (RuntimeException e) {
             loaded.close();
             throw e;

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.model.ModelFile;
 import org.fixres4j.bench.DepthwiseBench;
 import org.fixres4j.bench.ModelBench;
 import org.fixres4j.bench.PreprocessBench;
@@ -112,16 +113,15 @@ final class BenchCommand implements Runnable {
                 report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
                         : ModelBench.DEFAULT_RES, batches, threads, seconds);
             } else {
-                EvalCommand.ModelSource source = EvalCommand.ModelSource.of(arch, weights);
+                org.fixres4j.model.ModelSource source = org.fixres4j.model.ModelSource.of(arch, weights);
                 int r = res != null ? res : source.config().inputSize();
                 if (r < 32 || r > 1024) {
                     throw new IllegalArgumentException("the input size of " + weights + " is " + r + ", outside "
                             + "32..1024: give --res");
                 }
-                String requested = source.resolved() == null ? null : source.resolved().requested();
                 report = ModelBench.run(source.name(), () -> {
                     try {
-                        return org.fixres4j.fixres.Checkpoint.loadModel(weights, requested).model();
+                        return source.load().model();
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }

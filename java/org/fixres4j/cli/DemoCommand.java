@@ -129,16 +129,13 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.println((train ? "" : "no checkpoint is shipped for " + d.name() + ": ")
                         + "training it now: " + recipe.command().replace("--out java-resources" + recipe.resource(),
                         "--out " + trained));
-                List<String> args = new ArrayList<>(List.of("train", "--data", spelled));
-                args.addAll(recipe.trainArgs());
+                TrainCommand t = TrainCommand.of(spelled, quick ? recipe.quick() : recipe);
                 if (quick) {
-                    override(args, "--epochs", "1");
-                    override(args, "--train-limit", "256");
-                    override(args, "--val-limit", "0");
+                    t.valLimit = 0;
                 }
-                args.addAll(List.of("--out", trained.toString(), "--checkpoint-dir",
-                        outDir.resolve("checkpoints/train").toString()));
-                int rc = Main.execute(args.toArray(new String[0]));
+                t.out = trained;
+                t.checkpoints.checkpointDir = outDir.resolve("checkpoints/train");
+                int rc = t.call();
                 if (rc != 0) {
                     return rc;
                 }
@@ -148,16 +145,5 @@ final class DemoCommand implements Callable<Integer> {
         }
         Demo.run(o);
         return 0;
-    }
-
-    /** Sets {@code option}'s value in an argument list (replacing an earlier one). */
-    static void override(List<String> args, String option, String value) {
-        int i = args.indexOf(option);
-        if (i >= 0) {
-            args.set(i + 1, value);
-        } else {
-            args.add(option);
-            args.add(value);
-        }
     }
 }

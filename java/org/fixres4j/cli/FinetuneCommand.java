@@ -7,6 +7,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
+import org.fixres4j.model.ModelSource;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.eval.TopKAccuracy;
@@ -75,42 +78,22 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "Default: ${DEFAULT-VALUE}.")
     double lr;
 
-    @Option(names = "--sched", defaultValue = "cosine", paramLabel = "S", description = "cosine, step or constant "
-            + "(default: ${DEFAULT-VALUE}).")
-    String sched;
-
-    @Option(names = "--step-epochs", defaultValue = "30", paramLabel = "N", description = "StepLR period (FixRes: 30).")
-    int stepEpochs;
-
-    @Option(names = "--gamma", defaultValue = "0.1", paramLabel = "G", description = "StepLR factor.")
-    double gamma;
-
     @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Default: ${DEFAULT-VALUE}.")
     double momentum;
 
     @Option(names = "--weight-decay", defaultValue = "1e-4", paramLabel = "WD", description = "Default: ${DEFAULT-VALUE}.")
     double weightDecay;
 
-    @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "E", description = "Default: ${DEFAULT-VALUE}.")
-    double labelSmoothing;
-
-    @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
-            description = "Fine-tune on a stratified subset of N training images (default: all).")
-    int trainLimit;
-
     @Option(names = "--eval-limit", defaultValue = "0", paramLabel = "N",
             description = "Score a stratified subset of N test images before and after (default: all; -1: skip).")
     int evalLimit;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of order and augmentation.")
-    long seed;
-
-    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
-    Integer threads;
-
     @Option(names = "--out", defaultValue = "fixres-finetune/model.safetensors", paramLabel = "FILE",
             description = "The fine-tuned model (default: ${DEFAULT-VALUE}).")
     Path out;
+
+    @Mixin
+    RunOptions run;
 
     @Mixin
     CheckpointOptions checkpoints;
@@ -123,11 +106,12 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Threads.check("--threads", threads);
+        run.validate();
         EvalCommand.checkOutputs(out, json);
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
         }
+        ModelSource source = ModelSource.of(arch, model);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
             System.out.println("note: " + d.note());
@@ -136,16 +120,16 @@ final class FinetuneCommand implements Callable<Integer> {
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
         FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
-                .epochs(epochs).batchSize(batch).lr(lr).schedule(sched).step(stepEpochs, gamma).momentum(momentum)
-                .weightDecay(weightDecay).labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit);
-        int t = threads != null ? threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
+                .epochs(epochs).batchSize(batch).lr(lr).momentum(momentum).weightDecay(weightDecay);
+        run.applyTo(cfg);
+        int t = run.threads != null ? run.threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
         cfg.threads(t);
         org.fixres4j.torch.Torch.setThreads(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();
-        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
-            Checkpoint.ModelInfo info = loaded.info();
+        try (ModelFile.Loaded loaded = source.load()) {
+            ModelInfo info = loaded.info();
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
                     : !info.classNames().equals(d.classNames())) {
                 throw new IllegalArgumentException(model + " has " + info.spec().numClasses() + " classes "
@@ -170,11 +154,11 @@ final class FinetuneCommand implements Callable<Integer> {
                         before.imagesPerSecond());
                 report.put("before", accMap(before));
             }
-            Dataset train = trainLimit > 0 ? Subsets.stratified(d.train(), Math.min(trainLimit, d.train().size()),
-                    seed) : d.train();
+            Dataset train = run.trainLimit > 0 ? Subsets.stratified(d.train(), Math.min(run.trainLimit, d.train().size()),
+                    run.seed) : d.train();
             long t0 = System.nanoTime();
             if (bnOnly) {
-                long n = BnReestimate.run(loaded.model(), train, test, batch, t, seed);
+                long n = BnReestimate.run(loaded.model(), train, test, batch, t, run.seed);
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
                         res, s, n / s);
@@ -213,7 +197,7 @@ final class FinetuneCommand implements Callable<Integer> {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("fixres4j.finetuned", (bnOnly ? "bn-only" : mode.spelling()) + " at " + res + " from "
                     + model.getFileName());
-            Checkpoint.saveModel(out, loaded.model(), info.withInputSize(res), extra);
+            ModelFile.save(out, loaded.model(), info.withInputSize(res), extra);
             if (evalSet != null) {
                 TrainEval.Result after = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
                 System.out.printf("after:  top-1 %.2f%%  top-5 %.2f%%  (%+.2f top-1)%n", after.accuracy().percent(1),

@@ -13,7 +13,9 @@ import java.util.concurrent.Callable;
 import org.fixres4j.fixres.Recommend;
 import org.fixres4j.fixres.Recommendation;
 import org.fixres4j.fixres.Sweep;
+import org.fixres4j.model.EvalPreprocessing;
 import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
 import org.fixres4j.report.Plot;
 import org.fixres4j.report.Reports;
@@ -99,7 +101,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the model, as eval finds it: --weights (its FixRes4J metadata, or --arch for a timm file), or --arch alone
-        EvalCommand.ModelSource source = weights == null ? null : EvalCommand.ModelSource.of(arch, weights);
+        ModelSource source = weights == null ? null : ModelSource.of(arch, weights);
         ModelRegistry.Resolved named = source == null && arch != null ? ModelRegistry.resolve(arch) : null;
         PretrainedConfig cfg = source != null ? source.config() : named != null ? named.config() : null;
         String modelName = source != null ? source.name() : named != null ? named.name() : null;
@@ -120,21 +122,19 @@ final class RecommendCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--scale MIN,MAX must satisfy 0 < MIN <= MAX <= 1 (area fractions of "
                     + "RandomResizedCrop), got " + sMin + "," + sMax);
         }
-        if (pre.cropPct != null && !(pre.cropPct > 0 && pre.cropPct <= 4)) {
-            throw new IllegalArgumentException("--crop-pct must be in (0, 4], got " + pre.cropPct);
-        }
+        EvalPreprocessing.Overrides overrides = pre.preprocessing.overrides(null);
         if (stride < 1 || stride > 1024) {
             throw new IllegalArgumentException("--stride must be in 1..1024, got " + stride);
         }
         pre.validate();
         double ratio;
         String ratioSource;
-        if (pre.fixres()) {
+        if (overrides.mode() == EvalPreprocessing.ResizeMode.FIXRES) {
             ratio = 256.0 / 224.0;
             ratioSource = "FixRes test transform, int(256/224 K_test)";
-        } else if (pre.cropPct != null) {
-            ratio = Recommend.cropRatioOfCropPct(pre.cropPct);
-            ratioSource = "1 / crop_pct " + pre.cropPct;
+        } else if (overrides.cropPct() != null) {
+            ratio = Recommend.cropRatioOfCropPct(overrides.cropPct());
+            ratioSource = "1 / crop_pct " + overrides.cropPct();
         } else if (cfg != null) {
             ratio = Recommend.cropRatioOfCropPct(cfg.cropPct());
             ratioSource = "1 / crop_pct " + cfg.cropPct() + " of " + modelName;
@@ -188,14 +188,15 @@ final class RecommendCommand implements Callable<Integer> {
         }
         EvalCommand.checkOutputs(out, plot);
         List<Integer> resolutions = sweepResolutions(res, k, rec.kTest(), stride);
-        List<SampleTransform> transforms = pre.transforms(cfg, resolutions);
+        EvalPreprocessing preprocessing = pre.preprocessing(source);
+        List<SampleTransform> transforms = preprocessing.transforms(resolutions);
         if (dataOptions.limit == null) {
             dataOptions.limit = DEFAULT_SWEEP_LIMIT;
         }
         EvalCommand.Opened opened = EvalCommand.open(data, dataOptions, source, pre, System.err);
         try (EvalCommand.LoadedModel model = opened.model()) {
             Map<String, Object> config = EvalCommand.config("recommend", spec, source, model, opened, pre,
-                    transforms);
+                    preprocessing, transforms);
             config.put("recommendation", rec.toMap());
             System.err.printf(Locale.ROOT, "fixres recommend: sweep of %s on %s, resolutions %s%n", modelName,
                     opened.dataset().describe(), EvalCommand.join(resolutions));

@@ -5,9 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
-import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.TrainConfig;
 import org.fixres4j.fixres.TrainOptimizer;
@@ -71,16 +72,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--min-lr", defaultValue = "1e-4", paramLabel = "LR", description = "Cosine floor (default: ${DEFAULT-VALUE}).")
     double minLr;
 
-    @Option(names = "--sched", defaultValue = "cosine", paramLabel = "S",
-            description = "cosine, step or constant, per step (default: ${DEFAULT-VALUE}).")
-    String sched;
-
-    @Option(names = "--step-epochs", defaultValue = "30", paramLabel = "N", description = "StepLR period (default: ${DEFAULT-VALUE}).")
-    int stepEpochs;
-
-    @Option(names = "--gamma", defaultValue = "0.1", paramLabel = "G", description = "StepLR factor (default: ${DEFAULT-VALUE}).")
-    double gamma;
-
     @Option(names = "--warmup-epochs", defaultValue = "1", paramLabel = "E",
             description = "Linear warmup from lr/10, in epochs (default: ${DEFAULT-VALUE}).")
     double warmup;
@@ -102,28 +93,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--rmsprop-eps", defaultValue = "1e-3", paramLabel = "E", description = "RMSprop eps (default: ${DEFAULT-VALUE}).")
     double eps;
 
-    @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "E", description = "Default: ${DEFAULT-VALUE}.")
-    double labelSmoothing;
-
     @Option(names = "--drop", defaultValue = "0", paramLabel = "P", description = "Dropout before the classifier (default: ${DEFAULT-VALUE}).")
     double drop;
 
     @Option(names = "--drop-path", defaultValue = "0", paramLabel = "P", description = "Stochastic depth rate (default: ${DEFAULT-VALUE}).")
     double dropPath;
 
-    @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
-            description = "Train on a stratified subset of N images (default: all).")
-    int trainLimit;
-
     @Option(names = "--val-limit", defaultValue = "2000", paramLabel = "N",
             description = "Test images (stratified) scored at K_train after each epoch; 0 for none (default: ${DEFAULT-VALUE}).")
     int valLimit;
-
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of init, order and augmentation.")
-    long seed;
-
-    @Option(names = "--threads", paramLabel = "T", description = "Threads (default: processors - 1, at least 1).")
-    Integer threads;
 
     @Option(names = "--native-depthwise",
             description = "Train the depthwise convolutions through FixRes4J's native kernels and their native "
@@ -136,14 +114,33 @@ final class TrainCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
+    RunOptions run;
+
+    @Mixin
     CheckpointOptions checkpoints;
 
     @Mixin
     ImageOptions imageOptions;
 
+    /**
+     * A train run of a demo recipe: train's defaults (as the command line has them) with the recipe's values set,
+     * run by {@link #call()} as {@code fixres train} runs.
+     */
+    static TrainCommand of(String data, org.fixres4j.app.Demo.Recipe recipe) {
+        TrainCommand t = picocli.CommandLine.populateCommand(new TrainCommand());
+        t.data = data;
+        t.width = recipe.width();
+        t.depth = recipe.depth();
+        t.res = recipe.resolution();
+        t.epochs = recipe.epochs();
+        t.run.trainLimit = recipe.trainLimit();
+        t.run.threads = recipe.threads();
+        return t;
+    }
+
     @Override
     public Integer call() throws Exception {
-        Threads.check("--threads", threads);
+        run.validate();
         EvalCommand.checkOutputs(out);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
@@ -158,21 +155,18 @@ final class TrainCommand implements Callable<Integer> {
                 .batchSize(batch)
                 .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
                         nesterov, alpha, eps))
-                .schedule(sched).lr(lr).minLr(minLr).warmupEpochs(warmup).step(stepEpochs, gamma)
-                .labelSmoothing(labelSmoothing).seed(seed).trainLimit(trainLimit).nativeDepthwise(nativeDepthwise);
-        if (threads != null) {
-            cfg.threads(threads);
-        }
-        EfficientNetSpec spec = Checkpoint.custom(arch, width, depth, 3, d.train().numClasses())
+                .lr(lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
+        run.applyTo(cfg);
+        EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
                 .withDropRate(drop).withDropPathRate(dropPath);
-        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, res, 0.875, cfg.interpolation(),
+        ModelInfo info = new ModelInfo(spec, res, 0.875, cfg.interpolation(),
                 cfg.normalization(), d.classNames());
         Dataset val = valLimit > 0 ? Subsets.stratified(d.test(), Math.min(valLimit, d.test().size()), 1) : null;
         Path ckpt = checkpoints.dir(out);
         System.out.printf("train: %s, %d parameters, K_train %d, %s%n", info.describe(), spec.parameterCount(), res,
                 cfg.transform().describe());
         System.out.printf("data: %s%s%n", d.train().describe(),
-                trainLimit > 0 ? " (stratified subset of " + trainLimit + ")" : "");
+                run.trainLimit > 0 ? " (stratified subset of " + run.trainLimit + ")" : "");
         if (nativeDepthwise) {
             System.out.println("depthwise: native kernels, forward and backward (--native-depthwise)");
         }
@@ -194,10 +188,10 @@ final class TrainCommand implements Callable<Integer> {
         boolean resume = checkpoints.resume(ckpt);
         try (Trainer.Result r = runTraining(trainer, d, val, ckpt, resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
-            extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
-            extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));
-            extra.put(Checkpoint.META + "train_scale_max", Double.toString(cfg.scaleMax()));
-            Checkpoint.saveModel(out, r.model(), info, extra);
+            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
+            extra.put(ModelInfo.META + "train_scale_min", Double.toString(cfg.scaleMin()));
+            extra.put(ModelInfo.META + "train_scale_max", Double.toString(cfg.scaleMax()));
+            ModelFile.save(out, r.model(), info, extra);
             System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
         }
         return 0;

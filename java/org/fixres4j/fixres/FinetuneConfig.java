@@ -3,6 +3,7 @@ package org.fixres4j.fixres;
 import java.util.Locale;
 import java.util.Map;
 
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.transform.FixResFinetuneTransform;
 import org.fixres4j.transform.SampleTransform;
 import org.fixres4j.transform.TimmEvalTransform;
@@ -100,14 +101,14 @@ public final class FinetuneConfig extends RunConfig<FinetuneConfig> {
     }
 
     /** The training transform at the test resolution for a model described by {@code info}. */
-    public SampleTransform transform(Checkpoint.ModelInfo info) {
+    public SampleTransform transform(ModelInfo info) {
         return augment == Augment.FIXRES
                 ? new FixResFinetuneTransform(resolution, 0.5, info.normalization())
                 : testTransform(info, resolution);
     }
 
     /** The model's test transform at {@code res}: timm's eval transform with the model's crop_pct, filter, mean/std. */
-    public static TimmEvalTransform testTransform(Checkpoint.ModelInfo info, int res) {
+    public static TimmEvalTransform testTransform(ModelInfo info, int res) {
         return new TimmEvalTransform(res, info.cropPct(), info.interpolation(), info.normalization());
     }
 

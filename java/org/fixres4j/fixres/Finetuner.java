@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.model.EfficientNet;
@@ -122,7 +123,7 @@ public final class Finetuner {
      * @param resume continue from the checkpoint there, if any
      * @param source a description of the starting weights (file and SHA-256) that a resumed run must share
      */
-    public Result run(EfficientNet model, Checkpoint.ModelInfo info, Dataset train, Path checkpointDir,
+    public Result run(EfficientNet model, ModelInfo info, Dataset train, Path checkpointDir,
                       boolean resume, String source) throws IOException {
         if (model.spec().numClasses() < 1) {
             throw new IllegalArgumentException("the model has no classifier to fine-tune");
@@ -132,7 +133,7 @@ public final class Finetuner {
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
         }
-        Checkpoint.ModelInfo outInfo = info.withInputSize(config.resolution);
+        ModelInfo outInfo = info.withInputSize(config.resolution);
         Map<String, Object> runKey = RunCheckpoint.runKey(config, info, source == null ? "" : source, data);
         List<EpochResult> history = new ArrayList<>();
         int start = 0;

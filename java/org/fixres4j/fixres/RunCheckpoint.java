@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.io.Json;
 import org.fixres4j.model.EfficientNet;
@@ -46,7 +47,7 @@ final class RunCheckpoint {
      * What a checkpoint must match to be resumed: configuration, model, the starting weights ({@code source}; null
      * for a run from scratch, which records none) and data (description and size).
      */
-    static Map<String, Object> runKey(RunConfig<?> config, Checkpoint.ModelInfo model, String source, Dataset data) {
+    static Map<String, Object> runKey(RunConfig<?> config, ModelInfo model, String source, Dataset data) {
         Map<String, Object> k = new LinkedHashMap<>();
         k.put("config", config.toMap());
         k.put("model", model.toMap());
@@ -104,7 +105,7 @@ final class RunCheckpoint {
      * @param info the model description the checkpoint's model file records
      * @param entry the epoch's history entry
      */
-    void save(int epoch, EfficientNet model, Checkpoint.ModelInfo info, Map<String, Object> entry)
+    void save(int epoch, EfficientNet model, ModelInfo info, Map<String, Object> entry)
             throws IOException {
         history.add(entry);
         Map<String, Object> state = new LinkedHashMap<>();

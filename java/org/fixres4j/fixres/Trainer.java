@@ -10,6 +10,7 @@ import java.util.Objects;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
@@ -71,7 +72,7 @@ public final class Trainer {
     }
 
     /** What a run produced: the trained model (the caller closes it) and the per-epoch history. */
-    public record Result(EfficientNet model, Checkpoint.ModelInfo info, List<EpochResult> history, int resumedFrom)
+    public record Result(EfficientNet model, ModelInfo info, List<EpochResult> history, int resumedFrom)
             implements AutoCloseable {
         @Override
         public void close() {
@@ -80,14 +81,14 @@ public final class Trainer {
     }
 
     private final TrainConfig config;
-    private final Checkpoint.ModelInfo info;
+    private final ModelInfo info;
     private Listener listener = new Listener() {};
 
     /**
      * @param info the model to train (spec) and its input configuration ({@code inputSize} should be K_train; the
      *             normalisation and interpolation must be the config's)
      */
-    public Trainer(TrainConfig config, Checkpoint.ModelInfo info) {
+    public Trainer(TrainConfig config, ModelInfo info) {
         this.config = Objects.requireNonNull(config);
         this.info = Objects.requireNonNull(info);
     }

@@ -202,7 +202,7 @@ public final class StateDictLoader {
         String fixres = sd.metadata() == null ? null : sd.metadata().get("fixres4j.model");
         if (fixres != null) {
             return "The file is a FixRes4J model, " + fixres + ", and its metadata describes it: load it without a "
-                    + "timm name (command line: without --arch; Java: Checkpoint.loadModel(file))";
+                    + "timm name (command line: without --arch; Java: ModelFile.load(file))";
         }
         TensorData stem = sd.get("conv_stem.weight");
         if (stem == null || stem.rank() != 4) {

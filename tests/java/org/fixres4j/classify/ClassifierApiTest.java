@@ -16,8 +16,9 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.TestData;
-import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
@@ -123,7 +124,7 @@ class ClassifierApiTest {
 
     @Test
     void aSelfDescribingFileLoadsWithoutATimmNameAndKeepsItsClassNames() throws IOException {
-        Checkpoint.ModelInfo info = Checkpoint.readInfo(demo);
+        ModelInfo info = ModelFile.readInfo(demo);
         try (Classifier c = Classifier.load(demo, new Classifier.Options())) {
             assertEquals(info.classNames(), c.labels());
             assertEquals(info.inputSize(), c.transform().outputWidth());

@@ -18,6 +18,8 @@ import java.util.Map;
 
 import javax.imageio.ImageIO;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Pixels;
 import org.fixres4j.data.Sample;
@@ -140,7 +142,7 @@ class EvalCheckpointTest {
         assertTrue((Double) res.get("top5") > 95, "top-5 " + res.get("top5"));
 
         // the same items in memory through the library's path (Checkpoint.loadModel + TrainEval): the same count
-        try (Checkpoint.Loaded loaded = Checkpoint.loadModel(demo)) {
+        try (ModelFile.Loaded loaded = ModelFile.load(demo)) {
             TrainEval.Result ref = TrainEval.evaluate(loaded.model(), items,
                     FinetuneConfig.testTransform(loaded.info(), 64), 64, 1);
             assertEquals(ref.accuracy().correct(1), (long) res.get("top1_correct"),
@@ -180,13 +182,13 @@ class EvalCheckpointTest {
     void anArchThatAgreesKeepsTheFilesInputConfiguration() throws IOException {
         // a full-width B0 written as fixres finetune writes it, fine-tuned at 72 px
         Path file = dir.resolve("b0-72.safetensors");
-        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(
+        ModelInfo info = new ModelInfo(
                 ModelRegistry.resolve(EvalFixtures.ARCH).spec().withNumClasses(3), 72, 0.9, Interpolation.BICUBIC,
                 Normalization.IMAGENET, List.of("ant", "bee", "cat"));
         org.fixres4j.torch.Torch.ensureLoaded();
         try (EfficientNet m = ModelRegistry.create(info.spec())) {
             m.initTimm();
-            Checkpoint.saveModel(file, m, info, Map.of());
+            ModelFile.save(file, m, info, Map.of());
         }
         Path folder = EvalFixtures.imageFolder(dir.resolve("agree"), false);
         Path out = dir.resolve("agree.json");

@@ -8,7 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.fixres.Recommend;
 import org.fixres4j.io.Json;
 import org.fixres4j.model.EfficientNet;
@@ -106,13 +107,13 @@ class RecommendCommandTest {
      * metadata K_train 72 and crop_pct 0.9.
      */
     private static Path trainedModel(Path file) throws IOException {
-        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(
-                Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 3), 72, 0.9,
+        ModelInfo info = new ModelInfo(
+                ModelFile.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 3), 72, 0.9,
                 Interpolation.BILINEAR, Normalization.IMAGENET, List.of("ant", "bee", "cat"));
         Torch.ensureLoaded();
         try (EfficientNet m = ModelRegistry.create(info.spec())) {
             m.initTimm();
-            Checkpoint.saveModel(file, m, info, Map.of());
+            ModelFile.save(file, m, info, Map.of());
         }
         return file;
     }

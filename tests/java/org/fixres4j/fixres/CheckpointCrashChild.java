@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.weights.TensorData;
 
 /**
@@ -31,7 +32,7 @@ public final class CheckpointCrashChild {
     static Map<String, String> metadata(int epoch) {
         Map<String, String> m = new TreeMap<>();
         m.put("format", "pt");
-        m.put(Checkpoint.META + "epoch", Integer.toString(epoch));
+        m.put(ModelInfo.META + "epoch", Integer.toString(epoch));
         return m;
     }
 

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EfficientNetSpec;
@@ -36,50 +38,50 @@ class CheckpointTest {
         Torch.ensureLoaded();
     }
 
-    static Checkpoint.ModelInfo info() {
-        EfficientNetSpec spec = Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 10);
-        return new Checkpoint.ModelInfo(spec, 64, 0.875, Interpolation.BILINEAR, DemoData.FASHION_MNIST,
+    static ModelInfo info() {
+        EfficientNetSpec spec = ModelFile.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 10);
+        return new ModelInfo(spec, 64, 0.875, Interpolation.BILINEAR, DemoData.FASHION_MNIST,
                 List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"));
     }
 
     @Test
     void customSpecsRoundTripThroughTheMetadata() {
-        Checkpoint.ModelInfo i = info();
+        ModelInfo i = info();
         Map<String, String> m = i.toMetadata();
         assertEquals("efficientnet_b0", m.get("fixres4j.arch"));
         assertEquals("efficientnet_b0(width=0.25, depth=0.25, in_chans=3, classes=10)", i.describe());
-        Checkpoint.ModelInfo back = Checkpoint.ModelInfo.fromMetadata(m);
+        ModelInfo back = ModelInfo.fromMetadata(m);
         assertEquals(i.spec().stateDictShapes().keySet(), back.spec().stateDictShapes().keySet());
         assertEquals(i.spec().parameterCount(), back.spec().parameterCount());
         assertEquals(i.normalization(), back.normalization());
         assertEquals(i.classNames(), back.classNames());
         assertEquals(64, back.inputSize());
-        assertNull(Checkpoint.ModelInfo.fromMetadata(Map.of("format", "pt")));
+        assertNull(ModelInfo.fromMetadata(Map.of("format", "pt")));
         assertThrows(IllegalArgumentException.class,
-                () -> Checkpoint.ModelInfo.fromMetadata(Map.of("fixres4j.arch", "efficientnet_b0")));
+                () -> ModelInfo.fromMetadata(Map.of("fixres4j.arch", "efficientnet_b0")));
         // the TF flavour keeps its padding and epsilon
-        EfficientNetSpec tf = Checkpoint.custom("tf_efficientnet_b3", 0.5, null, 3, 5);
+        EfficientNetSpec tf = ModelFile.custom("tf_efficientnet_b3", 0.5, null, 3, 5);
         assertTrue(tf.tfSamePadding());
         assertEquals(1.4, tf.depth());
         assertEquals(0.5, tf.width());
-        assertEquals("tf_efficientnet_b0", Checkpoint.baseArchitectureOf(tf));
+        assertEquals("tf_efficientnet_b0", ModelFile.baseArchitectureOf(tf));
         assertEquals(64, i.toPretrainedConfig().inputSize());
     }
 
     @Test
     void modelFilesHaveTimmKeysOnlyAndLoadWithoutAnArchitecture(@TempDir Path dir) throws IOException {
-        Checkpoint.ModelInfo i = info();
+        ModelInfo i = info();
         Path f = dir.resolve("m.safetensors");
         try (EfficientNet m = ModelRegistry.create(i.spec())) {
             m.initTimm();
-            Checkpoint.saveModel(f, m, i, Map.of("fixres4j.note", "x"));
+            ModelFile.save(f, m, i, Map.of("fixres4j.note", "x"));
         }
         SafeTensors.Header h = SafeTensors.readHeader(f);
         List<String> keys = new ArrayList<>();
         h.entries().forEach(e -> keys.add(e.name()));
         assertEquals(i.spec().stateDictShapes().keySet(), new java.util.HashSet<>(keys));
         assertEquals("x", h.metadata().get("fixres4j.note"));
-        try (Checkpoint.Loaded l = Checkpoint.loadModel(f)) {
+        try (ModelFile.Loaded l = ModelFile.load(f)) {
             assertEquals(i.describe(), l.info().describe());
         }
         try (Stream<Path> s = Files.list(dir)) {
@@ -88,12 +90,12 @@ class CheckpointTest {
         // a file without the metadata needs an architecture name
         Path bare = dir.resolve("bare.safetensors");
         SafeTensors.write(bare, Map.of("x", TensorData.ofFloats(new long[] {1}, 1f)), Map.of());
-        assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(bare));
+        assertThrows(IllegalArgumentException.class, () -> ModelFile.load(bare));
     }
 
     @Test
     void checkpointsAreConsistentOrRefused(@TempDir Path dir) throws IOException {
-        Checkpoint.ModelInfo i = info();
+        ModelInfo i = info();
         assertNull(Checkpoint.find(dir));
         try (EfficientNet m = ModelRegistry.create(i.spec())) {
             m.initTimm();

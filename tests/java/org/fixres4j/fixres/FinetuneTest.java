@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.data.DemoShapes;
 import org.fixres4j.app.Demo;
@@ -43,15 +45,15 @@ class FinetuneTest {
     }
 
     /** A tiny model (8-channel stages, one block per stage) with timm init, seeded. */
-    static Checkpoint.Loaded tiny(long seed) {
-        EfficientNetSpec spec = Checkpoint.custom(EfficientNetSpec.nativeVariant(org.fixres4j.model.Variant.B0), 0.1,
+    static ModelFile.Loaded tiny(long seed) {
+        EfficientNetSpec spec = ModelFile.custom(EfficientNetSpec.nativeVariant(org.fixres4j.model.Variant.B0), 0.1,
                 0.1, 3, 10);
         org.bytedeco.pytorch.global.torch.manual_seed(seed);
         EfficientNet m = ModelRegistry.create(spec);
         m.initTimm();
-        Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, 32, 0.875, Interpolation.BILINEAR,
+        ModelInfo info = new ModelInfo(spec, 32, 0.875, Interpolation.BILINEAR,
                 DemoData.SHAPES, DemoShapes.CLASS_NAMES);
-        return new Checkpoint.Loaded(m, info);
+        return new ModelFile.Loaded(m, info);
     }
 
     static FinetuneConfig config(FinetuneConfig.Mode mode) {
@@ -70,7 +72,7 @@ class FinetuneTest {
 
     @Test
     void changesOnlyTheClassifierAndBn2Statistics(@TempDir Path dir) throws IOException {
-        try (Checkpoint.Loaded t = tiny(1)) {
+        try (ModelFile.Loaded t = tiny(1)) {
             StateDict before = t.model().stateDict();
             new Finetuner(config(FinetuneConfig.Mode.CLASSIFIER)).run(t.model(), t.info(), TRAIN, dir, false, "tiny");
             StateDict after = t.model().stateDict();
@@ -83,14 +85,14 @@ class FinetuneTest {
 
     @Test
     void bnAffineAndLastStageModesTrainTheirTensorsToo(@TempDir Path dir) throws IOException {
-        try (Checkpoint.Loaded t = tiny(2)) {
+        try (ModelFile.Loaded t = tiny(2)) {
             StateDict before = t.model().stateDict();
             new Finetuner(config(FinetuneConfig.Mode.BN_AFFINE)).run(t.model(), t.info(), TRAIN, dir.resolve("a"),
                     false, "tiny");
             assertEquals(Set.of("classifier.weight", "classifier.bias", "bn2.running_mean", "bn2.running_var",
                     "bn2.num_batches_tracked", "bn2.weight", "bn2.bias"), changed(before, t.model().stateDict()));
         }
-        try (Checkpoint.Loaded t = tiny(2)) {
+        try (ModelFile.Loaded t = tiny(2)) {
             StateDict before = t.model().stateDict();
             Finetuner.Result r = new Finetuner(config(FinetuneConfig.Mode.LAST_STAGE)).run(t.model(), t.info(),
                     TRAIN, dir.resolve("b"), false, "tiny");
@@ -109,12 +111,12 @@ class FinetuneTest {
     void resumeAfterAKillReachesTheSameWeights(@TempDir Path dir) throws IOException {
         FinetuneConfig cfg = config(FinetuneConfig.Mode.CLASSIFIER).epochs(3).schedule("cosine");
         StateDict straight;
-        try (Checkpoint.Loaded t = tiny(3)) {
+        try (ModelFile.Loaded t = tiny(3)) {
             new Finetuner(cfg).run(t.model(), t.info(), TRAIN, dir.resolve("straight"), false, "tiny");
             straight = t.model().stateDict();
         }
         Path ck = dir.resolve("killed");
-        try (Checkpoint.Loaded t = tiny(3)) {
+        try (ModelFile.Loaded t = tiny(3)) {
             Finetuner killed = new Finetuner(cfg).listener(new Finetuner.Listener() {
                 @Override
                 public void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr) {
@@ -127,7 +129,7 @@ class FinetuneTest {
                     "tiny"));
         }
         assertEquals(1, Checkpoint.find(ck).epoch());
-        try (Checkpoint.Loaded t = tiny(3)) {
+        try (ModelFile.Loaded t = tiny(3)) {
             int[] resumed = {-1};
             Finetuner.Result r = new Finetuner(cfg).listener(new Finetuner.Listener() {
                 @Override
@@ -141,7 +143,7 @@ class FinetuneTest {
             assertEquals(Set.of(), changed(straight, again), "resumed weights differ from the uninterrupted run's");
         }
         // a checkpoint of another configuration is refused
-        try (Checkpoint.Loaded t = tiny(3)) {
+        try (ModelFile.Loaded t = tiny(3)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Finetuner(
                     config(FinetuneConfig.Mode.CLASSIFIER).epochs(3).lr(0.5)).run(t.model(), t.info(), TRAIN, ck,
                     true, "tiny"));
@@ -152,7 +154,7 @@ class FinetuneTest {
     @Test
     void bnOnlyReestimatesBn2ExactlyWithoutTouchingAnythingElse() throws IOException {
         Dataset data = new DemoShapes(96, 48, 4, "test");
-        try (Checkpoint.Loaded a = tiny(4); Checkpoint.Loaded b = tiny(4)) {
+        try (ModelFile.Loaded a = tiny(4); ModelFile.Loaded b = tiny(4)) {
             StateDict before = a.model().stateDict();
             var transform = FinetuneConfig.testTransform(a.info(), 48);
             long n = BnReestimate.run(a.model(), data, transform, 16, 1, 0);
@@ -175,11 +177,11 @@ class FinetuneTest {
 
     @Test
     void finetunedModelFileLoadsStrictlyWithItsNewResolution(@TempDir Path dir) throws IOException {
-        try (Checkpoint.Loaded t = tiny(5)) {
+        try (ModelFile.Loaded t = tiny(5)) {
             new Finetuner(config(FinetuneConfig.Mode.CLASSIFIER)).run(t.model(), t.info(), TRAIN, dir, false, "x");
             Path f = dir.resolve("ft.safetensors");
-            Checkpoint.saveModel(f, t.model(), t.info().withInputSize(40), Map.of());
-            try (Checkpoint.Loaded back = Checkpoint.loadModel(f)) {
+            ModelFile.save(f, t.model(), t.info().withInputSize(40), Map.of());
+            try (ModelFile.Loaded back = ModelFile.load(f)) {
                 assertEquals(40, back.info().inputSize());
                 assertEquals(t.info().spec().width(), back.info().spec().width());
                 assertEquals(Set.of(), changed(t.model().stateDict(), back.model().stateDict()));
@@ -200,7 +202,7 @@ class FinetuneTest {
         }
         Dataset test = Subsets.stratified(d.test(), 1000, 1);
         Dataset train = Subsets.stratified(d.train(), 2000, 2);
-        try (Checkpoint.Loaded m = Checkpoint.loadModel(model)) {
+        try (ModelFile.Loaded m = ModelFile.load(model)) {
             int res = m.info().inputSize() * 3 / 2; // 96 for the shipped K_train = 64
             assertTrue(res > Recommend.of(m.info().inputSize()).kTest());
             var transform = FinetuneConfig.testTransform(m.info(), res);

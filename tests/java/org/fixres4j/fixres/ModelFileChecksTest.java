@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.model.EfficientNetSpec;
 import org.fixres4j.model.Variant;
@@ -33,9 +35,9 @@ class ModelFileChecksTest {
     @TempDir
     Path dir;
 
-    private static Checkpoint.ModelInfo tiny() {
-        EfficientNetSpec spec = Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 10);
-        return new Checkpoint.ModelInfo(spec, 64, 0.875, Interpolation.BILINEAR, DemoData.FASHION_MNIST, List.of());
+    private static ModelInfo tiny() {
+        EfficientNetSpec spec = ModelFile.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.25, 0.25, 3, 10);
+        return new ModelInfo(spec, 64, 0.875, Interpolation.BILINEAR, DemoData.FASHION_MNIST, List.of());
     }
 
     /** Zeros of every shape the spec describes (num_batches_tracked as int64). */
@@ -57,15 +59,15 @@ class ModelFileChecksTest {
         return f;
     }
 
-    private static Map<String, String> meta(Checkpoint.ModelInfo i, String key, String value) {
+    private static Map<String, String> meta(ModelInfo i, String key, String value) {
         Map<String, String> m = new TreeMap<>(i.toMetadata());
-        m.put(Checkpoint.META + key, value);
+        m.put(ModelInfo.META + key, value);
         return m;
     }
 
     @Test
     void hugeOrMalformedMetadataIsRefusedBeforeBuilding() throws IOException {
-        Checkpoint.ModelInfo i = tiny();
+        ModelInfo i = tiny();
         Map<String, TensorData> t = zeros(i.spec());
         String[][] bad = {
             {"depth", "100000", "fixres4j.depth is 100000, outside"},
@@ -83,30 +85,30 @@ class ModelFileChecksTest {
         };
         for (String[] b : bad) {
             Path f = file("bad-" + b[0] + ".safetensors", t, meta(i, b[0], b[1]));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(f),
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFile.load(f),
                     b[0] + "=" + b[1]);
             assertTrue(e.getMessage().contains(b[2]), b[0] + "=" + b[1] + ": " + e.getMessage());
             assertTrue(e.getMessage().startsWith(f + ": malformed fixres4j model metadata: "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> Checkpoint.readInfo(f));
+            assertThrows(IllegalArgumentException.class, () -> ModelFile.readInfo(f));
         }
         // each multiplier within its bound, but together 2.3 billion parameters
         Map<String, String> both = meta(i, "width", "8.0");
-        both.put(Checkpoint.META + "depth", "8.0");
+        both.put(ModelInfo.META + "depth", "8.0");
         Path f = file("both.safetensors", t, both);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(f));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFile.load(f));
         assertTrue(e.getMessage().contains("parameters, over the limit of 2000000000"), e.getMessage());
     }
 
     @Test
     void tensorsThatDoNotFitTheMetadataAreRefusedBeforeBuilding() throws IOException {
-        Checkpoint.ModelInfo i = tiny();
+        ModelInfo i = tiny();
         // metadata of a much larger network over the tiny one's tensors
         Map<String, String> big = new TreeMap<>(i.toMetadata());
-        big.put(Checkpoint.META + "depth", "3.1");
-        big.put(Checkpoint.META + "width", "2.0");
+        big.put(ModelInfo.META + "depth", "3.1");
+        big.put(ModelInfo.META + "width", "2.0");
         Path f = file("big.safetensors", zeros(i.spec()), big);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(f));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFile.load(f));
         assertTrue(e.getMessage().startsWith(f + " does not hold the weights of efficientnet_b0(width=2.0, depth=3.1"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("conv_stem.weight is [8, 3, 3, 3], the model needs [64, 3, 3, 3]"),
@@ -118,7 +120,7 @@ class ModelFileChecksTest {
         t.remove("bn2.running_var");
         t.put("extra\nkey", TensorData.ofFloats(new long[] {1}, 0));
         Path g = file("odd.safetensors", t, i.toMetadata());
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(g));
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFile.load(g));
         assertTrue(e.getMessage().contains("2 missing or of another shape, 1 unexpected"), e.getMessage());
         assertTrue(e.getMessage().contains("unexpected 'extra\\u000akey'"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
@@ -126,20 +128,20 @@ class ModelFileChecksTest {
         // timm files without metadata: the stem must take RGB
         Map<String, TensorData> gray = zeros(i.spec().withInChannels(1));
         Path h = file("gray.safetensors", gray, Map.of());
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadModel(h, "efficientnet_b0"));
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFile.load(h, "efficientnet_b0"));
         assertTrue(e.getMessage().contains("conv_stem.weight takes 1 input channels"), e.getMessage());
     }
 
     @Test
     void nonFiniteWeightsAreRefusedNamingTheTensor() throws IOException {
-        Checkpoint.ModelInfo i = tiny();
+        ModelInfo i = tiny();
         for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             Map<String, TensorData> t = zeros(i.spec());
             float[] bias = new float[10];
             bias[7] = bad;
             t.put("classifier.bias", TensorData.ofFloats(new long[] {10}, bias));
             Path f = file("nan.safetensors", t, i.toMetadata());
-            NonFiniteWeightsException e = assertThrows(NonFiniteWeightsException.class, () -> Checkpoint.loadModel(f));
+            NonFiniteWeightsException e = assertThrows(NonFiniteWeightsException.class, () -> ModelFile.load(f));
             assertEquals("classifier.bias", e.tensor());
             assertEquals(7, e.index());
             assertTrue(e.getMessage().startsWith(f + ": tensor 'classifier.bias' holds " + (double) bad

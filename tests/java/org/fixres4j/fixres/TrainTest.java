@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.fixres4j.model.ModelFile;
+import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.data.DemoShapes;
 import org.bytedeco.javacpp.PointerScope;
@@ -39,9 +41,9 @@ class TrainTest {
         System.setProperty("java.awt.headless", "true");
     }
 
-    static Checkpoint.ModelInfo tinyInfo(TrainConfig cfg) {
-        EfficientNetSpec spec = Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.1, 0.1, 3, 10);
-        return new Checkpoint.ModelInfo(spec, cfg.resolution(), 0.875, cfg.interpolation(), cfg.normalization(),
+    static ModelInfo tinyInfo(TrainConfig cfg) {
+        EfficientNetSpec spec = ModelFile.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.1, 0.1, 3, 10);
+        return new ModelInfo(spec, cfg.resolution(), 0.875, cfg.interpolation(), cfg.normalization(),
                 DemoShapes.CLASS_NAMES);
     }
 
@@ -67,7 +69,7 @@ class TrainTest {
             assertEquals(3, f.epoch());
             assertEquals("train", f.state().get("kind"));
             // the model in the checkpoint is the returned one
-            try (Checkpoint.Loaded back = Checkpoint.loadModel(f.modelFile())) {
+            try (ModelFile.Loaded back = ModelFile.load(f.modelFile())) {
                 StateDict a = r.model().stateDict();
                 StateDict b = back.model().stateDict();
                 for (String k : a.keys()) {
@@ -198,8 +200,8 @@ class TrainTest {
         TrainConfig c = cfg(1);
         try (Trainer.Result r = new Trainer(c, tinyInfo(c)).run(DATA, null, dir, false)) {
             Path f = dir.resolve("m.safetensors");
-            Checkpoint.saveModel(f, r.model(), r.info(), Map.of());
-            try (Checkpoint.Loaded back = Checkpoint.loadModel(f)) {
+            ModelFile.save(f, r.model(), r.info(), Map.of());
+            try (ModelFile.Loaded back = ModelFile.load(f)) {
                 assertEquals(r.info().spec().parameterCount(), back.info().spec().parameterCount());
                 EfficientNet m = back.model();
                 assertEquals(10, m.spec().numClasses());
