@@ -1,6 +1,7 @@
 package org.fixres4j.cli;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.concurrent.Callable;
 
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LabelledData;
+import org.fixres4j.dist.Collective;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EvalPreprocessing;
@@ -77,6 +79,9 @@ final class EvalCommand implements Callable<Integer> {
             description = "The training resolution to mark on the plot (default: the model's input size).")
     Integer kTrain;
 
+    @Mixin
+    DistOptions dist;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -93,22 +98,31 @@ final class EvalCommand implements Callable<Integer> {
         }
         pre.validate();
 
-        Opened opened = open(data, dataOptions, source, pre, System.err);
-        try (LoadedModel loaded = opened.model) {
-            Map<String, Object> config = config("eval", spec, source, loaded, opened, pre, preprocessing, transforms);
-            System.err.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%n", source.name(),
-                    opened.dataset().describe(), resolutions.size() == 1 ? "" : "s", join(resolutions));
-            Sweep.Result result = sweep(opened, loaded, transforms, pre, "eval");
-            Map<String, Sweep.Result> series = new LinkedHashMap<>();
-            series.put("eval", result);
-            System.out.print(Reports.table(series));
-            System.out.flush();
-            System.err.print(Reports.failureLines(result.failures(), 10));
-            writeOutputs(config, series, null, out, csv, plot,
-                    source.name() + " on " + dataName(data), kTrain != null ? kTrain : cfg.inputSize(), List.of());
-            if (result.evaluated() == 0) {
-                throw new IOException("none of the " + result.datasetSize() + " images could be read (first: "
-                        + result.failures().get(0) + ")");
+        // with torchrun's variables (or fixres launch) each rank scores its shard; rank 0 reports the whole
+        try (Collective ranks = dist.connect()) {
+            boolean main = ranks.isMain();
+            PrintStream log = main ? System.err : new PrintStream(OutputStream.nullOutputStream());
+            Opened opened = open(data, dataOptions, source, pre, log);
+            try (LoadedModel loaded = opened.model) {
+                Map<String, Object> config = config("eval", spec, source, loaded, opened, pre, preprocessing,
+                        transforms);
+                log.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%s%n", source.name(),
+                        opened.dataset().describe(), resolutions.size() == 1 ? "" : "s", join(resolutions),
+                        ranks.worldSize() > 1 ? ", shared by " + ranks.worldSize() + " ranks" : "");
+                Sweep.Result result = sweep(opened, loaded, transforms, pre, main ? "eval" : null, ranks);
+                if (main) {
+                    Map<String, Sweep.Result> series = new LinkedHashMap<>();
+                    series.put("eval", result);
+                    System.out.print(Reports.table(series));
+                    System.out.flush();
+                    System.err.print(Reports.failureLines(result.failures(), 10));
+                    writeOutputs(config, series, null, out, csv, plot, source.name() + " on " + dataName(data),
+                            kTrain != null ? kTrain : cfg.inputSize(), List.of());
+                }
+                if (result.evaluated() == 0) {
+                    throw new IOException("none of the " + result.datasetSize() + " images could be read (first: "
+                            + result.failures().get(0) + ")");
+                }
             }
         }
         return 0;
@@ -298,8 +312,19 @@ final class EvalCommand implements Callable<Integer> {
     /** Runs the sweep with a progress bar on stderr. */
     static Sweep.Result sweep(Opened o, LoadedModel model, List<SampleTransform> transforms, PreprocessOptions pre,
                               String label) throws IOException {
-        ProgressBar bar = new ProgressBar("fixres " + label, ProgressBar.Mode.parse(pre.progress));
+        return sweep(o, model, transforms, pre, label, null);
+    }
+
+    /**
+     * Runs the sweep with a progress bar on stderr (none when {@code label} is null), shared by the ranks of
+     * {@code ranks} (null: this process alone).
+     */
+    static Sweep.Result sweep(Opened o, LoadedModel model, List<SampleTransform> transforms, PreprocessOptions pre,
+                              String label, Collective ranks) throws IOException {
+        ProgressBar bar = new ProgressBar("fixres " + (label == null ? "" : label),
+                label == null ? ProgressBar.Mode.OFF : ProgressBar.Mode.parse(pre.progress));
         return Sweep.over(o.dataset(), transforms)
+                .collective(ranks)
                 .batchSize(pre.batch)
                 .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
                 .strict(pre.strict)
