@@ -17,6 +17,7 @@ import org.fixres4j.fixres.FinetuneConfig;
 import org.fixres4j.fixres.Finetuner;
 import org.fixres4j.fixres.TrainEval;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.transform.SampleTransform;
 
 import picocli.CommandLine.Command;
@@ -199,7 +200,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 Finetuner.Result r;
                 try {
                     r = ft.run(loaded.model(), info, train, ckpt, resume,
-                            model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
+                            model.toAbsolutePath() + " sha256 " + Sha256.of(model));
                 } catch (IllegalStateException e) {
                     throw TrainCommand.nonFiniteLoss(e, "--lr " + lr);
                 }

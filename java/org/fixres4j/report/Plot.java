@@ -25,6 +25,7 @@ import java.util.Objects;
 import javax.imageio.ImageIO;
 
 import org.fixres4j.fixres.Sweep;
+import org.fixres4j.io.AtomicFiles;
 
 /**
  * A line chart as a PNG, drawn with {@code java.awt} in headless mode (no display needed): several series of
@@ -178,7 +179,7 @@ public final class Plot {
 
     /** Writes the chart as a PNG file, atomically; creates missing folders. */
     public void write(Path png) throws IOException {
-        Reports.writeAtomically(png, toPng());
+        AtomicFiles.write(png, toPng());
     }
 
     // ------------------------------------------------------------------------------------------------------------

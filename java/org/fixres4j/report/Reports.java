@@ -1,16 +1,12 @@
 package org.fixres4j.report;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +18,7 @@ import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 
 /**
  * Results of evaluations as files and text: a JSON document and a CSV table that carry the full configuration (model,
@@ -51,29 +48,12 @@ public final class Reports {
     // Configuration pieces
     // ------------------------------------------------------------------------------------------------------------
 
-    /** The SHA-256 of a file, lower-case hex. */
-    public static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
     /** {@code path} (absolute), {@code bytes} and {@code sha256} of a file. */
     public static Map<String, Object> fileInfo(Path file) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", file.toAbsolutePath().normalize().toString());
         m.put("bytes", Files.size(file));
-        m.put("sha256", sha256(file));
+        m.put("sha256", Sha256.of(file));
         return m;
     }
 
@@ -206,7 +186,7 @@ public final class Reports {
 
     /** Writes a JSON document atomically (pretty-printed, UTF-8, final newline); creates missing folders. */
     public static void writeJson(Path file, Object document) throws IOException {
-        writeAtomically(file, (Json.writePretty(document) + "\n").getBytes(StandardCharsets.UTF_8));
+        Json.write(file, document);
     }
 
     /** The result columns of {@link #writeSweepCsv}, before the configuration columns. */
@@ -264,7 +244,7 @@ public final class Reports {
             }
             csvRow(b, r);
         }
-        writeAtomically(file, b.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(file, b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The CSV file next to a JSON file: {@code results.json} -&gt; {@code results.csv}. */
@@ -435,13 +415,5 @@ public final class Reports {
             }
         }
         b.append("\r\n");
-    }
-
-    /**
-     * Replaces {@code file} with {@code bytes} atomically ({@link AtomicFiles}: the umask's mode for a new file, a
-     * replaced file's mode kept).
-     */
-    static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        AtomicFiles.write(file, bytes);
     }
 }

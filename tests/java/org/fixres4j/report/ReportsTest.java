@@ -18,6 +18,7 @@ import org.fixres4j.data.LoadFailure;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.transform.TimmEvalTransform;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,8 @@ class ReportsTest {
     @Test
     void sha256OfAKnownText(@TempDir Path dir) throws IOException {
         Path f = Files.writeString(dir.resolve("abc.txt"), "abc");
-        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Reports.sha256(f));
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Sha256.of(f));
+        assertEquals(Sha256.of(f), Sha256.of("abc".getBytes(StandardCharsets.US_ASCII)));
         Map<String, Object> info = Reports.fileInfo(f);
         assertEquals(3L, info.get("bytes"));
         assertEquals(f.toAbsolutePath().toString(), info.get("path"));
