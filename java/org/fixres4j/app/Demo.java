@@ -329,6 +329,7 @@ public final class Demo {
         Path png = o.outDir.resolve("fixres-demo.png");
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("format", "fixres4j-demo/1");
+        doc.put("schema_version", 1L); // raised when a member is renamed, removed or changes meaning
         doc.put("data", d.test().describe());
         if (note != null) {
             doc.put("note", note);

@@ -25,6 +25,7 @@ import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelRegistry;
 import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.report.EvalReport;
 import org.fixres4j.report.Plot;
 import org.fixres4j.report.ProgressBar;
 import org.fixres4j.report.Reports;
@@ -586,11 +587,8 @@ final class EvalCommand implements Callable<Integer> {
                              Map<String, Object> extra, Path out, Path csv, Path plot, String title, int kTrain,
                              List<Plot.Marker> markers) throws IOException {
         if (out != null) {
-            Map<String, Object> doc = Reports.sweepReport(config, series);
-            if (extra != null) {
-                doc.putAll(extra);
-            }
-            Reports.writeJson(out, doc);
+            EvalReport doc = Reports.sweepReport(config, series);
+            Reports.writeJson(out, extra != null ? doc.with(extra) : doc);
             System.err.println("fixres: results written to " + out);
         }
         Path csvPath = csv != null ? csv : out != null ? Reports.csvNextTo(out) : null;

@@ -145,6 +145,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();
+        report.put("schema_version", 1L); // of the --json report: raised when a member is renamed or removed
         try (Checkpoint.Loaded loaded = Checkpoint.loadModel(model, arch)) {
             Checkpoint.ModelInfo info = loaded.info();
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()

@@ -25,9 +25,9 @@ import org.fixres4j.io.Sha256;
  * weights hash, transforms, dataset, software versions, machine) so that a run can be reproduced, and the text table
  * the command line prints.
  *
- * <p><b>JSON</b> ({@link #writeJson}): any map of the {@link Json} types, pretty-printed; {@link #sweepReport} builds
- * the standard document {@code {"format": ..., "config": {...}, "summary": {...}, "results": [...], "failures":
- * [...]}}.
+ * <p><b>JSON</b> ({@link #writeJson}, through {@link Json}): maps, lists and typed records, pretty-printed;
+ * {@link #sweepReport} builds the standard document, an {@link EvalReport} ({@code {"format": ..., "schema_version":
+ * 1, "config": {...}, "summary": {...}, "results": [...], "failures": [...]}}).
  *
  * <p><b>CSV</b> ({@link #writeSweepCsv}): one row per series and transform, with the result columns first
  * ({@code series, resolution, transform, images, evaluated, failed, top1, top5, ...}) followed by every configuration
@@ -148,40 +148,12 @@ public final class Reports {
     // ------------------------------------------------------------------------------------------------------------
 
     /**
-     * The standard JSON document of one or more sweeps over the same data: {@code format}, {@code config} (as given),
-     * {@code summary} (images, evaluated, failed, timing, of the first series), {@code results} (one object per series
-     * and transform: {@code series} plus {@link Sweep.Entry#toMap()}), {@code failures} (every sample that could not be
-     * loaded, of the first series: index, name, message).
+     * The standard JSON document of one or more sweeps over the same data ({@link EvalReport}).
      *
      * @param series the sweeps by name, in order (e.g. {@code "eval"}, or {@code "before"} and {@code "after"})
      */
-    public static Map<String, Object> sweepReport(Map<String, Object> config, Map<String, Sweep.Result> series) {
-        if (series.isEmpty()) {
-            throw new IllegalArgumentException("a report needs at least one sweep");
-        }
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("format", FORMAT);
-        doc.put("config", config);
-        Sweep.Result first = series.values().iterator().next();
-        Map<String, Object> summary = first.toMap();
-        summary.remove("failures");
-        summary.remove("resolutions");
-        Sweep.Entry best = first.best();
-        summary.put("best_resolution", best == null ? null : (long) best.resolution());
-        summary.put("best_top1", best == null ? null : best.top1());
-        doc.put("summary", summary);
-        List<Object> results = new ArrayList<>();
-        for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
-            for (Sweep.Entry e : s.getValue().entries()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("series", s.getKey());
-                m.putAll(e.toMap());
-                results.add(m);
-            }
-        }
-        doc.put("results", results);
-        doc.put("failures", first.toMap().get("failures"));
-        return doc;
+    public static EvalReport sweepReport(Map<String, Object> config, Map<String, Sweep.Result> series) {
+        return EvalReport.of(config, series);
     }
 
     /** Writes a JSON document atomically (pretty-printed, UTF-8, final newline); creates missing folders. */
