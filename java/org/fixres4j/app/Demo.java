@@ -338,7 +338,7 @@ public final class Demo {
         doc.put("model_source", source);
         doc.put("k_train", kTrain);
         doc.put("train_scale", List.of(scaleMin, scaleMax));
-        doc.put("recommendation", rec.toMap());
+        doc.put("recommendation", rec);
         doc.put("test_images", test.size());
         Map<String, Object> ft = new LinkedHashMap<>();
         List<String> modeNames = new ArrayList<>();

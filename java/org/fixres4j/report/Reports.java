@@ -357,7 +357,9 @@ public final class Reports {
 
     /** Flattens nested maps into dotted keys; lists become {@code ;}-joined text, null an empty cell. */
     static void flatten(String prefix, Object value, Map<String, String> out) {
-        if (value instanceof Map<?, ?> m) {
+        if (value instanceof Record r) { // a typed report part: its JSON members, in their order
+            flatten(prefix, Json.mapper().convertValue(r, Map.class), out);
+        } else if (value instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 flatten(prefix + "." + e.getKey(), e.getValue(), out);
             }
@@ -365,7 +367,7 @@ public final class Reports {
             StringBuilder b = new StringBuilder();
             for (Object o : it) {
                 b.append(b.length() == 0 ? "" : ";").append(o instanceof Map || o instanceof Iterable
-                        ? Json.write(o) : String.valueOf(o));
+                        || o instanceof Record ? Json.write(o) : String.valueOf(o));
             }
             out.put(prefix, b.toString());
         } else {
