@@ -208,7 +208,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 report.put("config", cfg.toMap());
                 report.put("trained", r.trained());
                 java.util.List<Object> h = new java.util.ArrayList<>();
-                r.history().forEach(x -> h.add(x.toMap()));
+                r.history().forEach(h::add);
                 report.put("history", h);
                 report.put("finetune_images_per_second", r.imagesPerSecond());
             }

@@ -104,7 +104,7 @@ final class RunCheckpoint {
      * @param info the model description the checkpoint's model file records
      * @param entry the epoch's history entry
      */
-    void save(int epoch, EfficientNet model, Checkpoint.ModelInfo info, Map<String, Object> entry)
+    void save(int epoch, EfficientNet model, Checkpoint.ModelInfo info, Object entry)
             throws IOException {
         history.add(entry);
         Map<String, Object> state = new LinkedHashMap<>();
