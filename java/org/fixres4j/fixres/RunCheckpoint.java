@@ -110,7 +110,7 @@ final class RunCheckpoint {
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("kind", kind);
         state.put("step", optimizer.steps());
-        state.put("optimizer", optimizer.settings().toMap());
+        state.put("optimizer", optimizer.settings());
         state.putAll(extra);
         state.put("rng", rngRule());
         state.putAll(runKey);

@@ -9,8 +9,8 @@ import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.io.Json;
 import org.junit.jupiter.api.Test;
 
-/** The epoch records of a checkpoint's history and the finetune report, as Jackson writes them: today's keys. */
-class EpochHistoryJsonTest {
+/** Records of training runs (epoch history, optimizer settings) as Jackson writes them: today's keys and order. */
+class RunRecordsJsonTest {
     @Test
     void trainingEpochsWithAndWithoutValidation() {
         Trainer.EpochResult plain = new Trainer.EpochResult(2, 0.5, 100.0, 3.0, 0.01, null);
@@ -34,5 +34,14 @@ class EpochHistoryJsonTest {
         assertEquals(List.of("epoch", "loss", "images_per_second", "seconds", "lr"), List.copyOf(m.keySet()));
         assertEquals(new EpochLoop.Stats(3, 0.25, 50.0, 2.0, 0.001), EpochLoop.Stats.fromMap(m));
         assertEquals(Json.write(e), Json.write(new EpochLoop.Stats(3, 0.25, 50.0, 2.0, 0.001)));
+    }
+
+    @Test
+    void optimizerSettingsNameRmspropTermsOnlyForRmsprop() {
+        assertEquals("{\"kind\":\"sgd\",\"momentum\":0.9,\"weight_decay\":1.0E-4,\"nesterov\":false}",
+                Json.write(TrainOptimizer.Settings.sgd(1e-4)));
+        assertEquals("{\"kind\":\"rmsprop\",\"momentum\":0.9,\"weight_decay\":1.0E-5,\"nesterov\":false,"
+                + "\"alpha\":0.9,\"eps\":0.001}",
+                Json.write(new TrainOptimizer.Settings(TrainOptimizer.Kind.RMSPROP, 0.9, 1e-5, false, 0.9, 1e-3)));
     }
 }
