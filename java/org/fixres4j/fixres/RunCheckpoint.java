@@ -93,7 +93,8 @@ final class RunCheckpoint {
     List<EpochLoop.Stats> resumedHistory() {
         List<EpochLoop.Stats> out = new ArrayList<>();
         for (Object o : history) {
-            out.add(EpochLoop.Stats.fromMap((Map<?, ?>) o));
+            // entries read from the state file are maps; those this run added are records (Jackson writes both)
+            out.add(EpochLoop.Stats.fromMap(o instanceof Map<?, ?> m ? m : Json.mapper().convertValue(o, Map.class)));
         }
         return out;
     }
