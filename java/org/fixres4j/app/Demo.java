@@ -354,6 +354,7 @@ public final class Demo {
         Path png = o.outDir.resolve("fixres-demo.png");
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("format", "fixres4j-demo/1");
+        doc.put("schema_version", 1L); // raised when a member is renamed, removed or changes meaning
         doc.put("data", d.test().describe());
         if (note != null) {
             doc.put("note", note);
@@ -362,7 +363,7 @@ public final class Demo {
         doc.put("model_source", source);
         doc.put("k_train", kTrain);
         doc.put("train_scale", List.of(scaleMin, scaleMax));
-        doc.put("recommendation", rec.toMap());
+        doc.put("recommendation", rec);
         doc.put("test_images", test.size());
         Map<String, Object> ft = new LinkedHashMap<>();
         List<String> modeNames = new ArrayList<>();

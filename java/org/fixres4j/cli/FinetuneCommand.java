@@ -20,6 +20,7 @@ import org.fixres4j.fixres.FinetuneConfig;
 import org.fixres4j.fixres.Finetuner;
 import org.fixres4j.fixres.TrainEval;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.transform.SampleTransform;
 
 import picocli.CommandLine.Command;
@@ -128,6 +129,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Map<String, Object> report = new LinkedHashMap<>();
+        report.put("schema_version", 1L); // of the --json report: raised when a member is renamed or removed
         try (ModelFile.Loaded loaded = source.load()) {
             ModelInfo info = loaded.info();
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
@@ -183,14 +185,14 @@ final class FinetuneCommand implements Callable<Integer> {
                 Finetuner.Result r;
                 try {
                     r = ft.run(loaded.model(), info, train, ckpt, resume,
-                            model.toAbsolutePath() + " sha256 " + Checkpoint.sha256(model));
+                            model.toAbsolutePath() + " sha256 " + Sha256.of(model));
                 } catch (IllegalStateException e) {
                     throw TrainCommand.nonFiniteLoss(e, "--lr " + lr);
                 }
                 report.put("config", cfg.toMap());
                 report.put("trained", r.trained());
                 java.util.List<Object> h = new java.util.ArrayList<>();
-                r.history().forEach(x -> h.add(x.toMap()));
+                r.history().forEach(h::add);
                 report.put("history", h);
                 report.put("finetune_images_per_second", r.imagesPerSecond());
             }

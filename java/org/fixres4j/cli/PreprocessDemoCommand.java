@@ -7,9 +7,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +17,7 @@ import org.fixres4j.bench.Samples;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.kernels.Backends;
 import org.fixres4j.preprocess.CpuPreprocessor;
 import org.fixres4j.preprocess.Layout;
@@ -92,7 +90,7 @@ final class PreprocessDemoCommand implements Callable<Integer> {
                         DecodedImage.ChannelOrder.BGR, t.normalization());
                 byte[] bgr = kernel.runToBytes(img, plan, rgb);
                 byte[] asRgb = swapRb(bgr);
-                String sha = sha256(asRgb);
+                String sha = Sha256.of(asRgb);
                 String verdict = verdict(reference, c.getKey(), sha);
                 allExact &= !verdict.startsWith("DIFFERENT");
                 allChecked &= !verdict.equals("unchecked");
@@ -164,14 +162,6 @@ final class PreprocessDemoCommand implements Callable<Integer> {
             n++;
         } while (System.nanoTime() - start < seconds * 1e9);
         return (System.nanoTime() - start) * 1e-6 / n;
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Runs the reference script with python3; on any failure returns {"error": "skipped: ..."}. */

@@ -160,7 +160,7 @@ final class RecommendCommand implements Callable<Integer> {
         System.out.flush();
 
         Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("recommendation", rec.toMap());
+        extra.put("recommendation", rec);
         if (data == null) {
             if (res != null || plot != null) {
                 throw new IllegalArgumentException("--res and --plot need --data (the sweep that confirms the "
@@ -197,7 +197,7 @@ final class RecommendCommand implements Callable<Integer> {
         try (EvalCommand.LoadedModel model = opened.model()) {
             Map<String, Object> config = EvalCommand.config("recommend", spec, source, model, opened, pre,
                     preprocessing, transforms);
-            config.put("recommendation", rec.toMap());
+            config.put("recommendation", rec);
             System.err.printf(Locale.ROOT, "fixres recommend: sweep of %s on %s, resolutions %s%n", modelName,
                     opened.dataset().describe(), EvalCommand.join(resolutions));
             Sweep.Result result = EvalCommand.sweep(opened, model, transforms, pre, "recommend");

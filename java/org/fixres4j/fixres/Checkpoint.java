@@ -1,18 +1,12 @@
 package org.fixres4j.fixres;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +17,7 @@ import java.util.TreeMap;
 import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.FaultPoints;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.ModelFile;
 import org.fixres4j.model.ModelInfo;
@@ -60,30 +55,7 @@ public final class Checkpoint {
 
     /** Writes a JSON value atomically (pretty, final newline). */
     public static void writeJson(Path file, Object value) throws IOException {
-        writeAtomically(file, (Json.writePretty(value) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Writes bytes atomically: a temporary sibling, fsync, rename over {@code file}, fsync of the directory. */
-    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        AtomicFiles.write(file, bytes);
-    }
-
-    /** The SHA-256 of a file, hex. */
-    public static String sha256(Path file) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                ByteBuffer b = ByteBuffer.allocate(1 << 20);
-                while (ch.read(b) >= 0) {
-                    b.flip();
-                    md.update(b);
-                    b.clear();
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        Json.write(file, value);
     }
 
     // ----------------------------------------------------------------------------------------------- checkpoints
@@ -146,9 +118,9 @@ public final class Checkpoint {
         s.put("epoch", epoch);
         Map<String, Object> files = new LinkedHashMap<>();
         files.put("model", mf.getFileName().toString());
-        files.put("model_sha256", sha256(mf));
+        files.put("model_sha256", Sha256.of(mf));
         files.put("optimizer", of.getFileName().toString());
-        files.put("optimizer_sha256", sha256(of));
+        files.put("optimizer_sha256", Sha256.of(of));
         s.put("files", files);
         for (Map.Entry<String, Object> e : state.entrySet()) {
             if (!s.containsKey(e.getKey())) {
@@ -219,7 +191,7 @@ public final class Checkpoint {
             if (!Files.isRegularFile(e.getKey())) {
                 throw new NoSuchFileException(e.getKey().toString(), null, "named by " + st + " but missing");
             }
-            String sha = sha256(e.getKey());
+            String sha = Sha256.of(e.getKey());
             if (!sha.equals(e.getValue())) {
                 throw new IOException(e.getKey() + " does not match the SHA-256 that " + st + " records "
                         + "(damaged or replaced): refusing to resume from it");

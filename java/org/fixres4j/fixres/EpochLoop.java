@@ -1,9 +1,12 @@
 package org.fixres4j.fixres;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -32,7 +35,8 @@ final class EpochLoop {
     }
 
     /**
-     * What the steps of one epoch did.
+     * What the steps of one epoch did; a checkpoint's history entry, written by Jackson under these names in
+     * snake_case.
      *
      * @param epoch 1-based
      * @param loss mean training loss
@@ -40,19 +44,10 @@ final class EpochLoop {
      * @param seconds the steps' wall time
      * @param lr the learning rate of the last step
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"epoch", "loss", "images_per_second", "seconds", "lr"})
     record Stats(int epoch, double loss, double imagesPerSecond, double seconds, double lr) {
-        /** The history entry of a checkpoint's state. */
-        Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("epoch", epoch);
-            m.put("loss", loss);
-            m.put("images_per_second", imagesPerSecond);
-            m.put("seconds", seconds);
-            m.put("lr", lr);
-            return m;
-        }
-
-        /** Reads a history entry back ({@link #toMap()}; other keys are ignored). */
+        /** Reads a history entry back (as Jackson writes it; other keys are ignored). */
         static Stats fromMap(Map<?, ?> m) {
             return new Stats(((Number) m.get("epoch")).intValue(), ((Number) m.get("loss")).doubleValue(),
                     ((Number) m.get("images_per_second")).doubleValue(), ((Number) m.get("seconds")).doubleValue(),

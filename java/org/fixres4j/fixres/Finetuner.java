@@ -8,6 +8,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -59,14 +63,13 @@ public final class Finetuner {
      * @param seconds wall time
      * @param lr the learning rate of the last step
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"epoch", "loss", "images_per_second", "seconds", "lr"})
     public record EpochResult(int epoch, double loss, double imagesPerSecond, double seconds, double lr) {
         EpochResult(EpochLoop.Stats s) {
             this(s.epoch(), s.loss(), s.imagesPerSecond(), s.seconds(), s.lr());
         }
 
-        public Map<String, Object> toMap() {
-            return new EpochLoop.Stats(epoch, loss, imagesPerSecond, seconds, lr).toMap();
-        }
     }
 
     /** The run's history (the model was changed in place). */
@@ -160,7 +163,7 @@ public final class Finetuner {
                     listener::afterStep, s -> {
                         EpochResult r = new EpochResult(s);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, outInfo, r.toMap());
+                        checkpoints.save(s.epoch(), model, outInfo, r);
                         listener.afterEpoch(r);
                     });
             for (Tensor t : params.values()) {

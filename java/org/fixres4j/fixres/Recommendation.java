@@ -1,11 +1,16 @@
 package org.fixres4j.fixres;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /**
- * The FixRes test-resolution recommendation with every term of its derivation (see {@link Recommend}).
+ * The FixRes test-resolution recommendation with every term of its derivation (see {@link Recommend}). Written to
+ * JSON reports by Jackson ({@link org.fixres4j.io.Json}) as every term in derivation order, snake_case, with
+ * {@code k_test_over_k_train} after {@code k_test_image}.
  *
  * @param kTrain the training resolution K_train
  * @param scaleMin the lower bound s_min of RandomResizedCrop's area fraction
@@ -23,32 +28,20 @@ import java.util.Map;
  *                   repo's {@code int((256 / 224) * S)} rule)
  * @param apparentSizeRatioAtKTest E[r_test / r_train] at the recommended kTest: apparentSizeRatio * kTest / kTrain
  */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonPropertyOrder({"k_train", "scale_min", "scale_max", "test_crop_ratio", "expected_sigma", "apparent_size_ratio",
+    "scale_factor", "exact_k_test", "stride", "k_test", "k_test_image", "k_test_over_k_train",
+    "apparent_size_ratio_at_k_test"})
 public record Recommendation(int kTrain, double scaleMin, double scaleMax, double testCropRatio,
-                             double expectedSigma, double apparentSizeRatio, double scaleFactor, double exactKTest,
-                             int stride, int kTest, int kTestImage, double apparentSizeRatioAtKTest) {
+                             double expectedSigma, double apparentSizeRatio, double scaleFactor,
+                             @JsonProperty("exact_k_test") double exactKTest,
+                             int stride, int kTest, int kTestImage,
+                             @JsonProperty("apparent_size_ratio_at_k_test") double apparentSizeRatioAtKTest) {
 
     /** kTest / kTrain. */
+    @JsonProperty("k_test_over_k_train")
     public double kTestOverKTrain() {
         return (double) kTest / kTrain;
-    }
-
-    /** Every term, in derivation order, for JSON reports. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("k_train", (long) kTrain);
-        m.put("scale_min", scaleMin);
-        m.put("scale_max", scaleMax);
-        m.put("test_crop_ratio", testCropRatio);
-        m.put("expected_sigma", expectedSigma);
-        m.put("apparent_size_ratio", apparentSizeRatio);
-        m.put("scale_factor", scaleFactor);
-        m.put("exact_k_test", exactKTest);
-        m.put("stride", (long) stride);
-        m.put("k_test", (long) kTest);
-        m.put("k_test_image", (long) kTestImage);
-        m.put("k_test_over_k_train", kTestOverKTrain());
-        m.put("apparent_size_ratio_at_k_test", apparentSizeRatioAtKTest);
-        return m;
     }
 
     /** A few lines showing the derivation with its numbers. */

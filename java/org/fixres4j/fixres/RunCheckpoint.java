@@ -94,7 +94,8 @@ final class RunCheckpoint {
     List<EpochLoop.Stats> resumedHistory() {
         List<EpochLoop.Stats> out = new ArrayList<>();
         for (Object o : history) {
-            out.add(EpochLoop.Stats.fromMap((Map<?, ?>) o));
+            // entries read from the state file are maps; those this run added are records (Jackson writes both)
+            out.add(EpochLoop.Stats.fromMap(o instanceof Map<?, ?> m ? m : Json.mapper().convertValue(o, Map.class)));
         }
         return out;
     }
@@ -105,13 +106,13 @@ final class RunCheckpoint {
      * @param info the model description the checkpoint's model file records
      * @param entry the epoch's history entry
      */
-    void save(int epoch, EfficientNet model, ModelInfo info, Map<String, Object> entry)
+    void save(int epoch, EfficientNet model, ModelInfo info, Object entry)
             throws IOException {
         history.add(entry);
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("kind", kind);
         state.put("step", optimizer.steps());
-        state.put("optimizer", optimizer.settings().toMap());
+        state.put("optimizer", optimizer.settings());
         state.putAll(extra);
         state.put("rng", rngRule());
         state.putAll(runKey);

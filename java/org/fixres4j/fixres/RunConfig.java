@@ -170,7 +170,7 @@ public abstract class RunConfig<C extends RunConfig<C>> {
         putAugmentation(m);
         m.put("epochs", epochs);
         m.put("batch_size", batchSize);
-        m.put("optimizer", optimizer().toMap());
+        m.put("optimizer", optimizer());
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("kind", schedule);
         s.put("lr", lr);

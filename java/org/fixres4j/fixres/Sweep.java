@@ -378,34 +378,6 @@ public final class Sweep {
         public double imagesPerSecond() {
             return seconds > 0 ? (evaluated() + failures.size()) / seconds : Double.NaN;
         }
-
-        /** For reports: counts, timing, failures (all of them) and every entry. */
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("images", (long) datasetSize);
-            m.put("evaluated", (long) evaluated());
-            m.put("failed", (long) failures.size());
-            m.put("seconds", seconds);
-            m.put("images_per_second", seconds > 0 ? imagesPerSecond() : null);
-            m.put("load_wait_seconds", loadWaitSeconds);
-            m.put("batch_size", (long) batchSize);
-            m.put("threads", (long) threads);
-            List<Object> f = new ArrayList<>();
-            for (LoadFailure lf : failures) {
-                Map<String, Object> one = new LinkedHashMap<>();
-                one.put("index", (long) lf.index());
-                one.put("name", lf.name());
-                one.put("message", lf.message());
-                f.add(one);
-            }
-            m.put("failures", f);
-            List<Object> e = new ArrayList<>();
-            for (Entry en : entries) {
-                e.add(en.toMap());
-            }
-            m.put("resolutions", e);
-            return m;
-        }
     }
 
     // --------------------------------------------------------------------------------------------------------------

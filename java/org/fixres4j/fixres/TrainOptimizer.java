@@ -6,6 +6,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -47,7 +54,8 @@ public final class TrainOptimizer {
     }
 
     /**
-     * Hyper-parameters.
+     * Hyper-parameters; in reports (Jackson) {@code kind} in lower case, then momentum, weight_decay, nesterov, and
+     * alpha and eps for RMSprop only.
      *
      * @param kind SGD or RMSprop
      * @param momentum momentum (SGD: 0.9 in FixRes and timm)
@@ -56,8 +64,10 @@ public final class TrainOptimizer {
      * @param alpha RMSprop's smoothing constant (PyTorch 0.99; timm's EfficientNet recipe 0.9)
      * @param eps RMSprop's epsilon (PyTorch 1e-8; timm's EfficientNet recipe 1e-3)
      */
-    public record Settings(Kind kind, double momentum, double weightDecay, boolean nesterov, double alpha,
-                           double eps) {
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"kind", "momentum", "weight_decay", "nesterov", "alpha", "eps"})
+    public record Settings(@JsonIgnore Kind kind, double momentum, double weightDecay, boolean nesterov,
+                           @JsonIgnore double alpha, @JsonIgnore double eps) {
         public Settings {
             Objects.requireNonNull(kind, "kind");
             if (!(momentum >= 0 && momentum < 1) || !(weightDecay >= 0) || !(alpha > 0 && alpha < 1)
@@ -72,18 +82,24 @@ public final class TrainOptimizer {
             return new Settings(Kind.SGD, 0.9, weightDecay, false, 0.9, 1e-3);
         }
 
-        /** As a JSON-ready map. */
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", kind.name().toLowerCase(Locale.ROOT));
-            m.put("momentum", momentum);
-            m.put("weight_decay", weightDecay);
-            m.put("nesterov", nesterov);
-            if (kind == Kind.RMSPROP) {
-                m.put("alpha", alpha);
-                m.put("eps", eps);
-            }
-            return m;
+        /** The optimizer's name in reports: {@code sgd} or {@code rmsprop}. */
+        @JsonProperty("kind")
+        public String kindName() {
+            return kind.name().toLowerCase(Locale.ROOT);
+        }
+
+        /** RMSprop's alpha in reports; null (left out) for SGD, which has none. */
+        @JsonProperty("alpha")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public Double rmspropAlpha() {
+            return kind == Kind.RMSPROP ? alpha : null;
+        }
+
+        /** RMSprop's eps in reports; null (left out) for SGD, which has none. */
+        @JsonProperty("eps")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public Double rmspropEps() {
+            return kind == Kind.RMSPROP ? eps : null;
         }
     }
 

@@ -1,8 +1,6 @@
 package org.fixres4j.fixres;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * A learning-rate schedule evaluated per optimizer step: an optional linear warmup from {@code warmupStart * lr}
@@ -54,22 +52,5 @@ public record TrainSchedule(String kind, double lr, double minLr, long warmupSte
             case "step" -> lr * Math.pow(gamma, Math.floor((double) (step / stepsPerEpoch) / stepEpochs));
             default -> lr;
         };
-    }
-
-    /** As a JSON-ready map. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", kind);
-        m.put("lr", lr);
-        if (kind.equals("cosine")) {
-            m.put("min_lr", minLr);
-        }
-        if (kind.equals("step")) {
-            m.put("step_epochs", stepEpochs);
-            m.put("gamma", gamma);
-        }
-        m.put("warmup_steps", warmupSteps);
-        m.put("total_steps", totalSteps);
-        return m;
     }
 }

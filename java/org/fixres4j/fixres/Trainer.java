@@ -7,6 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -54,20 +61,33 @@ public final class Trainer {
      * @param lr the learning rate at the epoch's last step
      * @param val validation accuracy at K_train (FixRes test transform), or null without validation data
      */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"epoch", "loss", "images_per_second", "seconds", "lr", "val_top1", "val_top5", "val_images"})
     public record EpochResult(int epoch, double loss, double imagesPerSecond, double seconds, double lr,
-                              TopKAccuracy val) {
+                              @JsonIgnore TopKAccuracy val) {
         EpochResult(EpochLoop.Stats s, TopKAccuracy val) {
             this(s.epoch(), s.loss(), s.imagesPerSecond(), s.seconds(), s.lr(), val);
         }
 
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new EpochLoop.Stats(epoch, loss, imagesPerSecond, seconds, lr).toMap();
-            if (val != null) {
-                m.put("val_top1", val.percent(1));
-                m.put("val_top5", val.percent(val.ks()[val.ks().length - 1]));
-                m.put("val_images", val.count());
-            }
-            return m;
+        /** Top-1 validation accuracy (percent), written after {@code lr}; null (left out) without validation. */
+        @JsonProperty("val_top1")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public Double valTop1() {
+            return val == null ? null : val.percent(1);
+        }
+
+        /** Validation accuracy at the largest k (percent); null (left out) without validation. */
+        @JsonProperty("val_top5")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public Double valTop5() {
+            return val == null ? null : val.percent(val.ks()[val.ks().length - 1]);
+        }
+
+        /** Validation images; null (left out) without validation. */
+        @JsonProperty("val_images")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public Long valImages() {
+            return val == null ? null : val.count();
         }
     }
 
@@ -135,7 +155,7 @@ public final class Trainer {
                                         config.normalization), 128, config.threads).accuracy();
                         EpochResult r = new EpochResult(s, acc);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, info, r.toMap());
+                        checkpoints.save(s.epoch(), model, info, r);
                         listener.afterEpoch(r);
                     });
             model.eval();

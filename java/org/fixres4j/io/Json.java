@@ -1,7 +1,8 @@
 package org.fixres4j.io;
 
 import java.io.IOException;
-import java.lang.reflect.Array;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,21 +11,55 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerationException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationConfig;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.module.SimpleSerializers;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+
 /**
- * A minimal, strict JSON (RFC 8259) reader and writer, with no dependencies.
+ * FixRes4J's JSON, read and written by Jackson with the conventions its files have always had.
  *
- * <p>Reading maps JSON onto plain Java values: an object becomes a {@code LinkedHashMap<String, Object>} (members in
- * file order, duplicate names rejected), an array an {@code ArrayList<Object>}, a string a {@code String}, a number a
- * {@code Long} when it has no fraction or exponent and fits in a long, otherwise a {@code Double}, true/false a
- * {@code Boolean} and null {@code null}. Errors are {@link ParseException}s with the line and column.
+ * <p>Reading ({@link #parse}, {@link #read}) is strict RFC 8259 and maps JSON onto plain Java values: an object
+ * becomes a {@code LinkedHashMap<String, Object>} (members in file order, duplicate names rejected), an array an
+ * {@code ArrayList<Object>}, a string a {@code String}, a number a {@code Long} when it has no fraction or exponent
+ * and fits in a long, otherwise a {@code Double}, true/false a {@code Boolean} and null {@code null}. Errors are
+ * {@link ParseException}s with the line and column; {@link #read} names the file.
  *
- * <p>Writing accepts those types plus any {@code Map} with string keys, {@code Iterable}, object and primitive arrays,
- * {@code CharSequence}, {@code Character}, any {@code Number} (non-finite floating-point values are rejected: JSON
- * has none) and enums (by {@code name()}). Doubles and floats are written with {@code Double.toString} /
- * {@code Float.toString}, the shortest text that reads back to the same value.
+ * <p>Writing accepts what Jackson serialises: maps with string keys (in their iteration order), iterables, arrays,
+ * strings, numbers, booleans, enums (by {@code name()}) and records (typed reports, members in the order their
+ * {@code @JsonPropertyOrder} gives). Doubles and floats are written with {@code Double.toString} /
+ * {@code Float.toString} ({@code 1.0E-7}, {@code 256.0}); non-finite values are rejected (JSON has none); control
+ * characters are escaped as a backslash, {@code u} and four lower-case hex digits. Pretty output indents two spaces
+ * per level, one member or element per line, {@code "key": value}, and writes empty containers as {@code {}} and
+ * {@code []}.
  */
 public final class Json {
     private static final int MAX_DEPTH = 1000;
+    private static final JsonFactory FACTORY = factory();
+    private static final ObjectMapper MAPPER = mapper(FACTORY);
+    private static final DefaultPrettyPrinter PRETTY = prettyPrinter();
 
     private Json() {}
 
@@ -57,14 +92,23 @@ public final class Json {
 
     /** Parses one JSON value (surrounding whitespace allowed, nothing else). */
     public static Object parse(String text) {
-        Parser p = new Parser(text);
-        p.skipWhitespace();
-        Object v = p.value(0);
-        p.skipWhitespace();
-        if (p.pos < text.length()) {
-            throw p.error("unexpected text after the JSON value");
+        try (JsonParser p = FACTORY.createParser(text)) {
+            try {
+                JsonToken t = p.nextToken();
+                if (t == null) {
+                    throw error(p, null, "no JSON value (empty text)");
+                }
+                Object v = value(p, t, 0);
+                if (p.nextToken() != null) {
+                    throw error(p, null, "unexpected text after the JSON value");
+                }
+                return v;
+            } catch (JsonProcessingException e) {
+                throw error(p, e, e.getOriginalMessage());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // reading a String: only Jackson's own exceptions, handled above
         }
-        return v;
     }
 
     /**
@@ -113,253 +157,57 @@ public final class Json {
         return v instanceof Number ? "a number" : v.getClass().getSimpleName();
     }
 
-    private static final class Parser {
-        private final String s;
-        private int pos;
-
-        Parser(String s) {
-            this.s = s;
+    private static Object value(JsonParser p, JsonToken t, int depth) throws IOException {
+        if (depth > MAX_DEPTH) {
+            throw error(p, null, "nested deeper than " + MAX_DEPTH);
         }
-
-        ParseException error(String message) {
-            int line = 1;
-            int col = 1;
-            for (int i = 0; i < pos && i < s.length(); i++) {
-                if (s.charAt(i) == '\n') {
-                    line++;
-                    col = 1;
-                } else {
-                    col++;
-                }
-            }
-            return new ParseException(message, line, col);
-        }
-
-        void skipWhitespace() {
-            while (pos < s.length()) {
-                char c = s.charAt(pos);
-                if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-                    pos++;
-                } else {
-                    break;
-                }
-            }
-        }
-
-        Object value(int depth) {
-            if (depth > MAX_DEPTH) {
-                throw error("nesting deeper than " + MAX_DEPTH);
-            }
-            if (pos >= s.length()) {
-                throw error("unexpected end of input, expected a value");
-            }
-            char c = s.charAt(pos);
-            switch (c) {
-                case '{':
-                    return object(depth);
-                case '[':
-                    return array(depth);
-                case '"':
-                    return string();
-                case 't':
-                    literal("true");
-                    return Boolean.TRUE;
-                case 'f':
-                    literal("false");
-                    return Boolean.FALSE;
-                case 'n':
-                    literal("null");
-                    return null;
-                default:
-                    if (c == '-' || (c >= '0' && c <= '9')) {
-                        return number();
+        switch (t) {
+            case START_OBJECT: {
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+                    String name = p.currentName();
+                    if (m.containsKey(name)) {
+                        throw error(p, null, "duplicate key \"" + name + "\"");
                     }
-                    throw error("unexpected character '" + printable(c) + "', expected a value");
-            }
-        }
-
-        private static String printable(char c) {
-            return c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c);
-        }
-
-        void literal(String word) {
-            if (!s.startsWith(word, pos)) {
-                throw error("invalid literal, expected '" + word + "'");
-            }
-            pos += word.length();
-        }
-
-        void expect(char c) {
-            if (pos >= s.length() || s.charAt(pos) != c) {
-                throw error(pos >= s.length() ? "unexpected end of input, expected '" + c + "'"
-                        : "expected '" + c + "' but found '" + printable(s.charAt(pos)) + "'");
-            }
-            pos++;
-        }
-
-        Map<String, Object> object(int depth) {
-            expect('{');
-            Map<String, Object> m = new LinkedHashMap<>();
-            skipWhitespace();
-            if (pos < s.length() && s.charAt(pos) == '}') {
-                pos++;
+                    m.put(name, value(p, p.nextToken(), depth + 1));
+                }
                 return m;
             }
-            while (true) {
-                skipWhitespace();
-                if (pos >= s.length() || s.charAt(pos) != '"') {
-                    throw error("expected a member name (a string)");
+            case START_ARRAY: {
+                List<Object> l = new ArrayList<>();
+                for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                    l.add(value(p, e, depth + 1));
                 }
-                int keyPos = pos;
-                String key = string();
-                skipWhitespace();
-                expect(':');
-                skipWhitespace();
-                Object v = value(depth + 1);
-                if (m.containsKey(key)) {
-                    pos = keyPos;
-                    throw error("duplicate member name \"" + key + "\"");
-                }
-                m.put(key, v);
-                skipWhitespace();
-                if (pos < s.length() && s.charAt(pos) == ',') {
-                    pos++;
-                    continue;
-                }
-                expect('}');
-                return m;
+                return l;
             }
+            case VALUE_STRING:
+                return p.getText();
+            case VALUE_NUMBER_INT:
+                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? (Object) p.getDoubleValue()
+                        : (Object) p.getLongValue();
+            case VALUE_NUMBER_FLOAT:
+                return p.getDoubleValue();
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            default:
+                throw error(p, null, "unexpected " + t);
         }
+    }
 
-        List<Object> array(int depth) {
-            expect('[');
-            List<Object> list = new ArrayList<>();
-            skipWhitespace();
-            if (pos < s.length() && s.charAt(pos) == ']') {
-                pos++;
-                return list;
-            }
-            while (true) {
-                skipWhitespace();
-                list.add(value(depth + 1));
-                skipWhitespace();
-                if (pos < s.length() && s.charAt(pos) == ',') {
-                    pos++;
-                    continue;
-                }
-                expect(']');
-                return list;
-            }
+    /** A {@link ParseException} at {@code cause}'s position (Jackson's, 1-based), or else at the parser's. */
+    private static ParseException error(JsonParser p, JsonProcessingException cause, String message) {
+        JsonLocation loc = cause != null && cause.getLocation() != null ? cause.getLocation() : p.currentLocation();
+        int line = Math.max(1, loc.getLineNr());
+        int column = Math.max(1, loc.getColumnNr());
+        ParseException e = new ParseException(message, line, column);
+        if (cause != null) {
+            e.initCause(cause);
         }
-
-        String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (pos >= s.length()) {
-                    throw error("unterminated string");
-                }
-                char c = s.charAt(pos);
-                if (c == '"') {
-                    pos++;
-                    return b.toString();
-                }
-                if (c < 0x20) {
-                    throw error("control character " + printable(c) + " in a string (must be escaped)");
-                }
-                if (c != '\\') {
-                    b.append(c);
-                    pos++;
-                    continue;
-                }
-                if (pos + 1 >= s.length()) {
-                    throw error("unterminated escape");
-                }
-                char e = s.charAt(pos + 1);
-                pos += 2;
-                switch (e) {
-                    case '"' -> b.append('"');
-                    case '\\' -> b.append('\\');
-                    case '/' -> b.append('/');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'u' -> {
-                        if (pos + 4 > s.length()) {
-                            throw error("truncated \\u escape");
-                        }
-                        int v = 0;
-                        for (int i = 0; i < 4; i++) {
-                            int d = Character.digit(s.charAt(pos + i), 16);
-                            if (d < 0) {
-                                throw error("invalid hex digit in \\u escape");
-                            }
-                            v = v * 16 + d;
-                        }
-                        pos += 4;
-                        b.append((char) v);
-                    }
-                    default -> {
-                        pos -= 1;
-                        throw error("invalid escape '\\" + printable(e) + "'");
-                    }
-                }
-            }
-        }
-
-        Object number() {
-            int start = pos;
-            if (s.charAt(pos) == '-') {
-                pos++;
-            }
-            if (pos >= s.length()) {
-                throw error("truncated number");
-            }
-            if (s.charAt(pos) == '0') {
-                pos++;
-            } else if (s.charAt(pos) >= '1' && s.charAt(pos) <= '9') {
-                while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
-                    pos++;
-                }
-            } else {
-                throw error("invalid number");
-            }
-            boolean integral = true;
-            if (pos < s.length() && s.charAt(pos) == '.') {
-                integral = false;
-                pos++;
-                digits();
-            }
-            if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
-                integral = false;
-                pos++;
-                if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
-                    pos++;
-                }
-                digits();
-            }
-            String t = s.substring(start, pos);
-            if (integral) {
-                try {
-                    return Long.parseLong(t);
-                } catch (NumberFormatException overflow) {
-                    // falls through to a double
-                }
-            }
-            return Double.parseDouble(t);
-        }
-
-        private void digits() {
-            int start = pos;
-            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
-                pos++;
-            }
-            if (pos == start) {
-                throw error("invalid number: expected a digit");
-            }
-        }
+        return e;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -368,16 +216,12 @@ public final class Json {
 
     /** The compact JSON text of a value. */
     public static String write(Object value) {
-        StringBuilder b = new StringBuilder();
-        write(b, value, null, 0);
-        return b.toString();
+        return write(value, false);
     }
 
     /** The JSON text of a value, indented by two spaces per level, one member or element per line. */
     public static String writePretty(Object value) {
-        StringBuilder b = new StringBuilder();
-        write(b, value, "  ", 0);
-        return b.toString();
+        return write(value, true);
     }
 
     /** Writes a value to a UTF-8 file, pretty-printed, with a final newline, atomically ({@link AtomicFiles}). */
@@ -385,114 +229,134 @@ public final class Json {
         AtomicFiles.write(file, (writePretty(value) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void newline(StringBuilder b, String indent, int depth) {
-        if (indent != null) {
-            b.append('\n');
-            b.append(indent.repeat(depth));
+    /**
+     * The mapper behind this class, for reading typed documents ({@code MAPPER.readValue(text, SomeRecord.class)});
+     * writing goes through {@link #write(Object)} and {@link #writePretty(Object)}, which add the checks above.
+     */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    private static String write(Object value, boolean pretty) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = new FiniteNumbers(MAPPER.getFactory().createGenerator(out))) {
+            if (pretty) {
+                g.setPrettyPrinter(PRETTY.createInstance());
+            }
+            MAPPER.writeValue(g, value);
+        } catch (IOException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String why = root instanceof JsonProcessingException jp ? jp.getOriginalMessage() : root.getMessage();
+            throw new IllegalArgumentException("cannot write " + describe(value) + " as JSON: " + why, e);
+        }
+        return out.toString();
+    }
+
+    private static String describe(Object v) {
+        return v == null ? "null" : "a " + v.getClass().getName();
+    }
+
+    /** Rejects NaN and infinities: JSON has no text for them (Jackson would write them as strings). */
+    private static final class FiniteNumbers extends JsonGeneratorDelegate {
+        FiniteNumbers(JsonGenerator d) {
+            super(d, false);
+        }
+
+        @Override
+        public void writeNumber(double v) throws IOException {
+            if (!Double.isFinite(v)) {
+                throw new JsonGenerationException("JSON cannot represent " + v, this);
+            }
+            super.writeNumber(v);
+        }
+
+        @Override
+        public void writeNumber(float v) throws IOException {
+            if (!Float.isFinite(v)) {
+                throw new JsonGenerationException("JSON cannot represent " + v, this);
+            }
+            super.writeNumber(v);
         }
     }
 
-    private static void write(StringBuilder b, Object v, String indent, int depth) {
-        if (depth > MAX_DEPTH) {
-            throw new IllegalArgumentException("value nested deeper than " + MAX_DEPTH + " (a cycle?)");
-        }
-        if (v == null) {
-            b.append("null");
-        } else if (v instanceof CharSequence || v instanceof Character) {
-            quote(b, v.toString());
-        } else if (v instanceof Boolean) {
-            b.append(v);
-        } else if (v instanceof Double || v instanceof Float) {
-            double d = ((Number) v).doubleValue();
-            if (!Double.isFinite(d)) {
-                throw new IllegalArgumentException("JSON cannot represent " + v);
-            }
-            b.append(v);
-        } else if (v instanceof Number) {
-            b.append(v); // Long, Integer, Short, Byte, BigInteger, BigDecimal, ...
-        } else if (v instanceof Enum<?> e) {
-            quote(b, e.name());
-        } else if (v instanceof Map<?, ?> m) {
-            writeMap(b, m, indent, depth);
-        } else if (v instanceof Iterable<?> it) {
-            List<Object> items = new ArrayList<>();
-            it.forEach(items::add);
-            writeList(b, items, indent, depth);
-        } else if (v.getClass().isArray()) {
-            int n = Array.getLength(v);
-            List<Object> items = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                items.add(Array.get(v, i));
-            }
-            writeList(b, items, indent, depth);
-        } else {
-            throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
-        }
-    }
+    /**
+     * Control characters as a backslash, {@code u} and four lower-case hex digits (Jackson's default is upper
+     * case), and U+2028/U+2029 escaped too (JavaScript line terminators), as FixRes4J's files always had them.
+     */
+    private static final class Escapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] ascii;
 
-    private static void writeMap(StringBuilder b, Map<?, ?> m, String indent, int depth) {
-        if (m.isEmpty()) {
-            b.append("{}");
-            return;
-        }
-        b.append('{');
-        boolean first = true;
-        for (Map.Entry<?, ?> e : m.entrySet()) {
-            if (!(e.getKey() instanceof CharSequence)) {
-                throw new IllegalArgumentException("JSON object keys must be strings, got " + e.getKey());
-            }
-            if (!first) {
-                b.append(',');
-            }
-            first = false;
-            newline(b, indent, depth + 1);
-            quote(b, e.getKey().toString());
-            b.append(indent != null ? ": " : ":");
-            write(b, e.getValue(), indent, depth + 1);
-        }
-        newline(b, indent, depth);
-        b.append('}');
-    }
-
-    private static void writeList(StringBuilder b, List<Object> items, String indent, int depth) {
-        if (items.isEmpty()) {
-            b.append("[]");
-            return;
-        }
-        b.append('[');
-        for (int i = 0; i < items.size(); i++) {
-            if (i > 0) {
-                b.append(',');
-            }
-            newline(b, indent, depth + 1);
-            write(b, items.get(i), indent, depth + 1);
-        }
-        newline(b, indent, depth);
-        b.append(']');
-    }
-
-    /** Appends {@code s} as a JSON string literal (quotes, backslashes and control characters escaped). */
-    public static void quote(StringBuilder b, String s) {
-        b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                case '\b' -> b.append("\\b");
-                case '\f' -> b.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
+        Escapes() {
+            ascii = CharacterEscapes.standardAsciiEscapesForJSON();
+            for (int c = 0; c < 0x20; c++) {
+                if (c != '\n' && c != '\r' && c != '\t' && c != '\b' && c != '\f') {
+                    ascii[c] = CharacterEscapes.ESCAPE_CUSTOM;
                 }
             }
         }
-        b.append('"');
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            if (ch < 0x20 || ch == 0x2028 || ch == 0x2029) {
+                return new SerializedString(String.format("\\u%04x", ch));
+            }
+            return null;
+        }
+    }
+
+    /** Keys must be strings (or other text): a map with other keys is an error, not a key's {@code toString}. */
+    private static final class StringKeysOnly extends SimpleSerializers {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public JsonSerializer<?> findSerializer(SerializationConfig config, JavaType type, BeanDescription bean) {
+            Class<?> c = type.getRawClass();
+            if (c == Object.class || CharSequence.class.isAssignableFrom(c)) {
+                return null;
+            }
+            return new StdSerializer<Object>(Object.class) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                public void serialize(Object key, JsonGenerator g, SerializerProvider p) throws IOException {
+                    throw new JsonGenerationException("JSON object keys must be strings, got " + key, g);
+                }
+            };
+        }
+    }
+
+    private static JsonFactory factory() {
+        JsonFactory f = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH + 1).build())
+                .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                .build();
+        f.setCharacterEscapes(new Escapes());
+        return f;
+    }
+
+    private static ObjectMapper mapper(JsonFactory f) {
+        SimpleModule keys = new SimpleModule("fixres4j-string-keys");
+        keys.setKeySerializers(new StringKeysOnly());
+        return JsonMapper.builder(f)
+                .addModule(keys)
+                .build();
+    }
+
+    private static DefaultPrettyPrinter prettyPrinter() {
+        DefaultIndenter indent = new DefaultIndenter("  ", "\n");
+        Separators separators = Separators.createDefaultInstance()
+                .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                .withObjectEmptySeparator("")
+                .withArrayEmptySeparator("");
+        return new DefaultPrettyPrinter(separators).withObjectIndenter(indent).withArrayIndenter(indent);
     }
 }

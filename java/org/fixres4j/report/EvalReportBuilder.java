@@ -99,11 +99,8 @@ public final class EvalReportBuilder {
                                     Map<String, Object> extra, Path out, Path csv, Path plot, String title, int kTrain,
                                     List<Plot.Marker> markers) throws IOException {
         if (out != null) {
-            Map<String, Object> doc = Reports.sweepReport(config, series);
-            if (extra != null) {
-                doc.putAll(extra);
-            }
-            Reports.writeJson(out, doc);
+            EvalReport doc = Reports.sweepReport(config, series);
+            Reports.writeJson(out, extra != null ? doc.with(extra) : doc);
             System.err.println("fixres: results written to " + out);
         }
         Path csvPath = csv != null ? csv : out != null ? Reports.csvNextTo(out) : null;

@@ -1,16 +1,12 @@
 package org.fixres4j.report;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,15 +18,16 @@ import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.io.AtomicFiles;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 
 /**
  * Results of evaluations as files and text: a JSON document and a CSV table that carry the full configuration (model,
  * weights hash, transforms, dataset, software versions, machine) so that a run can be reproduced, and the text table
  * the command line prints.
  *
- * <p><b>JSON</b> ({@link #writeJson}): any map of the {@link Json} types, pretty-printed; {@link #sweepReport} builds
- * the standard document {@code {"format": ..., "config": {...}, "summary": {...}, "results": [...], "failures":
- * [...]}}.
+ * <p><b>JSON</b> ({@link #writeJson}, through {@link Json}): maps, lists and typed records, pretty-printed;
+ * {@link #sweepReport} builds the standard document, an {@link EvalReport} ({@code {"format": ..., "schema_version":
+ * 1, "config": {...}, "summary": {...}, "results": [...], "failures": [...]}}).
  *
  * <p><b>CSV</b> ({@link #writeSweepCsv}): one row per series and transform, with the result columns first
  * ({@code series, resolution, transform, images, evaluated, failed, top1, top5, ...}) followed by every configuration
@@ -51,29 +48,12 @@ public final class Reports {
     // Configuration pieces
     // ------------------------------------------------------------------------------------------------------------
 
-    /** The SHA-256 of a file, lower-case hex. */
-    public static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
     /** {@code path} (absolute), {@code bytes} and {@code sha256} of a file. */
     public static Map<String, Object> fileInfo(Path file) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", file.toAbsolutePath().normalize().toString());
         m.put("bytes", Files.size(file));
-        m.put("sha256", sha256(file));
+        m.put("sha256", Sha256.of(file));
         return m;
     }
 
@@ -168,45 +148,17 @@ public final class Reports {
     // ------------------------------------------------------------------------------------------------------------
 
     /**
-     * The standard JSON document of one or more sweeps over the same data: {@code format}, {@code config} (as given),
-     * {@code summary} (images, evaluated, failed, timing, of the first series), {@code results} (one object per series
-     * and transform: {@code series} plus {@link Sweep.Entry#toMap()}), {@code failures} (every sample that could not be
-     * loaded, of the first series: index, name, message).
+     * The standard JSON document of one or more sweeps over the same data ({@link EvalReport}).
      *
      * @param series the sweeps by name, in order (e.g. {@code "eval"}, or {@code "before"} and {@code "after"})
      */
-    public static Map<String, Object> sweepReport(Map<String, Object> config, Map<String, Sweep.Result> series) {
-        if (series.isEmpty()) {
-            throw new IllegalArgumentException("a report needs at least one sweep");
-        }
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("format", FORMAT);
-        doc.put("config", config);
-        Sweep.Result first = series.values().iterator().next();
-        Map<String, Object> summary = first.toMap();
-        summary.remove("failures");
-        summary.remove("resolutions");
-        Sweep.Entry best = first.best();
-        summary.put("best_resolution", best == null ? null : (long) best.resolution());
-        summary.put("best_top1", best == null ? null : best.top1());
-        doc.put("summary", summary);
-        List<Object> results = new ArrayList<>();
-        for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
-            for (Sweep.Entry e : s.getValue().entries()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("series", s.getKey());
-                m.putAll(e.toMap());
-                results.add(m);
-            }
-        }
-        doc.put("results", results);
-        doc.put("failures", first.toMap().get("failures"));
-        return doc;
+    public static EvalReport sweepReport(Map<String, Object> config, Map<String, Sweep.Result> series) {
+        return EvalReport.of(config, series);
     }
 
     /** Writes a JSON document atomically (pretty-printed, UTF-8, final newline); creates missing folders. */
     public static void writeJson(Path file, Object document) throws IOException {
-        writeAtomically(file, (Json.writePretty(document) + "\n").getBytes(StandardCharsets.UTF_8));
+        Json.write(file, document);
     }
 
     /** The result columns of {@link #writeSweepCsv}, before the configuration columns. */
@@ -264,7 +216,7 @@ public final class Reports {
             }
             csvRow(b, r);
         }
-        writeAtomically(file, b.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(file, b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The CSV file next to a JSON file: {@code results.json} -&gt; {@code results.csv}. */
@@ -405,7 +357,9 @@ public final class Reports {
 
     /** Flattens nested maps into dotted keys; lists become {@code ;}-joined text, null an empty cell. */
     static void flatten(String prefix, Object value, Map<String, String> out) {
-        if (value instanceof Map<?, ?> m) {
+        if (value instanceof Record r) { // a typed report part: its JSON members, in their order
+            flatten(prefix, Json.mapper().convertValue(r, Map.class), out);
+        } else if (value instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 flatten(prefix + "." + e.getKey(), e.getValue(), out);
             }
@@ -413,7 +367,7 @@ public final class Reports {
             StringBuilder b = new StringBuilder();
             for (Object o : it) {
                 b.append(b.length() == 0 ? "" : ";").append(o instanceof Map || o instanceof Iterable
-                        ? Json.write(o) : String.valueOf(o));
+                        || o instanceof Record ? Json.write(o) : String.valueOf(o));
             }
             out.put(prefix, b.toString());
         } else {
@@ -435,13 +389,5 @@ public final class Reports {
             }
         }
         b.append("\r\n");
-    }
-
-    /**
-     * Replaces {@code file} with {@code bytes} atomically ({@link AtomicFiles}: the umask's mode for a new file, a
-     * replaced file's mode kept).
-     */
-    static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        AtomicFiles.write(file, bytes);
     }
 }

@@ -16,6 +16,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.report.EvalFixtures;
 import org.fixres4j.report.EvalFixtures.Run;
 import org.fixres4j.report.Reports;
@@ -81,7 +82,7 @@ class EvalCommandTest {
         Map<String, Object> config = map(doc.get("config"));
         assertEquals("efficientnet_b0.ra_in1k", map(config.get("model")).get("name"));
         assertEquals(3L, map(config.get("model")).get("num_classes"));
-        assertEquals(Reports.sha256(constant3), map(config.get("weights")).get("sha256"));
+        assertEquals(Sha256.of(constant3), map(config.get("weights")).get("sha256"));
         assertEquals(List.of(64L, 96L), map(config.get("preprocessing")).get("resolutions"));
         assertTrue(list(map(config.get("preprocessing")).get("transforms")).get(0).toString()
                 .startsWith("timm_eval(res=64"));
@@ -116,7 +117,7 @@ class EvalCommandTest {
         assertTrue(header.containsAll(List.of("resolution", "top1", "top5", "config.weights.sha256",
                 "config.model.name", "config.software.libtorch", "config.dataset.layout")), csv.get(0));
         assertTrue(csv.get(1).startsWith("eval,64,"), csv.get(1));
-        assertTrue(csv.get(1).contains(Reports.sha256(constant3)));
+        assertTrue(csv.get(1).contains(Sha256.of(constant3)));
 
         BufferedImage im = ImageIO.read(png.toFile());
         assertEquals(800, im.getWidth());
@@ -149,7 +150,7 @@ class EvalCommandTest {
         assertEquals(5L, realResult.get("scored"));
         assertEquals(1L, realResult.get("skipped"));
         assertEquals(3L, realResult.get("top1_correct"));
-        assertEquals(Reports.sha256(json), map(map(doc.get("config")).get("real_labels")).get("sha256"));
+        assertEquals(Sha256.of(json), map(map(doc.get("config")).get("real_labels")).get("sha256"));
 
         // files that are not ILSVRC2012_val_* cannot take ReaL labels: a usage error
         Run bad = eval("--arch", EvalFixtures.ARCH, "--weights", constant3.toString(), "--data", folder.toString(),

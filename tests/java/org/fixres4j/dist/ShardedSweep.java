@@ -74,8 +74,12 @@ final class ShardedSweep {
             m.initTimm();
             m.eval();
             Sweep.Result r = Sweep.over(d, ts).batchSize(4).threads(1).collective(c).run(m::forward);
-            Map<String, Object> doc = new LinkedHashMap<>(r.toMap());
-            doc.keySet().removeIf(k -> k.contains("second") || k.equals("threads"));
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("images", (long) r.datasetSize());
+            doc.put("evaluated", (long) r.evaluated());
+            List<Object> failures = new ArrayList<>();
+            r.failures().forEach(f -> failures.add(f.index() + " " + f.name() + ": " + f.message()));
+            doc.put("failures", failures);
             List<Object> entries = new ArrayList<>();
             for (Sweep.Entry e : r.entries()) {
                 Map<String, Object> one = new LinkedHashMap<>(e.toMap());

@@ -25,7 +25,7 @@ class ShardedSweepTest {
     void twoRanksGiveTheSingleProcessResultExactly() throws Exception {
         ShardedSweep.dataset(dir); // written once, before the ranks read it
         String single = ShardedSweep.run(dir, null);
-        assertTrue(single.contains("\"failed\": 2"), single);
+        assertTrue(single.contains("cannot decode"), single); // the two corrupt files are among the failures
         int port = 30000 + (int) (ProcessHandle.current().pid() % 20000);
         Process[] ps = new Process[2];
         for (int r = 0; r < 2; r++) {

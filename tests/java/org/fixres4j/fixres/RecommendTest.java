@@ -45,7 +45,13 @@ class RecommendTest {
         assertEquals(Recommend.apparentSizeRatio(224, 224, 0.08, 1, 256.0 / 224.0), r.apparentSizeRatio(), 1e-15);
         assertEquals(1.0, Recommend.apparentSizeRatio(224, 1, 0.08, 1, 256.0 / 224.0) * r.exactKTest(), 1e-12);
         assertTrue(r.explain().contains("E[sigma]") && r.explain().contains("K_test = 280"), r.explain());
-        assertEquals(280L, r.toMap().get("k_test"));
+        // in reports: every term in derivation order under today's names, through Jackson
+        java.util.Map<String, Object> json = org.fixres4j.io.Json.parseObject(org.fixres4j.io.Json.write(r));
+        assertEquals(java.util.List.of("k_train", "scale_min", "scale_max", "test_crop_ratio", "expected_sigma",
+                "apparent_size_ratio", "scale_factor", "exact_k_test", "stride", "k_test", "k_test_image",
+                "k_test_over_k_train", "apparent_size_ratio_at_k_test"), java.util.List.copyOf(json.keySet()));
+        assertEquals(280L, json.get("k_test"));
+        assertEquals(1.25, json.get("k_test_over_k_train"));
         assertEquals(224.0 / r.scaleFactor(), Recommend.kTrainFor(224, 0.08, 1, 256.0 / 224.0), 1e-9);
     }
 

@@ -96,6 +96,34 @@ class JsonTest {
         assertThrows(IllegalArgumentException.class, () -> Json.write(new Object()));
     }
 
+    /** A typed record, members in the annotated order. */
+    @com.fasterxml.jackson.annotation.JsonPropertyOrder({"z", "a"})
+    record Doc(String a, double z) {}
+
+    @Test
+    void keepsTheHandWrittenWritersConventions() {
+        // lower-case hex for control characters, JavaScript's line separators escaped, no escape for '/' or non-ASCII
+        assertEquals("\"\\u001f\\u2028\\u2029/\u00e9\"", Json.write("\u001f\u2028\u2029/\u00e9"));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("e", Map.of());
+        m.put("l", List.of());
+        m.put("n", null);
+        m.put("nested", List.of(Map.of("x", 1.0E-5)));
+        assertEquals("{\n  \"e\": {},\n  \"l\": [],\n  \"n\": null,\n  \"nested\": [\n    {\n      \"x\": 1.0E-5\n"
+                + "    }\n  ]\n}", Json.writePretty(m));
+        assertEquals("{\"z\":2.5,\"a\":\"b\"}", Json.write(new Doc("b", 2.5)));
+        assertThrows(IllegalArgumentException.class, () -> Json.write(new Doc("b", Double.NaN)));
+    }
+
+    @Test
+    void aDamagedFileIsNamed() throws IOException {
+        Path f = dir.resolve("cut.json");
+        Files.writeString(f, "{\"a\": [1,");
+        IOException e = assertThrows(IOException.class, () -> Json.read(f));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+        assertTrue(e.getCause() instanceof Json.ParseException);
+    }
+
     @Test
     void roundTripsThroughAFile() throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -63,12 +63,32 @@ class PlotTest {
     }
 
     @Test
-    void ticksAreRoundNumbersCoveringTheRange() {
-        assertArrayEquals(new double[] {220, 240, 260, 280, 300, 320}, Plot.ticks(215, 325, 6), 1e-9);
-        assertArrayEquals(new double[] {76, 77, 78, 79, 80}, Plot.ticks(75.8, 80.1, 5), 1e-9);
-        double[] t = Plot.ticks(0.1, 0.35, 5);
-        assertEquals(0.1, t[0], 1e-12);
-        assertEquals(0.35, t[t.length - 1], 1e-12);
+    void legendSitsBelowThePlotAreaAndNamesSeriesAndMarkers() {
+        Plot p = new Plot().series("a", new double[] {224, 288}, new double[] {70, 71})
+                .series("a", new double[] {224, 288}, new double[] {72, 73}).marker(256, "K_train = 256");
+        var chart = p.chart();
+        assertEquals(org.knowm.xchart.style.Styler.LegendPosition.OutsideS, chart.getStyler().getLegendPosition());
+        assertEquals(java.util.List.of("a", "a (2)", "K_train = 256"),
+                java.util.List.copyOf(chart.getSeriesMap().keySet()));
+        // the y range holds every point with a margin, so no point sits on the frame
+        assertTrue(chart.getStyler().getYAxisMin() < 70 && chart.getStyler().getYAxisMax() > 73);
+        // below the x axis (the legend's band) the first series' colour appears: its legend line
+        BufferedImage im = p.render();
+        int lowestData = -1; // the plot frame's bottom edge: the lowest row that is mostly frame colour
+        for (int y = im.getHeight() - 1; y >= 0 && lowestData < 0; y--) {
+            int n = 0;
+            for (int x = 0; x < im.getWidth(); x++) {
+                if ((im.getRGB(x, y) & 0xFFFFFF) == (Color.GRAY.getRGB() & 0xFFFFFF)) {
+                    n++;
+                }
+            }
+            if (n > im.getWidth() / 2) {
+                lowestData = y;
+            }
+        }
+        assertTrue(lowestData > 0, "plot frame drawn");
+        BufferedImage band = im.getSubimage(0, lowestData + 1, im.getWidth(), im.getHeight() - lowestData - 1);
+        assertTrue(count(band, Plot.PALETTE[0]) > 5, "legend entry of the first series below the plot");
     }
 
     @Test

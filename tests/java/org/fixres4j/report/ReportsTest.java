@@ -18,6 +18,7 @@ import org.fixres4j.data.LoadFailure;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.fixres.Sweep;
 import org.fixres4j.io.Json;
+import org.fixres4j.io.Sha256;
 import org.fixres4j.transform.TimmEvalTransform;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,8 @@ class ReportsTest {
     @Test
     void sha256OfAKnownText(@TempDir Path dir) throws IOException {
         Path f = Files.writeString(dir.resolve("abc.txt"), "abc");
-        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Reports.sha256(f));
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Sha256.of(f));
+        assertEquals(Sha256.of(f), Sha256.of("abc".getBytes(StandardCharsets.US_ASCII)));
         Map<String, Object> info = Reports.fileInfo(f);
         assertEquals(3L, info.get("bytes"));
         assertEquals(f.toAbsolutePath().toString(), info.get("path"));
@@ -107,11 +109,23 @@ class ReportsTest {
         assertFalse(table.contains("ReaL"), "no ReaL columns without ReaL labels");
 
         Map<String, Object> config = Map.of("model", Map.of("name", "m"));
-        Map<String, Object> doc = Reports.sweepReport(config, series);
-        assertEquals(4, ((List<?>) doc.get("results")).size());
+        EvalReport report = Reports.sweepReport(config, series);
+        assertEquals(4, report.results().size());
+        assertEquals(64L, report.summary().bestResolution());
+        assertEquals(1, report.failures().size());
+        // the typed report is written with today's member names and order, schema_version after format
+        Map<String, Object> doc = Json.parseObject(Json.writePretty(report.with(Map.of("recommendation", 7L))));
+        assertEquals(List.of("format", "schema_version", "config", "summary", "results", "failures",
+                "recommendation"), List.copyOf(doc.keySet()));
+        assertEquals(1L, doc.get("schema_version"));
+        assertEquals(Reports.FORMAT, doc.get("format"));
+        assertEquals(List.of("images", "evaluated", "failed", "seconds", "images_per_second", "load_wait_seconds",
+                "batch_size", "threads", "best_resolution", "best_top1"),
+                List.copyOf(((Map<?, ?>) doc.get("summary")).keySet()));
         assertEquals(64L, ((Map<?, ?>) doc.get("summary")).get("best_resolution"));
-        assertEquals(1, ((List<?>) doc.get("failures")).size());
-        Json.write(doc);
+        assertEquals(List.of(Map.of("index", 2L, "name", "x/bad.jpg", "message", "cannot decode")),
+                doc.get("failures"));
+        assertEquals("before", ((Map<?, ?>) ((List<?>) doc.get("results")).get(0)).get("series"));
 
         Path csv = dir.resolve("r.csv");
         Reports.writeSweepCsv(csv, config, series);
