@@ -2,16 +2,11 @@ package org.fixres4j.dist;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.torch.Torch;
 import org.fixres4j.weights.TensorData;
 import org.fixres4j.weights.TorchTensors;
 
 /** Argument checks and the array helpers, shared by the local and the Gloo collective. */
 abstract class AbstractCollective implements Collective {
-    static {
-        Torch.ensureLoaded();
-    }
-
     /** Rejects what a collective cannot take (undefined, sparse, non-contiguous, not on the CPU). */
     static void check(Tensor t, String what) {
         if (t == null || !t.defined()) {

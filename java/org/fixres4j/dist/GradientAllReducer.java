@@ -5,7 +5,6 @@ import java.util.List;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.fixres4j.torch.Torch;
 
 /**
  * Data-parallel gradient averaging, the part of PyTorch's DistributedDataParallel that Java lacks: after each rank's
@@ -18,10 +17,6 @@ import org.fixres4j.torch.Torch;
  * {@link #close()} frees them.
  */
 public final class GradientAllReducer implements AutoCloseable {
-    static {
-        Torch.ensureLoaded();
-    }
-
     /** PyTorch DDP's default bucket size ({@code bucket_cap_mb=25}). */
     public static final long DEFAULT_BUCKET_BYTES = 25L * 1024 * 1024;
 

@@ -1,7 +1,6 @@
 package org.fixres4j.dist;
 
 import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.torch.Torch;
 
 /**
  * A world of one process: every reduction leaves its tensor as it is, broadcast from rank 0 is a no-op, a gather
@@ -9,10 +8,6 @@ import org.fixres4j.torch.Torch;
  * catches what a distributed one would reject.
  */
 public final class LocalCollective extends AbstractCollective {
-    static {
-        Torch.ensureLoaded();
-    }
-
     @Override
     public int rank() {
         return 0;

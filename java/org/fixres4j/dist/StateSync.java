@@ -9,7 +9,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.torch.Torch;
 
 /**
  * Keeping model replicas identical: broadcast a state (parameters and buffers) from one rank before training, and
@@ -18,10 +17,6 @@ import org.fixres4j.torch.Torch;
  * the model), in buckets like {@link GradientAllReducer}.
  */
 public final class StateSync {
-    static {
-        Torch.ensureLoaded();
-    }
-
     private StateSync() {}
 
     /**

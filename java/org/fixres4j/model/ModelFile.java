@@ -23,8 +23,6 @@ import org.fixres4j.weights.TensorData;
  * that commands and applications use: it adds the preprocessing.
  */
 public final class ModelFile {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
-
     private ModelFile() {}
 
     /**

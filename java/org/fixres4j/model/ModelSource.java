@@ -24,8 +24,6 @@ import org.fixres4j.weights.WeightFiles;
  * }</pre>
  */
 public final class ModelSource {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
-
     private final Path weights;
     private final ModelRegistry.Resolved resolved;
     private final ModelInfo info;
