@@ -11,7 +11,7 @@ for f in "fixres4j-$version.jar" "fixres4j-$version.pom" "fixres4j-$version-sour
 done
 lib="$dir/fixres4j-$version.jar"
 entries="$(unzip -Z1 "$lib")"
-if grep -E '^org/fixres4j/(cli|bench|demo|samples)/|\.py$' <<<"$entries"; then
+if grep -E '^org/fixres4j/(cli|bench|app|demo|samples)/|\.py$' <<<"$entries"; then
   echo "the library jar carries command-line files (above)" >&2; exit 1
 fi
 for must in org/fixres4j/classify/Classifier.class org/fixres4j/torch/Torch.class \
@@ -20,7 +20,7 @@ for must in org/fixres4j/classify/Classifier.class org/fixres4j/torch/Torch.clas
   grep -qx "$must" <<<"$entries" || { echo "the library jar lacks $must" >&2; exit 1; }
 done
 sources="$(unzip -Z1 "$dir/fixres4j-$version-sources.jar")"
-if grep -E '^org/fixres4j/(cli|bench)/' <<<"$sources"; then
+if grep -E '^org/fixres4j/(cli|bench|app)/' <<<"$sources"; then
   echo "the sources jar carries the command line" >&2; exit 1
 fi
 # (listings into variables first: grep -q stops reading early, which pipefail would count as a failure)
