@@ -141,8 +141,21 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ImageOptions imageOptions;
 
+    @Mixin
+    DistOptions dist;
+
+    /** The data-parallel group: every rank trains its shard; rank 0 alone writes the outputs. */
+    private org.fixres4j.dist.Collective group;
+
     @Override
     public Integer call() throws Exception {
+        try (org.fixres4j.dist.Collective c = dist.connect()) {
+            group = c;
+            return run();
+        }
+    }
+
+    private Integer run() throws Exception {
         Threads.check("--threads", threads);
         EvalCommand.checkOutputs(out);
         DemoData d = DemoData.open(data);
@@ -163,6 +176,7 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) {
             cfg.threads(threads);
         }
+        cfg.collective(group);
         EfficientNetSpec spec = Checkpoint.custom(arch, width, depth, 3, d.train().numClasses())
                 .withDropRate(drop).withDropPathRate(dropPath);
         Checkpoint.ModelInfo info = new Checkpoint.ModelInfo(spec, res, 0.875, cfg.interpolation(),
@@ -197,6 +211,9 @@ final class TrainCommand implements Callable<Integer> {
             extra.put(Checkpoint.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
             extra.put(Checkpoint.META + "train_scale_min", Double.toString(cfg.scaleMin()));
             extra.put(Checkpoint.META + "train_scale_max", Double.toString(cfg.scaleMax()));
+            if (!group.isMain()) {
+                return 0;
+            }
             Checkpoint.saveModel(out, r.model(), info, extra);
             System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
         }

@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
 
 /**
@@ -128,6 +130,11 @@ public final class Finetuner {
             throw new IllegalArgumentException("the model has no classifier to fine-tune");
         }
         Dataset data = config.trainingSet(train);
+        Collective c = config.group();
+        if (c.worldSize() > 1 && config.mode == FinetuneConfig.Mode.LAST_STAGE) {
+            throw new IllegalArgumentException("--unfreeze-last-stage is not data-parallel yet (bn2's synchronised "
+                    + "statistics do not pass gradients back to conv_head): run it in one process");
+        }
         torch.set_num_threads(config.threads);
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
@@ -150,6 +157,14 @@ public final class Finetuner {
                 checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s)));
                 listener.resumed(start, checkpointDir);
             }
+            if (c.worldSize() > 1) {
+                // every rank starts from rank 0's weights and buffers (and its resumed epoch)
+                checkSameStart(c, start);
+                try (PointerScope scope = new PointerScope()) {
+                    StateSync.broadcast(c, model.namedTensors(), 0);
+                }
+                model.headNorm(new SyncHeadNorm(c, model));
+            }
             Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("classifier."));
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
@@ -159,19 +174,33 @@ public final class Finetuner {
                     listener::afterStep, s -> {
                         EpochResult r = new EpochResult(s);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, outInfo, r.toMap());
+                        if (c.isMain()) {
+                            checkpoints.save(s.epoch(), model, outInfo, r.toMap());
+                        }
                         listener.afterEpoch(r);
                     });
             for (Tensor t : params.values()) {
                 t.requires_grad_(false); // leave the model as inference expects it
             }
         } finally {
+            model.headNorm(null);
             if (opt != null) {
                 opt.close();
             }
             model.eval();
         }
         return new Result(history, start, trainedNames);
+    }
+
+    /** Every rank of a data-parallel run must resume from the same epoch (they read the same checkpoint folder). */
+    static void checkSameStart(Collective c, int start) {
+        long[][] starts = c.allGather(new long[] {start});
+        for (int r = 1; r < starts.length; r++) {
+            if (starts[r][0] != starts[0][0]) {
+                throw new IllegalStateException("rank " + r + " resumes after epoch " + starts[r][0] + ", rank 0 "
+                        + "after epoch " + starts[0][0] + ": every rank must see the same --checkpoint-dir");
+            }
+        }
     }
 
     /**

@@ -11,6 +11,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.ModelRegistry;
@@ -127,6 +129,13 @@ public final class Trainer {
                 checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s, null)));
                 listener.resumed(start, checkpointDir);
             }
+            Collective c = config.group();
+            if (c.worldSize() > 1) {
+                Finetuner.checkSameStart(c, start);
+                try (PointerScope scope = new PointerScope()) {
+                    StateSync.broadcast(c, model.namedTensors(), 0);
+                }
+            }
             new EpochLoop(config, model, opt).run(data, config.transform(), start, () -> model.train(true),
                     b -> model.forward(b.input()), listener::afterStep, s -> {
                         TopKAccuracy acc = val == null ? null : TrainEval.evaluate(model, val,
@@ -134,7 +143,9 @@ public final class Trainer {
                                         config.normalization), 128, config.threads).accuracy();
                         EpochResult r = new EpochResult(s, acc);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, info, r.toMap());
+                        if (c.isMain()) {
+                            checkpoints.save(s.epoch(), model, info, r.toMap());
+                        }
                         listener.afterEpoch(r);
                     });
             model.eval();

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -127,8 +128,23 @@ public class EfficientNet extends Module implements AutoCloseable {
                 y = next;
             }
             Tensor z = y;
-            return Scopes.run(() -> torch.silu(bn2.forward(convHead.forward(z))));
+            return Scopes.run(() -> {
+                Tensor h = convHead.forward(z);
+                UnaryOperator<Tensor> norm = headNorm;
+                return torch.silu(norm != null && bn2.is_training() ? norm.apply(h) : bn2.forward(h));
+            });
         }));
+    }
+
+    private volatile UnaryOperator<Tensor> headNorm;
+
+    /**
+     * Replaces {@code bn2}'s forward while {@code bn2} is in train mode (null: {@code bn2} itself), e.g. a
+     * synchronised BatchNorm that normalises with the statistics of every data-parallel rank's batch. The operator
+     * gets {@code conv_head}'s output and returns the normalised map (before the activation).
+     */
+    public void headNorm(UnaryOperator<Tensor> norm) {
+        this.headNorm = norm;
     }
 
     private static Tensor withCallerScope(Supplier<Tensor> body) {

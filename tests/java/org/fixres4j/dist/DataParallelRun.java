@@ -1,0 +1,110 @@
+package org.fixres4j.dist;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.data.DemoData;
+import org.fixres4j.data.DemoShapes;
+import org.fixres4j.fixres.BnReestimate;
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.fixres.FinetuneConfig;
+import org.fixres4j.fixres.Finetuner;
+import org.fixres4j.fixres.TrainConfig;
+import org.fixres4j.fixres.Trainer;
+import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.EfficientNetSpec;
+import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.model.Variant;
+import org.fixres4j.torch.Torch;
+import org.fixres4j.transform.Interpolation;
+
+/**
+ * The programs of {@code DataParallelTest}: FixRes fine-tuning, the label-free bn2 re-estimation and training from
+ * scratch of a tiny EfficientNet on generated shapes, in one process or as a rank of a data-parallel group. Each
+ * writes the final model to {@code <dir>/<name>.rank<r>.safetensors} (every rank, so the test can check that the
+ * replicas agree); the checkpoints go to {@code <dir>/<name>.ckpt} (rank 0 only).
+ */
+final class DataParallelRun {
+    static { Torch.ensureLoaded(); }
+
+    static final DemoShapes DATA = new DemoShapes(72, 48, 3, "train");
+
+    private DataParallelRun() {}
+
+    static Checkpoint.Loaded tiny(long seed) {
+        EfficientNetSpec spec = Checkpoint.custom(EfficientNetSpec.nativeVariant(Variant.B0), 0.1, 0.1, 3, 10);
+        torch.manual_seed(seed);
+        EfficientNet m = ModelRegistry.create(spec);
+        m.initTimm();
+        return new Checkpoint.Loaded(m, new Checkpoint.ModelInfo(spec, 32, 0.875, Interpolation.BILINEAR,
+                DemoData.SHAPES, DemoShapes.CLASS_NAMES));
+    }
+
+    /** Global batch 16 over 72 images: 4 steps an epoch, the last 8 images dropped. */
+    static FinetuneConfig finetuneConfig(FinetuneConfig.Mode mode, Collective c) {
+        return new FinetuneConfig(40).mode(mode).epochs(2).batchSize(16).lr(0.2).threads(1).seed(5).collective(c);
+    }
+
+    /**
+     * Runs {@code what} and writes the result.
+     *
+     * @param what {@code finetune}, {@code finetune-affine}, {@code finetune-stop1} (throws after the first epoch's
+     *             checkpoint, like a killed job), {@code resume} (continues {@code finetune-stop1}'s checkpoint),
+     *             {@code bn-only} or {@code train}
+     * @param seed the initial weights' seed (ranks may differ: rank 0's weights are broadcast)
+     */
+    static void run(String what, Path dir, Collective c, long seed) throws IOException {
+        int rank = c == null ? 0 : c.rank();
+        String name = what.equals("resume") ? "finetune-stop1" : what;
+        Path ckpt = dir.resolve(name + ".ckpt");
+        Path out = dir.resolve(what + ".rank" + rank + ".safetensors");
+        if (what.equals("train")) {
+            TrainConfig cfg = new TrainConfig().resolution(32).epochs(2).batchSize(16).lr(0.05).threads(1).seed(5).collective(c);
+            Checkpoint.ModelInfo info = tiny(seed).info();
+            try (Trainer.Result r = new Trainer(cfg, info).run(DATA, null, ckpt, false)) {
+                Checkpoint.saveModel(out, r.model(), info, Map.of());
+            }
+            return;
+        }
+        try (Checkpoint.Loaded t = tiny(seed)) {
+            if (what.equals("bn-only")) {
+                BnReestimate.run(t.model(), DATA, FinetuneConfig.testTransform(t.info(), 40), 16, 1, 5, c);
+            } else {
+                FinetuneConfig cfg = finetuneConfig(what.equals("finetune-affine") ? FinetuneConfig.Mode.BN_AFFINE
+                        : FinetuneConfig.Mode.CLASSIFIER, c);
+                Finetuner ft = new Finetuner(cfg);
+                if (what.equals("finetune-stop1")) {
+                    ft.listener(new Finetuner.Listener() {
+                        @Override
+                        public void afterEpoch(Finetuner.EpochResult r) {
+                            throw new IllegalStateException("stopped after epoch " + r.epoch());
+                        }
+                    });
+                }
+                try {
+                    ft.run(t.model(), t.info(), DATA, ckpt, true, "tiny");
+                } catch (IllegalStateException e) {
+                    if (!e.getMessage().startsWith("stopped after epoch")) {
+                        throw e;
+                    }
+                    Files.writeString(dir.resolve(what + ".rank" + rank + ".stopped"), e.getMessage());
+                    return;
+                }
+            }
+            Checkpoint.saveModel(out, t.model(), t.info(), Map.of());
+        }
+    }
+
+    /** A rank: {@code <what> <dir> <seed>}; joins the group the environment describes. */
+    public static void main(String[] args) throws Exception {
+        DistConfig cfg = DistConfig.resolve(System.getenv(), null, null, null, Duration.ofSeconds(60), null);
+        try (Collective c = Collective.connect(cfg)) {
+            run(args[0], Path.of(args[1]), c, Long.parseLong(args[2]));
+            System.out.println("RESULT done " + c.rank());
+        }
+    }
+}

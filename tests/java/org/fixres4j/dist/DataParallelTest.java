@@ -1,0 +1,126 @@
+package org.fixres4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.fixres4j.fixres.Checkpoint;
+import org.fixres4j.weights.StateDict;
+import org.fixres4j.weights.TensorData;
+import org.fixres4j.weights.WeightFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Data-parallel fine-tuning, bn2 re-estimation and training on two ranks (child JVMs over loopback) against one
+ * process on the combined batch: the saved models' tensors agree within 1e-5 relative (fine-tuning: sync-BN for bn2,
+ * averaged gradients), exactly or within 1e-6 for {@code --bn-only}; a checkpoint written by two ranks resumes in one
+ * process to the single-process weights.
+ */
+class DataParallelTest {
+    @TempDir
+    Path dir;
+
+    /** Runs {@code what} on two ranks whose initial weights differ (rank 0's are broadcast). */
+    private void twoRanks(String what, boolean expectStop) throws Exception {
+        int port = 30000 + (int) ((ProcessHandle.current().pid() * 7 + what.hashCode()) % 20000 + 20000) % 20000;
+        Process[] ps = new Process[2];
+        for (int r = 0; r < 2; r++) {
+            ps[r] = TwoRankTest.start(TwoRankTest.java(DataParallelRun.class.getName(), what, dir.toString(),
+                    Integer.toString(1 + 100 * r)), r, 2, port, dir.resolve(what + ".out" + r),
+                    dir.resolve(what + ".err" + r));
+        }
+        for (int r = 0; r < 2; r++) {
+            int code = TwoRankTest.finish(ps[r]);
+            assertEquals(0, code, Files.readString(dir.resolve(what + ".err" + r)));
+            if (expectStop) {
+                assertTrue(Files.exists(dir.resolve(what + ".rank" + r + ".stopped")), "rank " + r);
+            }
+        }
+    }
+
+    private StateDict read(String what, int rank) throws IOException {
+        return WeightFiles.read(dir.resolve(what + ".rank" + rank + ".safetensors"));
+    }
+
+    /** Asserts every tensor of {@code b} within {@code tol} of {@code a}, relative to the tensor's largest value. */
+    static Set<String> assertClose(StateDict a, StateDict b, double tol) {
+        assertEquals(a.keys(), b.keys());
+        Set<String> differing = new TreeSet<>();
+        for (String k : a.keys()) {
+            TensorData x = a.get(k);
+            TensorData y = b.get(k);
+            if (x.contentEquals(y)) {
+                continue;
+            }
+            differing.add(k);
+            double[] u = x.toDoubleArray();
+            double[] v = y.toDoubleArray();
+            double scale = 0;
+            double diff = 0;
+            for (int i = 0; i < u.length; i++) {
+                scale = Math.max(scale, Math.abs(u[i]));
+                diff = Math.max(diff, Math.abs(u[i] - v[i]));
+            }
+            assertTrue(diff <= tol * Math.max(scale, 1e-12), k + ": max difference " + diff + " at scale " + scale);
+        }
+        return differing;
+    }
+
+    @Test
+    void finetuneOnTwoRanksMatchesOneProcessOnTheCombinedBatch() throws Exception {
+        Path one = dir.resolve("one");
+        Files.createDirectories(one);
+        DataParallelRun.run("finetune", one, null, 1);
+        twoRanks("finetune", false);
+        StateDict single = WeightFiles.read(one.resolve("finetune.rank0.safetensors"));
+        StateDict r0 = read("finetune", 0);
+        assertTrue(r0.get("bn2.num_batches_tracked").contentEquals(single.get("bn2.num_batches_tracked")));
+        assertClose(single, r0, 1e-5);
+        // the replicas are identical, and rank 0's checkpoint holds the final weights
+        assertEquals(Set.of(), assertClose(r0, read("finetune", 1), 0));
+        assertClose(single, WeightFiles.read(Checkpoint.find(dir.resolve("finetune.ckpt")).modelFile()), 1e-5);
+    }
+
+    @Test
+    void aCheckpointOfTwoRanksResumesInOneProcess() throws Exception {
+        twoRanks("finetune-stop1", true);
+        assertEquals(1, Checkpoint.find(dir.resolve("finetune-stop1.ckpt")).epoch());
+        DataParallelRun.run("resume", dir, null, 1);
+        Path straight = dir.resolve("straight");
+        Files.createDirectories(straight);
+        DataParallelRun.run("finetune", straight, null, 1);
+        assertClose(WeightFiles.read(straight.resolve("finetune.rank0.safetensors")), read("resume", 0), 1e-5);
+    }
+
+    @Test
+    void bnOnlyOnTwoRanksEqualsOneProcess() throws Exception {
+        twoRanks("bn-only", false);
+        Path one = dir.resolve("one");
+        Files.createDirectories(one);
+        DataParallelRun.run("bn-only", one, null, 1);
+        StateDict single = WeightFiles.read(one.resolve("bn-only.rank0.safetensors"));
+        Set<String> differing = assertClose(single, read("bn-only", 0), 1e-6);
+        assertTrue(Set.of("bn2.running_mean", "bn2.running_var").containsAll(differing), differing.toString());
+        assertEquals(Set.of(), assertClose(read("bn-only", 0), read("bn-only", 1), 0));
+    }
+
+    /**
+     * Training from scratch: every BatchNorm is in train mode and normalises with its rank's shard (no sync-BN there,
+     * so the run is not the single-process run); the gradients are averaged every step and the running statistics at
+     * every epoch end, so both ranks end with identical weights, and rank 0 alone writes the checkpoints.
+     */
+    @Test
+    void trainOnTwoRanksKeepsTheReplicasIdentical() throws Exception {
+        twoRanks("train", false);
+        StateDict r0 = read("train", 0);
+        assertEquals(Set.of(), assertClose(r0, read("train", 1), 0));
+        assertEquals(2, Checkpoint.find(dir.resolve("train.ckpt")).epoch());
+        assertEquals(8, r0.get("bn2.num_batches_tracked").toLongArray()[0]); // 2 epochs of 72 / 16 global batches
+    }
+}
