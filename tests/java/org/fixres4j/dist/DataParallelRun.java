@@ -52,7 +52,7 @@ final class DataParallelRun {
     /**
      * Runs {@code what} and writes the result.
      *
-     * @param what {@code finetune}, {@code finetune-affine}, {@code finetune-stop1} (throws after the first epoch's
+     * @param what {@code finetune}, {@code finetune-affine}, {@code finetune-die} (rank 1 halts after its second step), {@code finetune-stop1} (throws after the first epoch's
      *             checkpoint, like a killed job), {@code resume} (continues {@code finetune-stop1}'s checkpoint),
      *             {@code bn-only} or {@code train}
      * @param seed the initial weights' seed (ranks may differ: rank 0's weights are broadcast)
@@ -77,6 +77,16 @@ final class DataParallelRun {
                 FinetuneConfig cfg = finetuneConfig(what.equals("finetune-affine") ? FinetuneConfig.Mode.BN_AFFINE
                         : FinetuneConfig.Mode.CLASSIFIER, c);
                 Finetuner ft = new Finetuner(cfg);
+                if (what.equals("finetune-die") && rank == 1) {
+                    ft.listener(new Finetuner.Listener() {
+                        @Override
+                        public void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr) {
+                            if (step == 1) {
+                                Runtime.getRuntime().halt(3); // dies like a killed process: no clean-up, no close
+                            }
+                        }
+                    });
+                }
                 if (what.equals("finetune-stop1")) {
                     ft.listener(new Finetuner.Listener() {
                         @Override

@@ -123,4 +123,21 @@ class DataParallelTest {
         assertEquals(2, Checkpoint.find(dir.resolve("train.ckpt")).epoch());
         assertEquals(8, r0.get("bn2.num_batches_tracked").toLongArray()[0]); // 2 epochs of 72 / 16 global batches
     }
+
+    /** A rank that dies mid-run makes the other fail at its next collective, naming the operation and the peer. */
+    @Test
+    void aRankThatDiesStopsTheOtherNamingItAndTheOperation() throws Exception {
+        String what = "finetune-die";
+        int port = 30000 + (int) ((ProcessHandle.current().pid() * 7 + what.hashCode()) % 20000 + 20000) % 20000;
+        Process[] ps = new Process[2];
+        for (int r = 0; r < 2; r++) {
+            ps[r] = TwoRankTest.start(TwoRankTest.java(DataParallelRun.class.getName(), what, dir.toString(), "1"), r,
+                    2, port, dir.resolve("out" + r), dir.resolve("err" + r));
+        }
+        assertEquals(3, TwoRankTest.finish(ps[1]));
+        assertEquals(1, TwoRankTest.finish(ps[0]));
+        String err = Files.readString(dir.resolve("err0"));
+        assertTrue(err.contains("CollectiveException: rank 0: allreduce") && err.contains("peer rank 1"), err);
+        assertTrue(!Files.exists(dir.resolve(what + ".rank0.safetensors")));
+    }
 }
