@@ -197,7 +197,7 @@ public final class Finetuner {
         long[][] starts = c.allGather(new long[] {start});
         for (int r = 1; r < starts.length; r++) {
             if (starts[r][0] != starts[0][0]) {
-                throw new IllegalStateException("rank " + r + " resumes after epoch " + starts[r][0] + ", rank 0 "
+                throw new IllegalArgumentException("rank " + r + " resumes after epoch " + starts[r][0] + ", rank 0 "
                         + "after epoch " + starts[0][0] + ": every rank must see the same --checkpoint-dir");
             }
         }

@@ -87,6 +87,19 @@ class DataParallelTest {
         assertClose(single, WeightFiles.read(Checkpoint.find(dir.resolve("finetune.ckpt")).modelFile()), 1e-5);
     }
 
+    /** With bn2's affine trained too: its gradients go through the synchronised statistics as constants, exactly. */
+    @Test
+    void finetuneWithBn2AffineOnTwoRanksMatchesOneProcess() throws Exception {
+        Path one = dir.resolve("one");
+        Files.createDirectories(one);
+        DataParallelRun.run("finetune-affine", one, null, 1);
+        twoRanks("finetune-affine", false);
+        StateDict single = WeightFiles.read(one.resolve("finetune-affine.rank0.safetensors"));
+        Set<String> changed = assertClose(single, read("finetune-affine", 0), 1e-5);
+        assertEquals(Set.of(), assertClose(read("finetune-affine", 0), read("finetune-affine", 1), 0));
+        assertTrue(changed.size() <= 7, changed.toString()); // classifier, bn2's statistics and affine at most
+    }
+
     @Test
     void aCheckpointOfTwoRanksResumesInOneProcess() throws Exception {
         twoRanks("finetune-stop1", true);
