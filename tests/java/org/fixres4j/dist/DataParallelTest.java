@@ -67,6 +67,8 @@ class DataParallelTest {
                 scale = Math.max(scale, Math.abs(u[i]));
                 diff = Math.max(diff, Math.abs(u[i] - v[i]));
             }
+            System.out.printf("%s: max |difference| %.3g, %.3g of the largest value%n", k, diff,
+                    diff / Math.max(scale, 1e-12));
             assertTrue(diff <= tol * Math.max(scale, 1e-12), k + ": max difference " + diff + " at scale " + scale);
         }
         return differing;
