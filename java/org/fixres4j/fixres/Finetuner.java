@@ -131,10 +131,6 @@ public final class Finetuner {
         }
         Dataset data = config.trainingSet(train);
         Collective c = config.group();
-        if (c.worldSize() > 1 && config.mode == FinetuneConfig.Mode.LAST_STAGE) {
-            throw new IllegalArgumentException("--unfreeze-last-stage is not data-parallel yet (bn2's synchronised "
-                    + "statistics do not pass gradients back to conv_head): run it in one process");
-        }
         torch.set_num_threads(config.threads);
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
@@ -144,6 +140,7 @@ public final class Finetuner {
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
+        SyncBatchNorm sync = null;
         List<String> trainedNames;
         try (PointerScope outer = new PointerScope()) {
             Map<String, Tensor> params = TrainSupport.setTrainable(model,
@@ -163,14 +160,21 @@ public final class Finetuner {
                 try (PointerScope scope = new PointerScope()) {
                     StateSync.broadcast(c, model.namedTensors(), 0);
                 }
-                model.headNorm(new SyncHeadNorm(c, model));
+                sync = new SyncBatchNorm(c, model);
+                model.batchNormForward(sync);
             }
+            SyncBatchNorm syncBn = sync;
             Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("classifier."));
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
             new EpochLoop(config, model, opt).run(data, config.transform(info), start, () -> fixresModes(model),
-                    b -> config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
-                            : model.forward(b.input()),
+                    b -> {
+                        if (syncBn != null) {
+                            syncBn.newStep();
+                        }
+                        return config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
+                                : model.forward(b.input());
+                    },
                     listener::afterStep, s -> {
                         EpochResult r = new EpochResult(s);
                         history.add(r);
@@ -183,7 +187,10 @@ public final class Finetuner {
                 t.requires_grad_(false); // leave the model as inference expects it
             }
         } finally {
-            model.headNorm(null);
+            model.batchNormForward(null);
+            if (sync != null) {
+                sync.newStep();
+            }
             if (opt != null) {
                 opt.close();
             }

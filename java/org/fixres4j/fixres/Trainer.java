@@ -120,6 +120,7 @@ public final class Trainer {
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
+        SyncBatchNorm sync = null;
         try (PointerScope outer = new PointerScope()) {
             Map<String, Tensor> params = TrainSupport.setTrainable(model, k -> true);
             opt = new TrainOptimizer(config.optimizer, params, TrainSupport.decayed(params, false));
@@ -135,9 +136,17 @@ public final class Trainer {
                 try (PointerScope scope = new PointerScope()) {
                     StateSync.broadcast(c, model.namedTensors(), 0);
                 }
+                sync = new SyncBatchNorm(c, model);
+                model.batchNormForward(sync);
             }
+            SyncBatchNorm syncBn = sync;
             new EpochLoop(config, model, opt).run(data, config.transform(), start, () -> model.train(true),
-                    b -> model.forward(b.input()), listener::afterStep, s -> {
+                    b -> {
+                        if (syncBn != null) {
+                            syncBn.newStep();
+                        }
+                        return model.forward(b.input());
+                    }, listener::afterStep, s -> {
                         TopKAccuracy acc = val == null ? null : TrainEval.evaluate(model, val,
                                 new FixResTestTransform(config.resolution, config.interpolation,
                                         config.normalization), 128, config.threads).accuracy();
@@ -154,6 +163,10 @@ public final class Trainer {
             model.close();
             throw e;
         } finally {
+            model.batchNormForward(null);
+            if (sync != null) {
+                sync.newStep();
+            }
             if (opt != null) {
                 opt.close();
             }

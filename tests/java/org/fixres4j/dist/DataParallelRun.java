@@ -52,7 +52,7 @@ final class DataParallelRun {
     /**
      * Runs {@code what} and writes the result.
      *
-     * @param what {@code finetune}, {@code finetune-affine}, {@code finetune-die} (rank 1 halts after its second step), {@code finetune-stop1} (throws after the first epoch's
+     * @param what {@code finetune}, {@code finetune-affine}, {@code finetune-last}, {@code finetune-die} (rank 1 halts after its second step), {@code finetune-stop1} (throws after the first epoch's
      *             checkpoint, like a killed job), {@code resume} (continues {@code finetune-stop1}'s checkpoint),
      *             {@code bn-only} or {@code train}
      * @param seed the initial weights' seed (ranks may differ: rank 0's weights are broadcast)
@@ -63,8 +63,16 @@ final class DataParallelRun {
         Path ckpt = dir.resolve(name + ".ckpt");
         Path out = dir.resolve(what + ".rank" + rank + ".safetensors");
         if (what.equals("train")) {
-            TrainConfig cfg = new TrainConfig().resolution(32).epochs(2).batchSize(16).lr(0.05).threads(1).seed(5).collective(c);
-            Checkpoint.ModelInfo info = tiny(seed).info();
+            // 2 epochs of 2 steps at a small learning rate: from scratch, a tiny network's BatchNorms over a few values
+            // amplify float rounding (batch 16 vs 8 + 8 summation orders) from step to step
+            TrainConfig cfg = new TrainConfig().resolution(32).epochs(2).trainLimit(32).batchSize(16).lr(0.01)
+                    .threads(1).seed(5).collective(c);
+            Checkpoint.ModelInfo info;
+            try (Checkpoint.Loaded t = tiny(seed)) {
+                Checkpoint.ModelInfo i = t.info(); // no dropout, no drop path: their masks are drawn per rank
+                info = new Checkpoint.ModelInfo(i.spec().withDropRate(0).withDropPathRate(0), i.inputSize(),
+                        i.cropPct(), i.interpolation(), i.normalization(), i.classNames());
+            }
             try (Trainer.Result r = new Trainer(cfg, info).run(DATA, null, ckpt, false)) {
                 Checkpoint.saveModel(out, r.model(), info, Map.of());
             }
@@ -75,6 +83,7 @@ final class DataParallelRun {
                 BnReestimate.run(t.model(), DATA, FinetuneConfig.testTransform(t.info(), 40), 16, 1, 5, c);
             } else {
                 FinetuneConfig cfg = finetuneConfig(what.equals("finetune-affine") ? FinetuneConfig.Mode.BN_AFFINE
+                        : what.equals("finetune-last") ? FinetuneConfig.Mode.LAST_STAGE
                         : FinetuneConfig.Mode.CLASSIFIER, c);
                 Finetuner ft = new Finetuner(cfg);
                 if (what.equals("finetune-die") && rank == 1) {
