@@ -102,11 +102,24 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     ImageOptions imageOptions;
 
+    @Mixin
+    DistOptions dist;
+
+    /** The data-parallel group: every rank trains its shard; rank 0 alone writes the outputs. */
+    private org.fixres4j.dist.Collective group;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
     @Override
     public Integer call() throws Exception {
+        try (org.fixres4j.dist.Collective c = dist.connect()) {
+            group = c;
+            return finetune();
+        }
+    }
+
+    private Integer finetune() throws Exception {
         run.validate();
         EvalCommand.checkOutputs(out, json);
         if (!Files.isRegularFile(model)) {
@@ -124,7 +137,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .epochs(epochs).batchSize(batch).lr(lr).momentum(momentum).weightDecay(weightDecay);
         run.applyTo(cfg);
         int t = run.threads != null ? run.threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
-        cfg.threads(t);
+        cfg.threads(t).collective(group);
         org.fixres4j.torch.Torch.setThreads(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
@@ -160,7 +173,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     run.seed) : d.train();
             long t0 = System.nanoTime();
             if (bnOnly) {
-                long n = BnReestimate.run(loaded.model(), train, test, batch, t, run.seed);
+                long n = BnReestimate.run(loaded.model(), train, test, batch, t, run.seed, group);
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
                         res, s, n / s);
@@ -199,6 +212,9 @@ final class FinetuneCommand implements Callable<Integer> {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("fixres4j.finetuned", (bnOnly ? "bn-only" : mode.spelling()) + " at " + res + " from "
                     + model.getFileName());
+            if (!group.isMain()) {
+                return 0; // rank 0 writes the model and the report
+            }
             ModelFile.save(out, loaded.model(), info.withInputSize(res), extra);
             if (evalSet != null) {
                 TrainEval.Result after = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);

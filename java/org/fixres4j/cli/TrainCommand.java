@@ -138,8 +138,21 @@ final class TrainCommand implements Callable<Integer> {
         return t;
     }
 
+    @Mixin
+    DistOptions dist;
+
+    /** The data-parallel group: every rank trains its shard; rank 0 alone writes the outputs. */
+    private org.fixres4j.dist.Collective group;
+
     @Override
     public Integer call() throws Exception {
+        try (org.fixres4j.dist.Collective c = dist.connect()) {
+            group = c;
+            return train();
+        }
+    }
+
+    private Integer train() throws Exception {
         run.validate();
         EvalCommand.checkOutputs(out);
         DemoData d = DemoData.open(data);
@@ -157,6 +170,7 @@ final class TrainCommand implements Callable<Integer> {
                         nesterov, alpha, eps))
                 .lr(lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
         run.applyTo(cfg);
+        cfg.collective(group);
         EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
                 .withDropRate(drop).withDropPathRate(dropPath);
         ModelInfo info = new ModelInfo(spec, res, 0.875, cfg.interpolation(),
@@ -191,6 +205,9 @@ final class TrainCommand implements Callable<Integer> {
             extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
             extra.put(ModelInfo.META + "train_scale_min", Double.toString(cfg.scaleMin()));
             extra.put(ModelInfo.META + "train_scale_max", Double.toString(cfg.scaleMax()));
+            if (!group.isMain()) {
+                return 0;
+            }
             ModelFile.save(out, r.model(), info, extra);
             System.out.printf("wrote %s (%.1f s); checkpoints in %s%n", out, (System.nanoTime() - t0) / 1e9, ckpt);
         }

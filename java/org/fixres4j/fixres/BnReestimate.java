@@ -12,6 +12,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.transform.SampleTransform;
 
@@ -40,6 +42,31 @@ public final class BnReestimate {
      */
     public static long run(EfficientNet model, Dataset data, SampleTransform transform, int batchSize, int threads,
                            long seed) {
+        return run(model, data, transform, batchSize, threads, seed, null);
+    }
+
+    /**
+     * Re-estimates bn2 in place from the images of every rank of {@code c} (null: this process's alone). Each rank
+     * loads its shard of every global batch of {@code batchSize} ({@code batchSize / worldSize} images) and the
+     * double-precision sums are added over the ranks, so every rank ends with the statistics of all the images (equal
+     * to a single process's up to float rounding of the per-batch statistics). Rank 0's parameters and buffers are
+     * broadcast first.
+     *
+     * @return the number of images used (by all ranks)
+     * @throws IllegalArgumentException if {@code batchSize} is not divisible by the world size
+     */
+    public static long run(EfficientNet model, Dataset data, SampleTransform transform, int batchSize, int threads,
+                           long seed, Collective group) {
+        int world = group == null ? 1 : group.worldSize();
+        if (batchSize % world != 0) {
+            throw new IllegalArgumentException("the batch size " + batchSize + " is the global batch: it must be "
+                    + "divisible by the world size " + world);
+        }
+        if (world > 1) {
+            try (PointerScope scope = new PointerScope()) {
+                StateSync.broadcast(group, model.namedTensors(), 0); // every rank measures rank 0's model
+            }
+        }
         double momentum = model.spec().bnMomentum();
         if (!(momentum > 0)) {
             throw new IllegalStateException("bn2 has momentum 0: its statistics cannot be read back");
@@ -64,8 +91,12 @@ public final class BnReestimate {
         }
         try {
             Finetuner.fixresModes(model);
-            try (BatchLoader loader = BatchLoader.builder(data, transform).batchSize(batchSize).threads(threads)
-                    .seed(seed).strict(true).build();
+            BatchLoader.Builder lb = BatchLoader.builder(data, transform).batchSize(batchSize / world)
+                    .threads(threads).seed(seed).strict(true);
+            if (world > 1) {
+                lb.shard(group.rank(), world);
+            }
+            try (BatchLoader loader = lb.build();
                  BatchLoader.Epoch ep = loader.epoch(0)) {
                 while (ep.hasNext()) {
                     try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
@@ -97,6 +128,24 @@ public final class BnReestimate {
             }
         } finally {
             model.eval();
+        }
+        if (world > 1) {
+            double[] mine = new double[2 * c + 2];
+            System.arraycopy(sum, 0, mine, 0, c);
+            System.arraycopy(sumSq, 0, mine, c, c);
+            mine[2 * c] = total;
+            mine[2 * c + 1] = images;
+            double[] all = group.allReduceSum(mine);
+            System.arraycopy(all, 0, sum, 0, c);
+            System.arraycopy(all, c, sumSq, 0, c);
+            total = all[2 * c];
+            images = Math.round(all[2 * c + 1]);
+            // the global batch count: rank 0's shard has the most local batches, ceil(ceil(N / W) / (B / W))
+            long most = 0;
+            for (long[] row : group.allGather(new long[] {batches})) {
+                most = Math.max(most, row[0]);
+            }
+            batches = most;
         }
         if (total < 2) {
             throw new IllegalArgumentException("no images to estimate bn2's statistics from");

@@ -13,6 +13,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.GradientAllReducer;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.transform.SampleTransform;
 
@@ -75,10 +78,28 @@ final class EpochLoop {
      */
     void run(Dataset data, SampleTransform transform, int start, Runnable modes, Function<Batch, Tensor> logits,
              Steps steps, EpochEnd end) throws IOException {
-        try (BatchLoader loader = BatchLoader.builder(data, transform).batchSize(config.batchSize)
-                .threads(config.threads).seed(config.seed).shuffle(true).dropLast(data.size() >= config.batchSize)
-                .strict(true).build()) {
-            int stepsPerEpoch = loader.batchesPerEpoch();
+        Collective c = config.group();
+        int world = c.worldSize();
+        BatchLoader.Builder lb = BatchLoader.builder(data, transform).threads(config.threads).seed(config.seed)
+                .shuffle(true).strict(true);
+        if (world == 1) {
+            lb.batchSize(config.batchSize).dropLast(data.size() >= config.batchSize);
+        } else {
+            if (config.batchSize % world != 0) {
+                throw new IllegalArgumentException("the batch size " + config.batchSize + " is the global batch: it "
+                        + "must be divisible by the world size " + world);
+            }
+            if (data.size() < config.batchSize) {
+                throw new IllegalArgumentException("a data-parallel run needs at least one global batch of "
+                        + config.batchSize + " images, the data has " + data.size());
+            }
+            // rank r's local batch k is its share of global batch k; the incomplete last global batch is dropped
+            lb.batchSize(config.batchSize / world).shard(c.rank(), world).dropLast(true);
+        }
+        try (BatchLoader loader = lb.build();
+             GradientAllReducer reducer = new GradientAllReducer(c)) {
+            // in a world > 1 a shard can hold one local batch more than the others: every rank takes the global count
+            int stepsPerEpoch = world == 1 ? loader.batchesPerEpoch() : data.size() / config.batchSize;
             TrainSchedule schedule = config.scheduleFor(stepsPerEpoch);
             for (int epoch = start; epoch < config.epochs; epoch++) {
                 TrainSupport.seedEpoch(config.seed, epoch);
@@ -89,18 +110,25 @@ final class EpochLoop {
                 int step = 0;
                 double lr = schedule.at((long) epoch * stepsPerEpoch);
                 try (BatchLoader.Epoch ep = loader.epoch(epoch)) {
-                    while (ep.hasNext()) {
+                    while (ep.hasNext() && step < stepsPerEpoch) {
                         try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
                             lr = schedule.at((long) epoch * stepsPerEpoch + step);
-                            double l = step(logits.apply(b), b, epoch, step, lr);
-                            lossSum += l * b.size();
-                            images += b.size();
+                            double l = step(logits.apply(b), b, epoch, step, lr, c, reducer);
+                            lossSum += l * b.size() * world; // in a world > 1: the global batch's mean loss
+                            images += (long) b.size() * world;
                             steps.afterStep(epoch, step, stepsPerEpoch, l, lr);
                         }
                         step++;
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                // BatchNorms in train mode saw only their rank's shard: average their running statistics (bn2 under
+                // sync-BN is already equal everywhere, and the mean of equal floats is the same float)
+                if (world > 1) {
+                    try (PointerScope scope = new PointerScope()) {
+                        StateSync.averageRunningStatistics(c, model.namedTensors());
+                    }
+                }
                 model.eval();
                 end.accept(new Stats(epoch + 1, lossSum / Math.max(1, images), images / seconds, seconds, lr));
             }
@@ -108,12 +136,19 @@ final class EpochLoop {
     }
 
     /** One optimizer step on the batch's loss; returns the loss. */
-    private double step(Tensor logits, Batch b, int epoch, int step, double lr) {
+    private double step(Tensor logits, Batch b, int epoch, int step, double lr, Collective c,
+                        GradientAllReducer reducer) {
         Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(), config.labelSmoothing);
         optimizer.zeroGrad();
         loss.backward();
-        optimizer.step(lr);
         double l = loss.item_double();
+        if (c.worldSize() > 1) {
+            // equal local batches: the mean of the ranks' mean-loss gradients is the global batch's gradient
+            reducer.allReduceAvg(optimizer.gradients());
+            // every rank sees the global loss, so a non-finite loss stops every rank at the same step
+            l = c.allReduceSum(new double[] {l})[0] / c.worldSize();
+        }
+        optimizer.step(lr);
         if (!Double.isFinite(l)) {
             throw new IllegalStateException("the loss is " + l + " at epoch " + (epoch + 1) + ", step " + step
                     + ": lower the learning rate");

@@ -19,6 +19,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
 
 /**
@@ -132,6 +134,7 @@ public final class Finetuner {
             throw new IllegalArgumentException("the model has no classifier to fine-tune");
         }
         Dataset data = config.trainingSet(train);
+        Collective c = config.group();
         torch.set_num_threads(config.threads);
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
@@ -141,6 +144,7 @@ public final class Finetuner {
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
+        SyncBatchNorm sync = null;
         List<String> trainedNames;
         try (PointerScope outer = new PointerScope()) {
             Map<String, Tensor> params = TrainSupport.setTrainable(model,
@@ -154,28 +158,60 @@ public final class Finetuner {
                 checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s)));
                 listener.resumed(start, checkpointDir);
             }
+            if (c.worldSize() > 1) {
+                // every rank starts from rank 0's weights and buffers (and its resumed epoch)
+                checkSameStart(c, start);
+                try (PointerScope scope = new PointerScope()) {
+                    StateSync.broadcast(c, model.namedTensors(), 0);
+                }
+                sync = new SyncBatchNorm(c, model);
+                model.batchNormForward(sync);
+            }
+            SyncBatchNorm syncBn = sync;
             Map<String, Tensor> live = TrainSupport.owned(model, k -> k.startsWith("classifier."));
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
             new EpochLoop(config, model, opt).run(data, config.transform(info), start, () -> fixresModes(model),
-                    b -> config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
-                            : model.forward(b.input()),
+                    b -> {
+                        if (syncBn != null) {
+                            syncBn.newStep();
+                        }
+                        return config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
+                                : model.forward(b.input());
+                    },
                     listener::afterStep, s -> {
                         EpochResult r = new EpochResult(s);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, outInfo, r);
+                        if (c.isMain()) {
+                            checkpoints.save(s.epoch(), model, outInfo, r);
+                        }
                         listener.afterEpoch(r);
                     });
             for (Tensor t : params.values()) {
                 t.requires_grad_(false); // leave the model as inference expects it
             }
         } finally {
+            model.batchNormForward(null);
+            if (sync != null) {
+                sync.newStep();
+            }
             if (opt != null) {
                 opt.close();
             }
             model.eval();
         }
         return new Result(history, start, trainedNames);
+    }
+
+    /** Every rank of a data-parallel run must resume from the same epoch (they read the same checkpoint folder). */
+    static void checkSameStart(Collective c, int start) {
+        long[][] starts = c.allGather(new long[] {start});
+        for (int r = 1; r < starts.length; r++) {
+            if (starts[r][0] != starts[0][0]) {
+                throw new IllegalArgumentException("rank " + r + " resumes after epoch " + starts[r][0] + ", rank 0 "
+                        + "after epoch " + starts[0][0] + ": every rank must see the same --checkpoint-dir");
+            }
+        }
     }
 
     /**

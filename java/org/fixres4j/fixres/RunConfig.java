@@ -6,6 +6,8 @@ import java.util.Map;
 
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.LocalCollective;
 
 /**
  * The settings that a from-scratch run ({@link TrainConfig}) and a FixRes fine-tuning run ({@link FinetuneConfig})
@@ -32,6 +34,8 @@ public abstract class RunConfig<C extends RunConfig<C>> {
     long seed = 0;
     int threads = TrainSupport.defaultThreads();
     int trainLimit = 0;
+    /** The data-parallel group (not part of the run's identity: any world size resumes any checkpoint). */
+    Collective collective;
 
     RunConfig(int epochs, int batchSize, double lr, double minLr, double warmupEpochs) {
         this.epochs = epochs;
@@ -141,6 +145,27 @@ public abstract class RunConfig<C extends RunConfig<C>> {
 
     public int trainLimit() {
         return trainLimit;
+    }
+
+    /**
+     * Trains data-parallel over {@code c} (null: one process). {@link #batchSize()} stays the global batch: each rank
+     * loads {@code batchSize / worldSize} samples of every global batch, so the learning rate, the schedule and the
+     * checkpoints do not depend on the world size.
+     *
+     * @throws IllegalArgumentException if the batch size is not divisible by the world size
+     */
+    public C collective(Collective c) {
+        if (c != null && batchSize % c.worldSize() != 0) {
+            throw new IllegalArgumentException("the batch size " + batchSize + " is the global batch: it must be "
+                    + "divisible by the world size " + c.worldSize());
+        }
+        this.collective = c;
+        return self();
+    }
+
+    /** The data-parallel group ({@link LocalCollective} when none was given). */
+    Collective group() {
+        return collective != null ? collective : new LocalCollective();
     }
 
     /** The optimizer's hyper-parameters. */

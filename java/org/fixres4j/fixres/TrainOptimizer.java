@@ -134,6 +134,23 @@ public final class TrainOptimizer {
         return List.copyOf(params.keySet());
     }
 
+    /**
+     * The trained parameters' gradients, in order (handles in the caller's scope): what a data-parallel run averages
+     * over the ranks between backward and {@link #step}. A parameter without a gradient is an error, since every rank
+     * must reduce the same list.
+     */
+    List<Tensor> gradients() {
+        List<Tensor> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            Tensor g = e.getValue().grad();
+            if (g == null || !g.defined()) {
+                throw new IllegalStateException(e.getKey() + " is trained but got no gradient");
+            }
+            out.add(g);
+        }
+        return out;
+    }
+
     /** Steps taken so far. */
     public long steps() {
         return steps;

@@ -19,6 +19,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
+import org.fixres4j.dist.Collective;
+import org.fixres4j.dist.StateSync;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.ModelRegistry;
@@ -139,6 +141,7 @@ public final class Trainer {
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
+        SyncBatchNorm sync = null;
         try (PointerScope outer = new PointerScope()) {
             Map<String, Tensor> params = TrainSupport.setTrainable(model, k -> true);
             opt = new TrainOptimizer(config.optimizer, params, TrainSupport.decayed(params, false));
@@ -148,14 +151,31 @@ public final class Trainer {
                 checkpoints.resumedHistory().forEach(s -> history.add(new EpochResult(s, null)));
                 listener.resumed(start, checkpointDir);
             }
+            Collective c = config.group();
+            if (c.worldSize() > 1) {
+                Finetuner.checkSameStart(c, start);
+                try (PointerScope scope = new PointerScope()) {
+                    StateSync.broadcast(c, model.namedTensors(), 0);
+                }
+                sync = new SyncBatchNorm(c, model);
+                model.batchNormForward(sync);
+            }
+            SyncBatchNorm syncBn = sync;
             new EpochLoop(config, model, opt).run(data, config.transform(), start, () -> model.train(true),
-                    b -> model.forward(b.input()), listener::afterStep, s -> {
+                    b -> {
+                        if (syncBn != null) {
+                            syncBn.newStep();
+                        }
+                        return model.forward(b.input());
+                    }, listener::afterStep, s -> {
                         TopKAccuracy acc = val == null ? null : TrainEval.evaluate(model, val,
                                 new FixResTestTransform(config.resolution, config.interpolation,
                                         config.normalization), 128, config.threads).accuracy();
                         EpochResult r = new EpochResult(s, acc);
                         history.add(r);
-                        checkpoints.save(s.epoch(), model, info, r);
+                        if (c.isMain()) {
+                            checkpoints.save(s.epoch(), model, info, r);
+                        }
                         listener.afterEpoch(r);
                     });
             model.eval();
@@ -164,6 +184,10 @@ public final class Trainer {
             model.close();
             throw e;
         } finally {
+            model.batchNormForward(null);
+            if (sync != null) {
+                sync.newStep();
+            }
             if (opt != null) {
                 opt.close();
             }

@@ -118,17 +118,55 @@ public class EfficientNet extends Module implements AutoCloseable {
     /** The pre-pool feature map {@code [N, F, h, w]} (timm's {@code forward_features}). */
     public Tensor forwardFeatures(Tensor input) {
         checkOpen();
+        BatchNormForward f = batchNormForward;
+        if (f != null) {
+            BatchNormForward before = ACTIVE_BN.get();
+            ACTIVE_BN.set(f);
+            try {
+                return forwardFeaturesBody(input);
+            } finally {
+                ACTIVE_BN.set(before);
+            }
+        }
+        return forwardFeaturesBody(input);
+    }
+
+    private Tensor forwardFeaturesBody(Tensor input) {
         return withCallerScope(() -> Scopes.run(() -> {
             Tensor x = channelsLast ? input.contiguous(MemoryFormat.ChannelsLast) : input;
-            Tensor y = Scopes.run(() -> torch.silu(bn1.forward(convStem.forward(x))));
+            Tensor y = Scopes.run(() -> torch.silu(bn(bn1, convStem.forward(x))));
             for (Block b : blocks) {
                 Tensor next = b.forward(y);
                 y.close(); // the block output of the step before: autograd keeps what it needs on its own
                 y = next;
             }
             Tensor z = y;
-            return Scopes.run(() -> torch.silu(bn2.forward(convHead.forward(z))));
+            return Scopes.run(() -> torch.silu(bn(bn2, convHead.forward(z))));
         }));
+    }
+
+    /** A replacement for the forward of the BatchNorms that are in train mode ({@link #batchNormForward}). */
+    public interface BatchNormForward {
+        /** {@code bn}'s train-mode output for {@code x} (and its running-statistics update). */
+        Tensor apply(BatchNorm2dImpl bn, Tensor x);
+    }
+
+    private volatile BatchNormForward batchNormForward;
+    /** The replacement of the forward pass running on this thread (blocks have no reference to their model). */
+    private static final ThreadLocal<BatchNormForward> ACTIVE_BN = new ThreadLocal<>();
+
+    /**
+     * Replaces the forward of every BatchNorm while it is in train mode (null: libtorch's own), e.g. a synchronised
+     * BatchNorm that normalises with the statistics of every data-parallel rank's batch. Layers in eval mode are
+     * unaffected.
+     */
+    public void batchNormForward(BatchNormForward f) {
+        this.batchNormForward = f;
+    }
+
+    static Tensor bn(BatchNorm2dImpl bn, Tensor x) {
+        BatchNormForward f = ACTIVE_BN.get();
+        return f != null && bn.is_training() ? f.apply(bn, x) : bn.forward(x);
     }
 
     private static Tensor withCallerScope(Supplier<Tensor> body) {
@@ -582,9 +620,9 @@ public class EfficientNet extends Module implements AutoCloseable {
 
         @Override
         Tensor body(Tensor x) {
-            Tensor y = torch.silu(bn1.forward(convDw.forward(x)));
+            Tensor y = torch.silu(bn(bn1, convDw.forward(x)));
             y = applySe(y);
-            return bn2.forward(convPw.forward(y));
+            return bn(bn2, convPw.forward(y));
         }
     }
 
@@ -614,10 +652,10 @@ public class EfficientNet extends Module implements AutoCloseable {
 
         @Override
         Tensor body(Tensor x) {
-            Tensor y = torch.silu(bn1.forward(convPw.forward(x)));
-            y = torch.silu(bn2.forward(convDw.forward(y)));
+            Tensor y = torch.silu(bn(bn1, convPw.forward(x)));
+            y = torch.silu(bn(bn2, convDw.forward(y)));
             y = applySe(y);
-            return bn3.forward(convPwl.forward(y));
+            return bn(bn3, convPwl.forward(y));
         }
     }
 }
