@@ -111,6 +111,42 @@ class TrainTest {
     }
 
     @Test
+    void resumeWithAnotherThreadCountContinuesTheSameRun(@TempDir Path dir) throws IOException {
+        TrainConfig one = cfg(3);
+        StateDict straight;
+        try (Trainer.Result r = new Trainer(one, tinyInfo(one)).run(DATA, null, dir.resolve("a"), false)) {
+            straight = r.model().stateDict();
+        }
+        Trainer killer = new Trainer(one, tinyInfo(one)).listener(new Trainer.Listener() {
+            @Override
+            public void afterStep(int epoch, int step, int stepsPerEpoch, double loss, double lr) {
+                if (epoch == 2 && step == 3) {
+                    throw new IllegalStateException("simulated kill");
+                }
+            }
+        });
+        assertThrows(IllegalStateException.class, () -> killer.run(DATA, null, dir.resolve("b"), false).close());
+        // threads are not part of the run's identity: two threads (loader and libtorch) resume the one-thread run
+        TrainConfig two = cfg(3).threads(2);
+        try (Trainer.Result r = new Trainer(two, tinyInfo(two)).run(DATA, null, dir.resolve("b"), true)) {
+            assertEquals(2, r.resumedFrom());
+            StateDict again = r.model().stateDict();
+            for (String k : straight.keys()) {
+                // the same batches, augmentation and steps; only libtorch's float rounding may differ with threads
+                float[] a = straight.get(k).toFloatArray();
+                float[] b = again.get(k).toFloatArray();
+                double scale = 1e-6;
+                double diff = 0;
+                for (int i = 0; i < a.length; i++) {
+                    scale = Math.max(scale, Math.abs(a[i]));
+                    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+                }
+                assertTrue(diff <= 1e-3 * scale + 1e-6, k + ": max difference " + diff + " at scale " + scale);
+            }
+        }
+    }
+
+    @Test
     void rmspropTrainsToo(@TempDir Path dir) throws IOException {
         TrainConfig c = cfg(2).lr(0.01).optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.RMSPROP, 0.9, 1e-5,
                 false, 0.9, 1e-3));
