@@ -37,10 +37,10 @@ class CudaDepthwiseTest {
 
     @Test
     void shapeIsDerivedAndValidatedNatively() {
-        assertEquals(5, SHAPE.outH());
-        assertEquals(6, SHAPE.outW());
+        assertEquals(4, SHAPE.outH());
+        assertEquals(5, SHAPE.outW());
         assertEquals(2L * 16 * 9 * 11, SHAPE.inputElements());
-        assertEquals(2L * 16 * 5 * 6, SHAPE.outputElements());
+        assertEquals(2L * 16 * 4 * 5, SHAPE.outputElements());
         assertThrows(IllegalArgumentException.class, () -> Shape.of(1, 16, 8, 8, 4, 1, 1, 1, 1, 1, true));
         assertThrows(IllegalArgumentException.class, () -> Shape.of(1, 16, 8, 8, 3, 3, 1, 1, 1, 1, true));
         assertThrows(IllegalArgumentException.class, () -> Shape.of(1, 16, 8, 8, 3, 1, 3, 1, 1, 1, true));
