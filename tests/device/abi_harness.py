@@ -532,12 +532,12 @@ def gpu_vs_cudnn(h, deadline, reps, switch_path, table_path):
                     return torch.ops.aten.convolution_backward(dy, xp, w, None, [stride, stride], [0, 0], [1, 1],
                                                                False, [0, 0], c, mask)
 
-                # agreement: ours vs cuDNN vs float64 (forward + SiLU, weight gradient)
+                # agreement with float64 on the first two samples (ours; cuDNN's error for information)
                 with torch.no_grad():
                     ours_fwd()
-                    ref = F.silu(F.conv2d(F.pad(x.double(), pad), w.double(), b.double(), stride, 0, 1, c))
-                    ok1, e1 = rel_ok(y.float(), ref, TOL[dt] * 2)
-                    ok2, e2 = rel_ok(cudnn_fwd().float(), ref, 1.0)
+                    ref = F.silu(F.conv2d(F.pad(x[:2].double(), pad), w.double(), b.double(), stride, 0, 1, c))
+                    ok1, e1 = rel_ok(y[:2].float(), ref, TOL[dt] * 2)
+                    ok2, e2 = rel_ok(cudnn_fwd()[:2].float(), ref, 1.0)
                     h.check(ok1, "vs float64: ours fwd %s %s %s worst %.1e (cuDNN's: %.1e)" % (
                         label, tdt, "NHWC" if nhwc else "NCHW", e1, e2))
                 t_of = time_ms(torch, ours_fwd, reps)
@@ -589,15 +589,31 @@ def gpu_run(h, args):
     stream = torch.cuda.Stream()
     h.check(stream.cuda_stream != torch.cuda.default_stream().cuda_stream and stream.cuda_stream != 0,
             "the harness's stream is not the default stream (0x%x)" % stream.cuda_stream)
-    validation(h, cuda=True)
-    gpu_depthwise_vs_cpu(h, stream)
-    pre_state = gpu_preprocess_vs_cpu(h, stream)
-    gpu_ordering(h, stream)
-    gpu_graph(h, pre_state)
+    pre_state = None
+
+    def stage(name, fn):
+        """One stage's failure (an exception: a CUDA error, an invalidated capture) is a FAIL; the others still run."""
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 - reported, counted as a failure
+            import traceback
+            traceback.print_exc()
+            h.check(False, "%s raised %r" % (name, e))
+            try:
+                torch.cuda.synchronize()
+            except Exception:  # noqa: BLE001 - a sticky error: later stages will say so
+                pass
+            return None
+
+    stage("validation", lambda: validation(h, cuda=True))
+    stage("depthwise vs CPU", lambda: gpu_depthwise_vs_cpu(h, stream))
+    pre_state = stage("preprocessing vs CPU", lambda: gpu_preprocess_vs_cpu(h, stream))
+    stage("ordering", lambda: gpu_ordering(h, stream))
+    stage("CUDA graphs", lambda: gpu_graph(h, pre_state))
     if pre_state is not None:
         h.lib.fx_cuda_preprocessor_destroy(pre_state[0])
     print("checks done in %.1f s" % (time.time() - start))
-    gpu_vs_cudnn(h, start + args.budget, args.reps, args.switch, args.table)
+    stage("cuDNN comparison", lambda: gpu_vs_cudnn(h, start + args.budget, args.reps, args.switch, args.table))
 
 
 def main():
