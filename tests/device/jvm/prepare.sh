@@ -40,6 +40,11 @@ M2="${MAVEN_REPO:-$HOME/.m2/repository}"
 JAVACPP_VERSION=$(sed -n 's:.*<javacpp.version>\(.*\)</javacpp.version>.*:\1:p' pom.xml | head -1)
 JAVACPP="$M2/org/bytedeco/javacpp/$JAVACPP_VERSION/javacpp-$JAVACPP_VERSION.jar"
 [ -f "$JAVACPP" ] || { echo "ERROR: $JAVACPP is missing" >&2; exit 1; }
+stale=$(find java native kernels -newer "$LIBJAR" -type f | head -3)
+if [ -n "$stale" ]; then
+  echo "ERROR: $LIBJAR is older than the sources (e.g. $(echo $stale | tr '\n' ' ')): run mvn -o -DskipTests package" >&2
+  exit 1
+fi
 cp "$LIBJAR" "$DEST/fixres4j.jar"
 cp "$JAVACPP" "$DEST/javacpp.jar"
 
