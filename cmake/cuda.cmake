@@ -18,7 +18,8 @@ set(FIXRES_CUDA_DIR "${FIXRES_KERNELS_DIR}/cuda")
 
 target_sources(fixres4j_kernels PRIVATE
   "${FIXRES_CUDA_DIR}/preprocess.cu"
-  "${FIXRES_CUDA_DIR}/batch_plan.cpp")
+  "${FIXRES_CUDA_DIR}/batch_plan.cpp"
+  "${FIXRES_CUDA_DIR}/cuda_check.cpp")
 target_include_directories(fixres4j_kernels PRIVATE "${FIXRES_CUDA_DIR}")
 target_compile_definitions(fixres4j_kernels PRIVATE FIXRES4J_WITH_CUDA=1)
 target_link_libraries(fixres4j_kernels PRIVATE CUDA::cudart_static)

@@ -200,4 +200,108 @@ static inline int32_t fxj_depthwise_backward_cpu(long long n, long long c, long 
                                      (float *)(uintptr_t)db, threads);
 }
 
+/* ---- CUDA depthwise: device pointers and a cudaStream_t as addresses; `device` is made current for the call
+ * (fx_cuda_exchange_device) and the caller's current device restored afterwards, keeping the call's message ---- */
+
+static inline int32_t fxj_cuda_restore_device(int32_t status, int32_t previous, int32_t device) {
+    if (previous >= 0 && previous != device) {
+        int32_t ignored = -1;
+        (void)fx_cuda_exchange_device(previous, &ignored);
+    }
+    return status;
+}
+
+static inline int32_t fxj_depthwise_forward_cuda(int32_t device, long long n, long long c, long long h, long long w,
+                                                 int32_t k, int32_t stride, int32_t pad_top, int32_t pad_left,
+                                                 int32_t pad_bottom, int32_t pad_right, int32_t layout, int32_t dtype,
+                                                 long long x, long long weight, long long bias, int32_t act,
+                                                 long long y, long long se_sums, long long stream) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return status;
+    }
+    int32_t previous = -1;
+    status = fx_cuda_exchange_device(device, &previous);
+    if (status != FX_OK) {
+        return status;
+    }
+    status = fx_depthwise_forward_cuda(&shape, dtype, (const void *)(uintptr_t)x, (const void *)(uintptr_t)weight,
+                                       (const void *)(uintptr_t)bias, act, (void *)(uintptr_t)y,
+                                       (float *)(uintptr_t)se_sums, (void *)(uintptr_t)stream);
+    return fxj_cuda_restore_device(status, previous, device);
+}
+
+/* Workspace bytes of fxj_depthwise_backward_cuda (>= 0), or a negative fx_status (fx_last_error() says why). */
+static inline long long fxj_depthwise_backward_cuda_workspace(long long n, long long c, long long h, long long w,
+                                                              int32_t k, int32_t stride, int32_t pad_top,
+                                                              int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
+                                                              int32_t layout, int32_t dtype) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return -(long long)status;
+    }
+    int64_t bytes = 0;
+    status = fx_depthwise_backward_cuda_workspace(&shape, dtype, &bytes);
+    return status != FX_OK ? -(long long)status : (long long)bytes;
+}
+
+static inline int32_t fxj_depthwise_backward_cuda(int32_t device, long long n, long long c, long long h, long long w,
+                                                  int32_t k, int32_t stride, int32_t pad_top, int32_t pad_left,
+                                                  int32_t pad_bottom, int32_t pad_right, int32_t layout,
+                                                  int32_t dtype, long long x, long long weight, long long dy,
+                                                  long long dx, long long dw, long long db, long long workspace,
+                                                  long long workspace_bytes, long long stream) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return status;
+    }
+    int32_t previous = -1;
+    status = fx_cuda_exchange_device(device, &previous);
+    if (status != FX_OK) {
+        return status;
+    }
+    status = fx_depthwise_backward_cuda(&shape, dtype, (const void *)(uintptr_t)x, (const void *)(uintptr_t)weight,
+                                        (const void *)(uintptr_t)dy, (void *)(uintptr_t)dx, (void *)(uintptr_t)dw,
+                                        (void *)(uintptr_t)db, (void *)(uintptr_t)workspace, workspace_bytes,
+                                        (void *)(uintptr_t)stream);
+    return fxj_cuda_restore_device(status, previous, device);
+}
+
+/* ---- device memory and streams for the JVM device check (fixres4j/cuda_check.h) ---- */
+
+/* Device memory address (0 on failure; *status says why). */
+static inline long long fxj_cuda_check_malloc(int32_t device, long long bytes, int32_t *status) {
+    void *p = NULL;
+    *status = fx_cuda_check_malloc(device, bytes, &p);
+    return (long long)(uintptr_t)p;
+}
+
+static inline int32_t fxj_cuda_check_free(long long ptr) {
+    return fx_cuda_check_free((void *)(uintptr_t)ptr);
+}
+
+static inline int32_t fxj_cuda_check_copy(long long dst, long long src, long long bytes) {
+    return fx_cuda_check_copy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
+}
+
+static inline long long fxj_cuda_check_stream_create(int32_t device, int32_t *status) {
+    void *s = NULL;
+    *status = fx_cuda_check_stream_create(device, &s);
+    return (long long)(uintptr_t)s;
+}
+
+static inline int32_t fxj_cuda_check_stream_synchronize(long long stream) {
+    return fx_cuda_check_stream_synchronize((void *)(uintptr_t)stream);
+}
+
+static inline int32_t fxj_cuda_check_stream_destroy(long long stream) {
+    return fx_cuda_check_stream_destroy((void *)(uintptr_t)stream);
+}
+
 #endif

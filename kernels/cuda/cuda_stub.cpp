@@ -34,3 +34,40 @@ FX_API fx_status fx_cuda_preprocess_batch(fx_cuda_preprocessor *p, const fx_prep
 }
 
 } // extern "C"
+
+extern "C" {
+
+FX_API fx_status fx_cuda_exchange_device(int32_t, int32_t *previous) {
+    if (previous != nullptr) *previous = -1;
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_exchange_device: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_malloc(int32_t, int64_t, void **ptr) {
+    if (ptr != nullptr) *ptr = nullptr;
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_malloc: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_free(void *ptr) {
+    if (ptr == nullptr) return fx::ok();
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_free: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_copy(void *, const void *, int64_t) {
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_copy: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_stream_create(int32_t, void **stream) {
+    if (stream != nullptr) *stream = nullptr;
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_stream_create: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_stream_synchronize(void *) {
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_stream_synchronize: %s", kNoCuda);
+}
+
+FX_API fx_status fx_cuda_check_stream_destroy(void *stream) {
+    if (stream == nullptr) return fx::ok();
+    return fx::fail(FX_ERR_UNSUPPORTED, "fx_cuda_check_stream_destroy: %s", kNoCuda);
+}
+
+} // extern "C"

@@ -68,6 +68,24 @@ __global__ void __launch_bounds__(256) k_dw_finish(const __grid_constant__ Param
 // ---- validation ------------------------------------------------------------------------------------------------
 bool dtype_ok(int32_t dt) { return dt == FX_DTYPE_FLOAT32 || dt == FX_DTYPE_FLOAT16 || dt == FX_DTYPE_BFLOAT16; }
 
+// The pointer checks below query the driver (cudaPointerGetAttributes), never a stream, so they are safe while a
+// stream of this thread is being captured into a CUDA graph. The calling thread's capture mode is relaxed for
+// their duration all the same, so that a capture in CUDA's strictest ("global") mode can never be invalidated by
+// the validation, only by the launches themselves; the caller's mode is restored on return.
+class RelaxedCapture {
+  public:
+    RelaxedCapture() { changed_ = cudaThreadExchangeStreamCaptureMode(&mode_) == cudaSuccess; }
+    ~RelaxedCapture() {
+        if (changed_) (void)cudaThreadExchangeStreamCaptureMode(&mode_);
+    }
+    RelaxedCapture(const RelaxedCapture &) = delete;
+    RelaxedCapture &operator=(const RelaxedCapture &) = delete;
+
+  private:
+    cudaStreamCaptureMode mode_ = cudaStreamCaptureModeRelaxed;
+    bool changed_ = false;
+};
+
 fx_status check_device_ptr(const char *fn, const char *name, const void *ptr, int32_t esz, int device) {
     if (((uintptr_t)ptr % (uintptr_t)esz) != 0)
         return fail(FX_ERR_INVALID_ARGUMENT, "%s: %s is not aligned to its element size (%d bytes)", fn, name, (int)esz);
@@ -223,10 +241,13 @@ FX_API fx_status fx_depthwise_forward_cuda(const fx_depthwise_shape *shape, int3
     if (st != FX_OK) return st;
     const char *names[5] = {"x", "w", "b", "y", "se_sums"};
     const void *ptrs[5] = {x, w, b, y, se_sums};
-    for (int i = 0; i < 5; ++i) {
-        if (ptrs[i] == nullptr) continue;
-        st = check_device_ptr(fn, names[i], ptrs[i], i == 4 ? 4 : es, device);
-        if (st != FX_OK) return st;
+    {
+        RelaxedCapture relaxed; // for the pointer queries only
+        for (int i = 0; i < 5; ++i) {
+            if (ptrs[i] == nullptr) continue;
+            st = check_device_ptr(fn, names[i], ptrs[i], i == 4 ? 4 : es, device);
+            if (st != FX_OK) return st;
+        }
     }
     cudaStream_t cs = static_cast<cudaStream_t>(stream);
     Params p = make_params(*shape, dtype, aligned);
@@ -307,10 +328,13 @@ FX_API fx_status fx_depthwise_backward_cuda(const fx_depthwise_shape *shape, int
     if (st != FX_OK) return st;
     const char *names[7] = {"x", "w", "dy", "dx", "dw", "db", "workspace"};
     const void *ptrs[7] = {x, w, dy, dx, dw, db, want_dw ? workspace : nullptr};
-    for (int i = 0; i < 7; ++i) {
-        if (ptrs[i] == nullptr) continue;
-        st = check_device_ptr(fn, names[i], ptrs[i], i == 6 ? 4 : es, device);
-        if (st != FX_OK) return st;
+    {
+        RelaxedCapture relaxed; // for the pointer queries only
+        for (int i = 0; i < 7; ++i) {
+            if (ptrs[i] == nullptr) continue;
+            st = check_device_ptr(fn, names[i], ptrs[i], i == 6 ? 4 : es, device);
+            if (st != FX_OK) return st;
+        }
     }
     Params p = make_params(*shape, dtype, aligned);
     p.x = x;

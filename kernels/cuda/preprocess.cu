@@ -344,6 +344,23 @@ FX_API fx_status fx_cuda_preprocess_batch(fx_cuda_preprocessor *p, const fx_prep
         if (count == 0) return fx::ok(); // as fx_preprocess_cpu_batch: a valid empty batch does nothing
         fx::cuda::DeviceGuard guard;
         FXC_CHECK(guard.enter(p->device));
+        // Not capturable: the batch stages host pixels through pinned memory, allocates on growth and waits for
+        // the upload before returning (a capture would record stale staging contents and fail at the wait).
+        // Refused before anything is enqueued, so a capture in progress stays valid.
+        cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+        const cudaError_t ce = cudaStreamIsCapturing(st, &capture);
+        if (ce != cudaSuccess) {
+            (void)cudaGetLastError();
+            return fx::fail(FX_ERR_STATE,
+                            "fx_cuda_preprocess_batch cannot run on this stream while a CUDA graph is being captured "
+                            "(%s): run preprocessing before the capture",
+                            cudaGetErrorString(ce));
+        }
+        if (capture != cudaStreamCaptureStatusNone)
+            return fx::fail(FX_ERR_STATE,
+                            "fx_cuda_preprocess_batch cannot be captured into a CUDA graph (it stages host pixels "
+                            "and waits for their upload): run it before the capture and capture what consumes its "
+                            "output");
         s = fx::cuda::run_batch(p, plan, out, st, &enqueued);
         if (s != FX_OK && enqueued) {
             // Never return while a copy may still read the staging buffer.

@@ -21,4 +21,36 @@ if [ "$rc" -ne 1 ]; then
   echo "depthwise_compare.py accepted a corrupted spot value (exit $rc, expected 1)" >&2
   exit 1
 fi
-echo "device dry run step: $((SECONDS - start)) s (the corrupted fake bench was caught)"
+echo "depthwise_compare.py: the corrupted fake bench was caught"
+
+# The ABI harness (abi_harness.py) in its dry run: the CPU entry points through ctypes against torch's float64
+# convolution, and every CUDA entry point of the CPU-only library answering FX_ERR_UNSUPPORTED with its name. Needs
+# torch (Debian's python3-torch); skipped with the reason where python3 has none.
+klib=target/classes/org/fixres4j/kernels/linux-x86_64/libfixres4j_kernels.so
+PY=python3
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then PY=/usr/bin/python3; fi
+python3 -m py_compile tests/device/abi_harness.py
+if [ ! -f "$klib" ]; then
+  echo "abi harness dry run: $klib is missing (build the library first)" >&2; exit 1
+elif "$PY" -c 'import torch' 2>/dev/null; then
+  "$PY" tests/device/abi_harness.py --dry-run --lib "$klib" > "$work/abi.log" 2>&1 \
+    || { cat "$work/abi.log"; echo "abi_harness.py dry run failed" >&2; exit 1; }
+  tail -1 "$work/abi.log"
+else
+  echo "abi harness dry run: skipped (no torch in $PY)"
+fi
+
+# The JVM check's dry run: the check jar compiled against the library jar, run on this machine's java with the
+# CPU-only kernels: CPU references through the bindings, CUDA entry points refused with UnsupportedBackendException,
+# Java's argument checks. No libtorch, OpenCV or CUDA preset on its class path.
+libjar=$(ls target/fixres4j-*.jar 2>/dev/null | grep -vE -- '-(cli|sources|javadoc)\.jar$' | head -1 || true)
+if [ -n "$libjar" ] && command -v javac >/dev/null 2>&1; then
+  bash tests/device/jvm/prepare.sh --no-jre --dest "$work/jvm" > "$work/jvm-prepare.log" 2>&1 \
+    || { cat "$work/jvm-prepare.log"; echo "tests/device/jvm/prepare.sh failed" >&2; exit 1; }
+  FX_JVM_DIR="$work/jvm" JAVA=java TMPDIR="$work" bash tests/device/jvm/run_check.sh "$klib" --dry-run \
+    > "$work/jvm.log" 2>&1 || { cat "$work/jvm.log"; echo "JVM check dry run failed" >&2; exit 1; }
+  tail -1 "$work/jvm.log"
+else
+  echo "JVM check dry run: skipped (no library jar under target/ or no javac)"
+fi
+echo "device dry run step (with the ABI harness and the JVM check): $((SECONDS - start)) s"

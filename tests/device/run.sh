@@ -5,14 +5,16 @@
 #   bash tests/device/run.sh            # writes logs and device_table.md under $OUT when set
 #
 # Stages: 0 machine, 1 build (CMake, sm_90 only), 2 ctest (CPU + CUDA + emulated-kernel tests, depthwise_cuda
-# included), 3 compute-sanitizer memcheck + racecheck on the quick preprocessing GPU test and the depthwise GPU
+# included), 2a the ABI harness (abi_harness.py: our C ABI driven from PyTorch through ctypes on a non-default
+# stream; ordering, CUDA graphs, cuDNN comparison and timings, ~45 s), 2b the JVM check (tests/device/jvm: Debian's
+# JRE and the library jar from the carried device-jvm/, ~15 s), 3 compute-sanitizer memcheck + racecheck on the quick preprocessing GPU test and the depthwise GPU
 # test (each run capped at 45 s, all ending by 270 s, skipped when short of time; a finding fails the script), 4 benchmark of the preprocessing kernel (bench_cuda_preprocess), 5 torch baselines
 # and the preprocessing table (torch_compare.py), 6 benchmark of the depthwise kernels (bench_depthwise_cuda,
 # B0..B7 layer shapes), 7 torch baselines, spot-check recomputation and the depthwise table (depthwise_compare.py).
 # Prints the two markdown tables last (preprocessing, then depthwise; both in device_table.md). Exit status:
 # non-zero when the build, a test, a compute-sanitizer finding, the preprocessing bit-exactness check, a depthwise
 # call or the depthwise spot check failed (missed performance goals are reported as MISS, not as a failure).
-# Expected total: about 5 to 6.5 minutes, under about 8 (the budget): the sanitizer runs end by 270 s, the
+# Expected total: about 6 to 7.5 minutes, under about 8 (the budget): the sanitizer runs end by 300 s, the
 # depthwise benchmark is capped at 120 s (expected ~15 s) and depthwise_compare.py's torch timings stop at a
 # deadline of 465 s from the start (expected ~60-90 s; layers left out are reported).
 set -euo pipefail
@@ -66,13 +68,35 @@ else
 fi
 echo "ctest: $CTEST_SUMMARY"
 
+banner "2a/7 ABI harness: our C ABI from PyTorch through ctypes (non-default stream, ordering, CUDA graphs, cuDNN)"
+# Correctness against the CPU kernels, ordering against torch work on the same stream, capture and replay in
+# torch.cuda.graph, then depthwise forward/backward against cuDNN with timings (stopped 45 s after the harness
+# starts; expected 15-25 s of checks before them). Writes the FastEfficientNet switch table.
+HARNESS_RC=0
+timeout 150 python3 tests/device/abi_harness.py --lib "$LIB" --budget 45 --reps 10 --table "$WORK/abi_table.md" \
+  --switch "$OUT_DIR/depthwise_switch.json" > "$OUT_DIR/abi_harness.log" 2>&1 || HARNESS_RC=$?
+grep -E "^(FAIL|info|device|checks done|abi harness)" "$OUT_DIR/abi_harness.log" || true
+[ "$HARNESS_RC" -eq 0 ] || { echo "ERROR: abi_harness.py failed (rc $HARNESS_RC)"; grep -v "^PASS" "$OUT_DIR/abi_harness.log" | tail -30; }
+echo "ABI harness done at $(elapsed)s"
+
+banner "2b/7 JVM check: Debian's JRE, the library jar's bindings on the CUDA kernels (carried in device-jvm/)"
+JVM_RC=0
+if [ -d device-jvm ]; then
+  timeout 120 bash tests/device/jvm/run_check.sh "$LIB" > "$OUT_DIR/jvm_check.log" 2>&1 || JVM_RC=$?
+  grep -vE "^PASS" "$OUT_DIR/jvm_check.log" | tail -25 || true
+else
+  JVM_RC=1
+  echo "ERROR: device-jvm/ was not carried (bash tests/device/jvm/prepare.sh here, then carry [\"device-jvm\"])"
+fi
+echo "JVM check done at $(elapsed)s (rc $JVM_RC)"
+
 banner "3/7 compute-sanitizer (memcheck, racecheck) on test_cuda_preprocess --quick and test_depthwise_cuda"
 # A finding (the sanitizer's exit code 9) or a test failing under the sanitizer makes the script's exit status 1;
 # a run cut short by its time cap is reported, not a failure.
 SAN_SUMMARY="skipped"
 SAN_RC=0
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
-SAN_END=270 # the sanitizer runs end by then (the depthwise stages need their time)
+SAN_END=300 # the sanitizer runs end by then (the depthwise stages need their time)
 if [ -n "$SAN" ] && [ "$(elapsed)" -lt $((SAN_END - 60)) ]; then
   SAN_SUMMARY=""
   for target in "test_cuda_preprocess --quick" "test_depthwise_cuda"; do
@@ -167,12 +191,17 @@ else
 fi
 [ -s "$WORK/dw_table.md" ] || printf '## Depthwise convolution: no table (bench rc %s, compare rc %s; see depthwise_*.log)\n' \
   "$DW_BENCH_RC" "$DW_RC" > "$WORK/dw_table.md"
-{ cat "$WORK/table.md"; echo; cat "$WORK/dw_table.md"; } > "$OUT_DIR/device_table.md"
+[ -s "$WORK/abi_table.md" ] || printf '## Depthwise vs cuDNN (ABI harness): no table (rc %s; see abi_harness.log)\n' \
+  "$HARNESS_RC" > "$WORK/abi_table.md"
+{ cat "$WORK/table.md"; echo; cat "$WORK/dw_table.md"; echo; cat "$WORK/abi_table.md"; } > "$OUT_DIR/device_table.md"
 
-banner "done in $(elapsed)s (ctest rc $CTEST_RC, bench rc $BENCH_RC, preprocessing table rc $PRE_RC, depthwise bench rc $DW_BENCH_RC, depthwise compare rc $DW_RC)"
+banner "done in $(elapsed)s (ctest rc $CTEST_RC, ABI harness rc $HARNESS_RC, JVM check rc $JVM_RC, bench rc $BENCH_RC, preprocessing table rc $PRE_RC, depthwise bench rc $DW_BENCH_RC, depthwise compare rc $DW_RC)"
 echo
 cat "$WORK/table.md"
 echo
 cat "$WORK/dw_table.md"
+echo
+cat "$WORK/abi_table.md"
+if [ "$HARNESS_RC" -ne 0 ] || [ "$JVM_RC" -ne 0 ]; then exit 1; fi
 if [ "$CTEST_RC" -ne 0 ] || [ "$BENCH_RC" -ne 0 ] || [ "$PRE_RC" -ne 0 ] || [ "$DW_RC" -ne 0 ] || [ "$SAN_RC" -ne 0 ]; then exit 1; fi
 case $DW_BENCH_RC in 0|124) ;; *) exit 1 ;; esac

@@ -68,7 +68,9 @@ fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, const float
  * and be device (or managed) memory of the current device; the NHWC kernels use 16-byte vector loads over
  * channels when c * element size is a multiple of 16 and x, y (dy, dx) are 16-byte aligned, else scalar loads.
  * se_sums are float32 sums of the float32 outputs before rounding (zeroed on the stream, then atomically added
- * per block: the order of the additions may vary). FX_ERR_UNSUPPORTED in a build without CUDA. */
+ * per block: the order of the additions may vary). FX_ERR_UNSUPPORTED in a build without CUDA. Capturable:
+ * the CUDA entry points only validate, launch and (forward with se_sums) memset on `stream`; they neither
+ * allocate nor synchronise, so they may be called while `stream` is captured into a CUDA graph. */
 fx_status fx_depthwise_forward_cuda(const fx_depthwise_shape *shape, int32_t dtype, const void *x, const void *w,
                                     const void *b, int32_t act, void *y, float *se_sums, void *stream);
 

@@ -173,7 +173,9 @@ fx_status fx_preprocess_cpu_batch(const fx_preprocess_job *jobs, int32_t count, 
  * thread-safe (one per thread). Images are host pointers (copied once through pinned staging);
  * out->data is device memory on that device. One kernel launch covers the whole batch of images of
  * different sizes; everything is enqueued on `stream` (a cudaStream_t; NULL = the legacy default
- * stream) and the call returns once the host staging may be reused (the kernel may still run). */
+ * stream) and the call returns once the host staging may be reused (the kernel may still run). Not capturable:
+ * while `stream` is being captured into a CUDA graph the batch is refused (FX_ERR_STATE) before anything is
+ * enqueued, so the capture stays valid. */
 typedef struct fx_cuda_preprocessor fx_cuda_preprocessor;
 fx_status fx_cuda_preprocessor_create(int32_t device, fx_cuda_preprocessor **result);
 void fx_cuda_preprocessor_destroy(fx_cuda_preprocessor *p);
@@ -186,5 +188,8 @@ fx_status fx_cuda_preprocess_batch(fx_cuda_preprocessor *p, const fx_preprocess_
 
 /* Depthwise convolution, forward and backward, CPU and CUDA (same ABI rules). */
 #include "fixres4j/depthwise.h"
+
+/* The current CUDA device; device memory and streams for checks without a CUDA-aware host (same ABI rules). */
+#include "fixres4j/cuda_check.h"
 
 #endif /* FIXRES4J_KERNELS_H */

@@ -18,6 +18,12 @@ import org.fixres4j.torch.Torch;
  * <p>Inputs are float32 CPU tensors {@code [N, C, H, W]}, contiguous in NCHW or in channels-last; the output keeps
  * the input's memory format. The weight is PyTorch's depthwise layout {@code [C, 1, k, k]}, contiguous. Every shape,
  * dtype, device and layout is checked here and again natively; a mismatch is an {@link IllegalArgumentException}.
+ *
+ * <p><b>CUDA.</b> When {@code x} is a CUDA tensor the CUDA kernels run ({@link CudaDepthwise}): float32, float16 or
+ * bfloat16 (every tensor of the call has x's dtype and device, the SE sums are float32), NCHW or channels-last, on
+ * libtorch's current stream of x's device, without waiting; the backward's workspace is a CUDA tensor from libtorch's
+ * allocator on that stream. {@code threads} is ignored there. A build without the CUDA kernels throws
+ * {@link UnsupportedBackendException}. Only the CUDA path touches the preset's {@code torch_cuda}.
  */
 public final class Depthwise {
     static { org.fixres4j.torch.Torch.ensureLoaded(); }
@@ -63,15 +69,21 @@ public final class Depthwise {
                                  int threads) {
         Geometry g = Geometry.of(x, w, stride, pad);
         if (b != null) {
-            check(b, "bias", new long[] {g.c});
+            check(b, "bias", new long[] {g.c}, g);
             requireContiguous(b, "bias");
         }
         if (seSums != null) {
-            check(seSums, "seSums", new long[] {g.n, g.c});
+            check(seSums, "seSums", new long[] {g.n, g.c}, g.cuda ? g.withDtype(CudaDepthwise.DType.FLOAT32) : g);
             requireContiguous(seSums, "seSums");
         }
         long[] outShape = {g.n, g.c, g.outH, g.outW};
-        Tensor y = alloc(outShape, g.nhwc);
+        Tensor y = alloc(outShape, g.nhwc, x);
+        if (g.cuda) {
+            CudaDepthwise.forward(g.device, g.shape(stride, pad), g.dtype, address(x), address(w),
+                    b == null ? 0 : address(b), act == Activation.SILU, address(y),
+                    seSums == null ? 0 : address(seSums), CudaStreams.current(g.device));
+            return y;
+        }
         int status = FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
                 pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b), act.code,
                 address(y), seSums == null ? 0 : address(seSums), threads);
@@ -89,11 +101,22 @@ public final class Depthwise {
             throw new IllegalArgumentException("depthwise backward: ask for at least one gradient");
         }
         Geometry g = Geometry.of(x, w, stride, pad);
-        check(dy, "dy", new long[] {g.n, g.c, g.outH, g.outW});
+        check(dy, "dy", new long[] {g.n, g.c, g.outH, g.outW}, g);
         requireLayout(dy, "dy", g.nhwc);
-        Tensor dx = input ? alloc(new long[] {g.n, g.c, g.h, g.w}, g.nhwc) : null;
-        Tensor dw = weight ? alloc(new long[] {g.c, 1, g.k, g.k}, false) : null;
-        Tensor db = bias ? alloc(new long[] {g.c}, false) : null;
+        Tensor dx = input ? alloc(new long[] {g.n, g.c, g.h, g.w}, g.nhwc, x) : null;
+        Tensor dw = weight ? alloc(new long[] {g.c, 1, g.k, g.k}, false, x) : null;
+        Tensor db = bias ? alloc(new long[] {g.c}, false, x) : null;
+        if (g.cuda) {
+            CudaDepthwise.Shape shape = g.shape(stride, pad);
+            long wsBytes = weight || bias ? CudaDepthwise.workspaceBytes(shape, g.dtype) : 0;
+            Tensor ws = wsBytes > 0 ? torch.empty(new long[] {wsBytes}, x.options().dtype(
+                    new org.bytedeco.pytorch.ScalarTypeOptional(ScalarType.Byte)),
+                    new org.bytedeco.pytorch.MemoryFormatOptional(MemoryFormat.Contiguous)) : null;
+            CudaDepthwise.backward(g.device, shape, g.dtype, address(x), address(w), address(dy),
+                    dx == null ? 0 : address(dx), dw == null ? 0 : address(dw), db == null ? 0 : address(db),
+                    ws == null ? 0 : address(ws), wsBytes, CudaStreams.current(g.device));
+            return new Grads(dx, dw, db);
+        }
         int status = FxNative.fxj_depthwise_backward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
                 pad.bottom(), pad.right(), g.layout(), address(x), address(w), address(dy),
                 dx == null ? 0 : address(dx), dw == null ? 0 : address(dw), db == null ? 0 : address(db), threads);
@@ -110,9 +133,23 @@ public final class Depthwise {
         return new int[] {(int) (packed >>> 32), (int) (packed & 0xFFFFFFFFL)};
     }
 
-    private record Geometry(long n, long c, long h, long w, int k, boolean nhwc, int outH, int outW) {
+    /**
+     * The call's geometry; {@code cuda}: x is a CUDA tensor on {@code device} and every tensor must be there with
+     * {@code dtype} (SE sums: float32); otherwise everything is float32 on the CPU.
+     */
+    private record Geometry(long n, long c, long h, long w, int k, boolean nhwc, int outH, int outW, boolean cuda,
+                            int device, CudaDepthwise.DType dtype) {
         int layout() {
             return nhwc ? 1 : 0;
+        }
+
+        Geometry withDtype(CudaDepthwise.DType d) {
+            return new Geometry(n, c, h, w, k, nhwc, outH, outW, cuda, device, d);
+        }
+
+        CudaDepthwise.Shape shape(int stride, Pad pad) {
+            return new CudaDepthwise.Shape(n, c, h, w, k, stride, pad.top(), pad.left(), pad.bottom(), pad.right(),
+                    nhwc, outH, outW);
         }
 
         static Geometry of(Tensor x, Tensor w, int stride, Pad pad) {
@@ -130,14 +167,18 @@ public final class Depthwise {
                 throw new IllegalArgumentException("depthwise: w must be [C, 1, k, k] with C = " + xs[1] + ", got "
                         + Arrays.toString(ws));
             }
-            requireFloatCpu(x, "x");
-            requireFloatCpu(w, "w");
+            boolean cuda = x.is_cuda();
+            Geometry probe = cuda ? new Geometry(0, 0, 0, 0, 0, false, 0, 0, true, x.device().index(), cudaDtype(x))
+                    : new Geometry(0, 0, 0, 0, 0, false, 0, 0, false, -1, CudaDepthwise.DType.FLOAT32);
+            requireKind(x, "x", probe);
+            requireKind(w, "w", probe);
             requireContiguous(w, "w");
             boolean nhwc = !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
             requireLayout(x, "x", nhwc);
             int k = (int) ws[2];
             int[] out = outputSize(xs[2], xs[3], k, stride, pad);
-            return new Geometry(xs[0], xs[1], xs[2], xs[3], k, nhwc, out[0], out[1]);
+            return new Geometry(xs[0], xs[1], xs[2], xs[3], k, nhwc, out[0], out[1], cuda, probe.device,
+                    probe.dtype);
         }
     }
 
@@ -148,13 +189,50 @@ public final class Depthwise {
         return t.sizes().vec().get();
     }
 
-    private static void check(Tensor t, String name, long[] shape) {
+    private static void check(Tensor t, String name, long[] shape, Geometry g) {
         long[] s = sizes(t, name);
         if (!Arrays.equals(s, shape)) {
             throw new IllegalArgumentException("depthwise: " + name + " must be " + Arrays.toString(shape) + ", got "
                     + Arrays.toString(s));
         }
-        requireFloatCpu(t, name);
+        requireKind(t, name, g);
+    }
+
+    /** The CUDA kernels' dtype of a CUDA tensor x; anything else is refused by name. */
+    private static CudaDepthwise.DType cudaDtype(Tensor x) {
+        int v = x.scalar_type().value;
+        if (v == ScalarType.Float.value) {
+            return CudaDepthwise.DType.FLOAT32;
+        }
+        if (v == ScalarType.Half.value) {
+            return CudaDepthwise.DType.FLOAT16;
+        }
+        if (v == ScalarType.BFloat16.value) {
+            return CudaDepthwise.DType.BFLOAT16;
+        }
+        throw new IllegalArgumentException("depthwise: x on CUDA must be float32, float16 or bfloat16, got "
+                + x.scalar_type());
+    }
+
+    /** CPU: float32 on the CPU. CUDA: g's dtype on g's device. */
+    private static void requireKind(Tensor t, String name, Geometry g) {
+        if (!g.cuda) {
+            requireFloatCpu(t, name);
+            return;
+        }
+        if (!t.is_cuda() || t.device().index() != g.device) {
+            throw new IllegalArgumentException("depthwise: " + name + " must be on cuda:" + g.device + " like x, got "
+                    + t.device().str().getString());
+        }
+        ScalarType want = switch (g.dtype) {
+            case FLOAT32 -> ScalarType.Float;
+            case FLOAT16 -> ScalarType.Half;
+            case BFLOAT16 -> ScalarType.BFloat16;
+        };
+        if (t.scalar_type().value != want.value) {
+            throw new IllegalArgumentException("depthwise: " + name + " must be " + want + (name.equals("seSums")
+                    ? "" : " like x") + ", got " + t.scalar_type());
+        }
     }
 
     private static void requireFloatCpu(Tensor t, String name) {
@@ -181,9 +259,10 @@ public final class Depthwise {
         }
     }
 
-    /** An uninitialised float32 CPU tensor, NCHW-contiguous or channels-last. */
-    private static Tensor alloc(long[] shape, boolean channelsLast) {
-        return torch.empty(shape, new TensorOptions(ScalarType.Float), new org.bytedeco.pytorch.MemoryFormatOptional(
+    /** An uninitialised tensor like {@code like} (float32 CPU, or its CUDA dtype and device), NCHW or channels-last. */
+    private static Tensor alloc(long[] shape, boolean channelsLast, Tensor like) {
+        TensorOptions options = like.is_cuda() ? like.options() : new TensorOptions(ScalarType.Float);
+        return torch.empty(shape, options, new org.bytedeco.pytorch.MemoryFormatOptional(
                 channelsLast && shape.length == 4 ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous));
     }
 

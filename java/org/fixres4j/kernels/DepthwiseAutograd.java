@@ -43,7 +43,9 @@ import org.fixres4j.torch.Torch;
  * hook objects are still there; libtorch's graph keeps only raw references to them).
  *
  * <p>When grad mode is off, or neither input requires grad, {@link #conv} is the plain native forward. Inputs are as
- * for {@link Depthwise#forward}: float32 CPU {@code [N, C, H, W]} and {@code [C, 1, k, k]}; other strides are made
+ * for {@link Depthwise#forward}: float32 CPU {@code [N, C, H, W]} and {@code [C, 1, k, k]}, or CUDA tensors of one
+ * device (float32, float16 or bfloat16; the native forward and backward then run on libtorch's current stream, and
+ * {@code threads} is unused); other strides are made
  * contiguous (channels-last when that is {@code x}'s suggested format); anything else is an
  * {@link IllegalArgumentException}. The output has {@code x}'s memory format and belongs to the caller's innermost
  * scope. Thread-safe: the native calls use {@code torch.get_num_threads()} threads.

@@ -96,4 +96,39 @@ public final class FxNative {
             @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
             int layout, @Cast("long long") long x, @Cast("long long") long weight, @Cast("long long") long dy,
             @Cast("long long") long dx, @Cast("long long") long dw, @Cast("long long") long db, int threads);
+
+    public static native int fxj_depthwise_forward_cuda(
+            int device, @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, int dtype, @Cast("long long") long x, @Cast("long long") long weight,
+            @Cast("long long") long bias, int act, @Cast("long long") long y, @Cast("long long") long seSums,
+            @Cast("long long") long stream);
+
+    public static native @Cast("long long") long fxj_depthwise_backward_cuda_workspace(
+            @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, int dtype);
+
+    public static native int fxj_depthwise_backward_cuda(
+            int device, @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, int dtype, @Cast("long long") long x, @Cast("long long") long weight,
+            @Cast("long long") long dy, @Cast("long long") long dx, @Cast("long long") long dw,
+            @Cast("long long") long db, @Cast("long long") long workspace, @Cast("long long") long workspaceBytes,
+            @Cast("long long") long stream);
+
+    public static native @Cast("long long") long fxj_cuda_check_malloc(
+            int device, @Cast("long long") long bytes, @Cast("int32_t*") int[] status);
+
+    public static native int fxj_cuda_check_free(@Cast("long long") long ptr);
+
+    public static native int fxj_cuda_check_copy(
+            @Cast("long long") long dst, @Cast("long long") long src, @Cast("long long") long bytes);
+
+    public static native @Cast("long long") long fxj_cuda_check_stream_create(
+            int device, @Cast("int32_t*") int[] status);
+
+    public static native int fxj_cuda_check_stream_synchronize(@Cast("long long") long stream);
+
+    public static native int fxj_cuda_check_stream_destroy(@Cast("long long") long stream);
 }

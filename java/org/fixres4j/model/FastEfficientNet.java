@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.MemoryFormat;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.kernels.CudaDepthwise;
+import org.fixres4j.kernels.CudaDepthwiseSwitch;
 import org.fixres4j.kernels.Depthwise;
 
 /**
@@ -42,10 +44,13 @@ public final class FastEfficientNet implements AutoCloseable {
     private final Tensor classifierBias;
     private final List<Pointer> kept = new ArrayList<>();
     private final boolean nativeDepthwise;
+    /** On CUDA with {@link #fuse(EfficientNet)}: which layer kinds run on our kernels; null: all or none. */
+    private final CudaDepthwiseSwitch cudaSwitch;
 
-    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise) {
+    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise, CudaDepthwiseSwitch cudaSwitch) {
         this.spec = model.spec();
         this.nativeDepthwise = nativeDepthwise;
+        this.cudaSwitch = cudaSwitch;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             stem = fold(model.convStem(), model.bn1());
             for (EfficientNet.Block b : model.blocks()) {
@@ -65,13 +70,18 @@ public final class FastEfficientNet implements AutoCloseable {
     /**
      * Folds a model (its current weights and BN running statistics) into the fast path. The depthwise layers run on
      * FixRes4J's fused kernel when the model is float32 on the CPU (EfficientNet-B0 at batch 8: 1.28x the same path
-     * with libtorch's depthwise, 2.9x the plain module; docs/PERFORMANCE.md), else on libtorch's.
+     * with libtorch's depthwise, 2.9x the plain module; docs/PERFORMANCE.md). On CUDA the layer kinds that
+     * {@link CudaDepthwiseSwitch#current()} selects (none by default: cuDNN until the device check has measured ours)
+     * run on FixRes4J's CUDA kernels, the others on libtorch's (cuDNN). Elsewhere libtorch's.
      */
     public static FastEfficientNet fuse(EfficientNet model) {
         model.checkOpen();
         Tensor w = model.convStem().weight();
+        if (w.is_cuda()) {
+            return new FastEfficientNet(model, true, CudaDepthwiseSwitch.current());
+        }
         boolean cpuFloat = w.is_cpu() && w.scalar_type().value == ScalarType.Float.value;
-        return new FastEfficientNet(model, cpuFloat);
+        return new FastEfficientNet(model, cpuFloat, null);
     }
 
     /**
@@ -81,12 +91,12 @@ public final class FastEfficientNet implements AutoCloseable {
      */
     public static FastEfficientNet fuse(EfficientNet model, boolean nativeDepthwise) {
         model.checkOpen();
-        return new FastEfficientNet(model, nativeDepthwise);
+        return new FastEfficientNet(model, nativeDepthwise, null);
     }
 
-    /** Whether the depthwise layers run on FixRes4J's fused kernel. */
+    /** Whether the depthwise layers run on FixRes4J's fused kernel (on CUDA with a switch: at least one of them). */
     public boolean usesNativeDepthwise() {
-        return nativeDepthwise;
+        return blocks.stream().anyMatch(b -> b.nativeDw);
     }
 
     /** The architecture. */
@@ -241,6 +251,7 @@ public final class FastEfficientNet implements AutoCloseable {
         final Tensor seExpandW;
         final Tensor seExpandB;
         final Tensor dwWeight; // [C, 1, k, k] contiguous, for the native kernel
+        final boolean nativeDw; // this block's depthwise runs on FixRes4J's kernel
 
         FusedBlock(EfficientNet.Block b) {
             skip = b.cfg.hasSkip();
@@ -256,7 +267,9 @@ public final class FastEfficientNet implements AutoCloseable {
                 dw = fold(d.convDw, d.bn1);
                 project = fold(d.convPw, d.bn2);
             }
-            dwWeight = nativeDepthwise ? keep(dw.weight.contiguous()) : null;
+            nativeDw = nativeDepthwise && (cudaSwitch == null || cudaSwitch.useOurs(cudaDtype(dw.weight), true,
+                    dw.kernel, (int) dw.stride[0]));
+            dwWeight = nativeDw ? keep(dw.weight.contiguous()) : null;
             if (b.se != null) {
                 seReduceW = keep(b.se.convReduce.weight().detach().flatten(1, 3).contiguous());
                 seReduceB = keep(b.se.convReduce.bias().detach().clone());
@@ -274,14 +287,17 @@ public final class FastEfficientNet implements AutoCloseable {
             return Scopes.run(() -> {
                 Tensor y = ir ? silu(expand.apply(x)) : x;
                 Tensor sums = null;
-                if (nativeDepthwise) {
-                    sums = seReduceW == null ? null : torch.empty(y.size(0), y.size(1));
+                if (nativeDw) {
+                    sums = seReduceW == null ? null : torch.empty(new long[] {y.size(0), y.size(1)},
+                            y.options().dtype(new ScalarTypeOptional(ScalarType.Float)),
+                            new org.bytedeco.pytorch.MemoryFormatOptional(MemoryFormat.Contiguous));
                     y = depthwise(y, sums);
                 } else {
                     y = silu(dw.apply(y));
                 }
                 if (seReduceW != null) {
                     Tensor s = sums != null ? sums.div_(new org.bytedeco.pytorch.Scalar((double) (y.size(2) * y.size(3))))
+                            .to(y.scalar_type())
                             : y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
                     s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
                     s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
@@ -293,6 +309,13 @@ public final class FastEfficientNet implements AutoCloseable {
                 }
                 return y;
             });
+        }
+
+        /** The CUDA kernels' dtype of a weight (float32 for any other type: the switch then never matches it). */
+        private static CudaDepthwise.DType cudaDtype(Tensor w) {
+            int v = w.scalar_type().value;
+            return v == ScalarType.Half.value ? CudaDepthwise.DType.FLOAT16
+                    : v == ScalarType.BFloat16.value ? CudaDepthwise.DType.BFLOAT16 : CudaDepthwise.DType.FLOAT32;
         }
 
         /** SiLU(depthwise(x, w') + b') on the native kernel, channels-last, writing the SE sums when asked. */
