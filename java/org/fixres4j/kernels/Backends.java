@@ -50,6 +50,11 @@ public final class Backends {
             return new Backend("cuda-kernels", false, "no CUDA device");
         }
         String why = FxNative.fx_last_error();
+        if (why != null && why.contains("cudaErrorInsufficientDriver")
+                && !org.fixres4j.torch.CudaSupport.driverFound()) {
+            // what the static CUDA runtime says (error 35) when there is no libcuda.so.1 at all
+            return new Backend("cuda-kernels", false, "no NVIDIA driver (libcuda.so.1 not found)");
+        }
         return new Backend("cuda-kernels", false, why == null || why.isBlank() ? "no CUDA device" : why);
     }
 

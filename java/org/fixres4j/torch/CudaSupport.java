@@ -168,7 +168,20 @@ public final class CudaSupport {
 
     /** Every piece, on this machine; the device count (which loads libtorch) only once all files are there. */
     public static List<Piece> pieces() {
-        return pieces(Host.current(), true);
+        return pieces(true);
+    }
+
+    /**
+     * Every piece, on this machine; {@code countDevices}: once every file is there, load libtorch and ask it for the
+     * devices (else the last piece, cuda-devices, is left out).
+     */
+    public static List<Piece> pieces(boolean countDevices) {
+        return pieces(Host.current(), countDevices);
+    }
+
+    /** Whether the NVIDIA driver's {@code libcuda.so.1} is where the dynamic linker looks. */
+    public static boolean driverFound() {
+        return Host.current().find(null, DRIVER) != null;
     }
 
     /** The pieces of {@code host}; {@code countDevices}: ask libtorch for the devices when every file is there. */
