@@ -202,6 +202,11 @@ public final class CudaFeed implements AutoCloseable {
             throw new IllegalArgumentException("CudaFeed needs a CUDA device, got " + device);
         }
         device.check();
+        org.fixres4j.kernels.Backends.Backend kernels = org.fixres4j.kernels.Backends.cudaKernels();
+        if (!kernels.available()) {
+            throw new org.fixres4j.torch.DeviceUnavailableException(device, "FixRes4J's CUDA kernels cannot run: "
+                    + kernels.detail());
+        }
         return new CudaFeed(dataset, transforms, batch, threads, shard, shards, new CudaTarget(device.index()));
     }
 
