@@ -227,18 +227,26 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** A model with its weights, in eval mode, fused unless plain. */
+    /** A model with its weights, in eval mode, fused unless plain, on its device. */
     static final class LoadedModel implements AutoCloseable {
         final EfficientNet model;
         final FastEfficientNet fast;
         final int numClasses;
+        /** Where the model runs; mixed precision (autocast) applies to {@link #fn()} with {@code device.type().id()}. */
+        final DeviceSpec device;
 
         LoadedModel(EfficientNet model, FastEfficientNet fast) {
+            this(model, fast, DeviceSpec.CPU);
+        }
+
+        LoadedModel(EfficientNet model, FastEfficientNet fast, DeviceSpec device) {
             this.model = model;
             this.fast = fast;
             this.numClasses = model.spec().numClasses();
+            this.device = device;
         }
 
+        /** The model as the sweep calls it: the place an autocast for {@link #device}'s type wraps. */
         Sweep.ModelFn fn() {
             return fast != null ? fast::forward : model::forward;
         }
@@ -289,7 +297,7 @@ final class EvalCommand implements Callable<Integer> {
             if (plain && channelsLast) {
                 m.toChannelsLast();
             }
-            return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m));
+            return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m), device);
         } catch (RuntimeException e) {
             m.close();
             throw e;

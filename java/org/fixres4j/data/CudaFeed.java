@@ -165,6 +165,7 @@ public final class CudaFeed implements AutoCloseable {
                 return;
             }
             closed = true;
+            open--;
             target.markFree(f.slot);
             for (Tensor v : f.inputs) {
                 v.releaseReference();
@@ -192,6 +193,7 @@ public final class CudaFeed implements AutoCloseable {
     private final ExecutorService decoders;
     private final Thread feeder;
     private volatile boolean cancelled;
+    private int open;
     private boolean ended;
     private boolean closed;
 
@@ -298,6 +300,10 @@ public final class CudaFeed implements AutoCloseable {
         if (ended) {
             return null;
         }
+        if (open >= SLOTS) {
+            // both slots are held: the feeder could never fill another one
+            throw new IllegalStateException("close a batch before asking for the next: " + SLOTS + " are open");
+        }
         Filled f;
         try {
             f = filled.take();
@@ -317,6 +323,7 @@ public final class CudaFeed implements AutoCloseable {
             return null;
         }
         target.waitReady(f.slot);
+        open++;
         return new DeviceBatch(f);
     }
 

@@ -194,6 +194,23 @@ class CudaFeedTest {
     }
 
     @Test
+    void holdingBothSlotsAndAskingForMoreIsRefusedNotADeadlock() throws IOException {
+        try (CudaFeed feed = new CudaFeed(new DemoShapes(20, 32, 1, "test"), List.of(TimmEvalTransform.of(16)), 4,
+                1, 0, 1, new CudaFeed.CpuTarget())) {
+            CudaFeed.DeviceBatch a = feed.next();
+            CudaFeed.DeviceBatch b = feed.next();
+            assertTrue(a.slot() != b.slot());
+            assertThrows(IllegalStateException.class, feed::next);
+            a.close();
+            try (CudaFeed.DeviceBatch c = feed.next()) {
+                assertEquals(2, c.number());
+                assertEquals(a.slot(), c.slot(), "the freed slot is the one refilled");
+            }
+            b.close();
+        }
+    }
+
+    @Test
     void theCudaTargetIsRefusedHere() {
         DemoShapes ds = new DemoShapes(4, 32, 1, "test");
         assertThrows(DeviceUnavailableException.class, () -> CudaFeed.cuda(ds, List.of(TimmEvalTransform.of(16)), 2,
