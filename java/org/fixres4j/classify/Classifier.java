@@ -20,9 +20,13 @@ import org.fixres4j.model.EvalPreprocessing;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.kernels.Backends;
 import org.fixres4j.preprocess.CpuPreprocessor;
+import org.fixres4j.preprocess.CudaPreprocessor;
 import org.fixres4j.preprocess.OutputSpec;
 import org.fixres4j.preprocess.Sample;
+import org.fixres4j.torch.CudaStreams;
+import org.fixres4j.torch.DeviceSpec;
 import org.fixres4j.torch.Torch;
 import org.fixres4j.transform.Interpolation;
 import org.fixres4j.transform.Normalization;
@@ -62,6 +66,23 @@ public final class Classifier implements AutoCloseable {
         boolean channelsLast;
         boolean strict = true;
         List<String> classNames;
+        DeviceSpec device = DeviceSpec.CPU;
+
+        /**
+         * Where the model runs: {@code "cpu"} (default), {@code "cuda"} or {@code "cuda:N"}. The value is parsed here
+         * ({@link IllegalArgumentException} for a bad one); whether the device is usable is checked when the
+         * classifier is made ({@link org.fixres4j.torch.DeviceUnavailableException}, naming why).
+         */
+        public Options device(String device) {
+            this.device = DeviceSpec.parse(device);
+            return this;
+        }
+
+        /** {@link #device(String)} with a parsed value. */
+        public Options device(DeviceSpec device) {
+            this.device = Objects.requireNonNull(device, "device");
+            return this;
+        }
 
         /** Test resolution (default: the config's input size); a FixRes-chosen resolution goes here. */
         public Options resolution(int res) {
@@ -149,6 +170,7 @@ public final class Classifier implements AutoCloseable {
             o.channelsLast = channelsLast;
             o.strict = strict;
             o.classNames = classNames;
+            o.device = device;
             return o;
         }
 
@@ -164,6 +186,9 @@ public final class Classifier implements AutoCloseable {
     private final SampleTransform transform;
     private final OutputSpec spec;
     private final CpuPreprocessor preprocessor;
+    private final DeviceSpec device;
+    /** On CUDA: the fused kernel writing into the model's input on the device (null where it is not compiled in). */
+    private final CudaPreprocessor cudaPreprocessor;
     private final int batchSize;
     private final int numClasses;
     private final List<String> labels;
@@ -172,6 +197,7 @@ public final class Classifier implements AutoCloseable {
     private volatile boolean closed;
 
     private Classifier(String name, EfficientNet model, PretrainedConfig config, Options o, boolean ownsModel) {
+        this.device = o.device.check();
         this.name = name;
         this.model = model;
         this.ownsModel = ownsModel;
@@ -183,10 +209,15 @@ public final class Classifier implements AutoCloseable {
         preprocessor = new CpuPreprocessor(o.threads);
         batchSize = o.batchSize;
         model.eval();
+        if (device.isCuda()) {
+            model.to(device.torchDevice(), false);
+        }
         if (o.channelsLast && !model.isChannelsLast()) {
             model.toChannelsLast();
         }
         fastModel = o.fast ? FastEfficientNet.fuse(model) : null;
+        cudaPreprocessor = device.isCuda() && Backends.cudaKernels().available()
+                ? new CudaPreprocessor(device.index()) : null;
         if (o.classNames != null) {
             if (o.classNames.size() != numClasses) {
                 throw new IllegalArgumentException(o.classNames.size() + " class names for a model with "
@@ -229,6 +260,7 @@ public final class Classifier implements AutoCloseable {
      * name's) with the options' overrides, its class names the file's unless the options name them.
      */
     public static Classifier load(ModelSource source, Options options) throws IOException {
+        options.device.check(); // before reading any weights
         Torch.ensureLoaded();
         ModelFile.Loaded loaded = source.load(options.strict);
         try {
@@ -245,7 +277,8 @@ public final class Classifier implements AutoCloseable {
 
     /**
      * Wraps a model already built and loaded (e.g. after FixRes fine-tuning). The caller keeps ownership of
-     * {@code model}: {@link #close()} does not close it (close it yourself, after the classifier).
+     * {@code model}: {@link #close()} does not close it (close it yourself, after the classifier). On a CUDA
+     * {@link Options#device}, the caller's model is moved there.
      */
     public static Classifier of(EfficientNet model, PretrainedConfig config, Options options) {
         return new Classifier(config.name(), model, config, options, false);
@@ -317,18 +350,27 @@ public final class Classifier implements AutoCloseable {
     /** Raw logits {@code [images.size()][numClasses]}, batched internally. */
     public float[][] logits(List<DecodedImage> images) {
         checkOpen();
+        if (device.isCuda()) {
+            synchronized (this) { // one CUDA preprocessor: its staging is not shared between threads
+                return logitsOf(images);
+            }
+        }
+        return logitsOf(images);
+    }
+
+    private float[][] logitsOf(List<DecodedImage> images) {
         float[][] out = new float[images.size()][];
         for (int start = 0; start < images.size(); start += batchSize) {
             int n = Math.min(batchSize, images.size() - start);
             try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
-                Tensor input = torch.zeros(spec.shape(n), new TensorOptions(torch.ScalarType.Float));
                 List<Sample> samples = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     DecodedImage im = images.get(start + i);
                     samples.add(new Sample(im, transform.plan(im.width(), im.height(), null), i));
                 }
-                preprocessor.run(samples, spec, input);
-                Tensor logits = (fastModel != null ? fastModel.forward(input) : model.forward(input)).contiguous();
+                Tensor input = input(samples, n);
+                // logits come back to the host once, at the end
+                Tensor logits = forward(input).to(DeviceSpec.CPU.torchDevice(), torch.ScalarType.Float).contiguous();
                 float[] flat = new float[n * numClasses];
                 new FloatPointer(logits.data_ptr()).get(flat);
                 for (int i = 0; i < n; i++) {
@@ -337,6 +379,42 @@ public final class Classifier implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The batch on the model's device: on the CPU through the CPU kernel; on CUDA the fused CUDA kernel writes the
+     * pixels straight into the device tensor on libtorch's current stream (no float tensor on the host), or, in a
+     * build without the CUDA kernels, the CPU kernel's batch is copied over.
+     */
+    private Tensor input(List<Sample> samples, int n) {
+        if (device.isCpu()) {
+            Tensor input = torch.zeros(spec.shape(n), new TensorOptions(torch.ScalarType.Float));
+            preprocessor.run(samples, spec, input);
+            return input;
+        }
+        org.bytedeco.pytorch.Device dev = device.torchDevice();
+        if (cudaPreprocessor == null) {
+            Tensor host = torch.zeros(spec.shape(n), new TensorOptions(torch.ScalarType.Float));
+            preprocessor.run(samples, spec, host);
+            return host.to(dev, torch.ScalarType.Float);
+        }
+        Tensor input = torch.empty(spec.shape(n), new TensorOptions(torch.ScalarType.Float)
+                .device(new org.bytedeco.pytorch.DeviceOptional(dev)), new org.bytedeco.pytorch.MemoryFormatOptional());
+        cudaPreprocessor.run(samples, spec, input, CudaStreams.currentAddress(device.index()));
+        return input;
+    }
+
+    /**
+     * The model on a batch already on its device. Mixed precision belongs here: autocast for
+     * {@code device.type().id()} ("cpu" or "cuda") around this call is the one place to apply it.
+     */
+    private Tensor forward(Tensor input) {
+        return fastModel != null ? fastModel.forward(input) : model.forward(input);
+    }
+
+    /** The device the model runs on. */
+    public DeviceSpec device() {
+        return device;
     }
 
     /** The k most probable classes of one row of logits (softmax in double; ties: lower index first). */
@@ -373,6 +451,9 @@ public final class Classifier implements AutoCloseable {
             return;
         }
         closed = true;
+        if (cudaPreprocessor != null) {
+            cudaPreprocessor.close();
+        }
         if (fastModel != null) {
             fastModel.close();
         }

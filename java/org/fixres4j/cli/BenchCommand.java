@@ -11,6 +11,7 @@ import org.fixres4j.bench.PreprocessBench;
 import org.fixres4j.io.Json;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code fixres bench}: quick benchmark tables (the JMH suite in tests/jmh gives the rigorous figures). */
@@ -96,8 +97,12 @@ final class BenchCommand implements Runnable {
                 description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
         double seconds;
 
+        @Mixin
+        DeviceOptions device;
+
         @Override
         public Integer call() throws java.io.IOException {
+            device.cpuOnly("bench model");
             if (!(seconds > 0 && seconds <= 600)) {
                 throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
             }

@@ -26,6 +26,7 @@ import org.fixres4j.report.EvalReportBuilder;
 import org.fixres4j.report.Plot;
 import org.fixres4j.report.ProgressBar;
 import org.fixres4j.report.Reports;
+import org.fixres4j.torch.DeviceSpec;
 import org.fixres4j.torch.Torch;
 import org.fixres4j.transform.SampleTransform;
 
@@ -82,11 +83,15 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DistOptions dist;
 
+    @Mixin
+    DeviceOptions device;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        DeviceSpec dev = device.checked();
         ModelSource source = model.source();
         PretrainedConfig cfg = source.config();
         List<Integer> resolutions = resolutions(res, cfg.inputSize());
@@ -102,14 +107,14 @@ final class EvalCommand implements Callable<Integer> {
         try (Collective ranks = dist.connect()) {
             boolean main = ranks.isMain();
             PrintStream log = main ? System.err : new PrintStream(OutputStream.nullOutputStream());
-            Opened opened = open(data, dataOptions, source, pre, log);
+            Opened opened = open(data, dataOptions, source, pre, log, dev);
             try (LoadedModel loaded = opened.model) {
                 Map<String, Object> config = config("eval", spec, source, loaded, opened, pre, preprocessing,
                         transforms);
                 log.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%s%n", source.name(),
                         opened.dataset().describe(), resolutions.size() == 1 ? "" : "s", join(resolutions),
                         ranks.worldSize() > 1 ? ", shared by " + ranks.worldSize() + " ranks" : "");
-                Sweep.Result result = sweep(opened, loaded, transforms, pre, main ? "eval" : null, ranks);
+                Sweep.Result result = sweep(opened, loaded, transforms, pre, main ? "eval" : null, ranks, dev);
                 if (main) {
                     Map<String, Sweep.Result> series = new LinkedHashMap<>();
                     series.put("eval", result);
@@ -222,18 +227,26 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** A model with its weights, in eval mode, fused unless plain. */
+    /** A model with its weights, in eval mode, fused unless plain, on its device. */
     static final class LoadedModel implements AutoCloseable {
         final EfficientNet model;
         final FastEfficientNet fast;
         final int numClasses;
+        /** Where the model runs; mixed precision (autocast) applies to {@link #fn()} with {@code device.type().id()}. */
+        final DeviceSpec device;
 
         LoadedModel(EfficientNet model, FastEfficientNet fast) {
+            this(model, fast, DeviceSpec.CPU);
+        }
+
+        LoadedModel(EfficientNet model, FastEfficientNet fast, DeviceSpec device) {
             this.model = model;
             this.fast = fast;
             this.numClasses = model.spec().numClasses();
+            this.device = device;
         }
 
+        /** The model as the sweep calls it: the place an autocast for {@link #device}'s type wraps. */
         Sweep.ModelFn fn() {
             return fast != null ? fast::forward : model::forward;
         }
@@ -265,6 +278,12 @@ final class EvalCommand implements Callable<Integer> {
 
     /** {@link #loadModel(ModelSource, boolean)}, the plain module converted to channels-last when asked. */
     static LoadedModel loadModel(ModelSource source, boolean plain, boolean channelsLast) throws IOException {
+        return loadModel(source, plain, channelsLast, DeviceSpec.CPU);
+    }
+
+    /** {@link #loadModel(ModelSource, boolean, boolean)} on {@code device} (moved there before folding). */
+    static LoadedModel loadModel(ModelSource source, boolean plain, boolean channelsLast, DeviceSpec device)
+            throws IOException {
         if (!Files.isRegularFile(source.weights())) {
             throw new IllegalArgumentException("no such weights file: " + source.weights());
         }
@@ -272,10 +291,13 @@ final class EvalCommand implements Callable<Integer> {
         EfficientNet m = source.load().model();
         try {
             m.eval();
+            if (device.isCuda()) {
+                m.to(device.torchDevice(), false);
+            }
             if (plain && channelsLast) {
                 m.toChannelsLast();
             }
-            return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m));
+            return new LoadedModel(m, plain ? null : FastEfficientNet.fuse(m), device);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -289,9 +311,15 @@ final class EvalCommand implements Callable<Integer> {
      */
     static Opened open(Path data, DataOptions d, ModelSource source, PreprocessOptions pre, PrintStream warn)
             throws IOException {
+        return open(data, d, source, pre, warn, DeviceSpec.CPU);
+    }
+
+    /** {@link #open(Path, DataOptions, ModelSource, PreprocessOptions, PrintStream)} with the model on a device. */
+    static Opened open(Path data, DataOptions d, ModelSource source, PreprocessOptions pre, PrintStream warn,
+                       DeviceSpec device) throws IOException {
         LabelledData ld = LabelledData.open(data, d.spec(), source.classNames(), source.weights(), warn);
         Dataset ds = ld.dataset();
-        LoadedModel model = loadModel(source, pre.plain, pre.channelsLast);
+        LoadedModel model = loadModel(source, pre.plain, pre.channelsLast, device);
         if (ds.numClasses() > model.numClasses) {
             model.close();
             throw new IllegalArgumentException("the dataset has " + ds.numClasses() + " classes but the model's "
@@ -321,10 +349,17 @@ final class EvalCommand implements Callable<Integer> {
      */
     static Sweep.Result sweep(Opened o, LoadedModel model, List<SampleTransform> transforms, PreprocessOptions pre,
                               String label, Collective ranks) throws IOException {
+        return sweep(o, model, transforms, pre, label, ranks, DeviceSpec.CPU);
+    }
+
+    /** {@link #sweep(Opened, LoadedModel, List, PreprocessOptions, String, Collective)} on {@code device}. */
+    static Sweep.Result sweep(Opened o, LoadedModel model, List<SampleTransform> transforms, PreprocessOptions pre,
+                              String label, Collective ranks, DeviceSpec device) throws IOException {
         ProgressBar bar = new ProgressBar("fixres " + (label == null ? "" : label),
                 label == null ? ProgressBar.Mode.OFF : ProgressBar.Mode.parse(pre.progress));
         return Sweep.over(o.dataset(), transforms)
                 .collective(ranks)
+                .device(device)
                 .batchSize(pre.batch)
                 .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
                 .strict(pre.strict)

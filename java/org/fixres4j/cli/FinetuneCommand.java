@@ -97,6 +97,9 @@ final class FinetuneCommand implements Callable<Integer> {
     RunOptions run;
 
     @Mixin
+    DeviceOptions device;
+
+    @Mixin
     CheckpointOptions checkpoints;
 
     @Mixin
@@ -113,6 +116,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.cpuOnly("finetune");
         try (org.fixres4j.dist.Collective c = dist.connect()) {
             group = c;
             return finetune();

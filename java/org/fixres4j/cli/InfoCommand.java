@@ -4,13 +4,16 @@ import java.util.List;
 
 import org.fixres4j.kernels.Backends;
 import org.fixres4j.kernels.Kernels;
+import org.fixres4j.torch.CudaSupport;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code fixres info}: the native build and which backends this machine can use. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the native build and which backends (CPU kernels, CUDA kernels, libtorch) are usable.")
+        description = {"Show the native build and which backends (CPU kernels, CUDA kernels, libtorch) are usable.",
+            "Then each piece the CUDA path of libtorch needs (--device cuda): the GPU natives, the NVIDIA driver, "
+                + "the CUDA libraries, with the file that is missing and what to install."})
 final class InfoCommand implements Runnable {
     @Option(names = "--torch", description = "Also load libtorch and report it (takes a few seconds).")
     boolean torch;
@@ -22,6 +25,16 @@ final class InfoCommand implements Runnable {
         System.out.printf("%-14s %-3s %s%n", "backend", "ok", "detail");
         for (Backends.Backend b : report) {
             System.out.println(b);
+        }
+        System.out.println();
+        System.out.println("CUDA path of libtorch (--device cuda), piece by piece:");
+        System.out.printf("%-14s %-3s %s%n", "piece", "ok", "detail");
+        List<CudaSupport.Piece> pieces = CudaSupport.pieces(torch);
+        for (CudaSupport.Piece p : pieces) {
+            System.out.println(p);
+        }
+        if (!torch && pieces.stream().allMatch(CudaSupport.Piece::present)) {
+            System.out.println("(every file is there: --torch also counts the devices)");
         }
         if (torch && report.stream().anyMatch(b -> b.name().equals("libtorch") && !b.available())) {
             throw new UserException("libtorch is not usable on this machine (see above)");

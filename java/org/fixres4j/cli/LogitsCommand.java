@@ -25,6 +25,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    DeviceOptions device;
+
     @Option(names = {"--out", "--results-file"}, required = true, paramLabel = "FILE.npy",
             description = "Output file.")
     Path out;
@@ -40,7 +43,7 @@ final class LogitsCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("no such image file: " + p);
             }
         }
-        try (Classifier c = model.load()) {
+        try (Classifier c = model.load(device.checked())) {
             int classes = c.labels().size();
             try (AtomicFiles.Replacement replacement = AtomicFiles.begin(out)) {
                 Path tmp = replacement.tmp();

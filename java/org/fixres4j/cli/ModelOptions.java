@@ -46,7 +46,12 @@ final class ModelOptions {
 
     /** Loads the classifier through the one model loader; sets libtorch's thread count when --threads is given. */
     Classifier load() throws java.io.IOException {
-        Classifier.Options o = toOptions();
+        return load(org.fixres4j.torch.DeviceSpec.CPU);
+    }
+
+    /** {@link #load()} on {@code device} (refused before any loading when this process cannot use it). */
+    Classifier load(org.fixres4j.torch.DeviceSpec device) throws java.io.IOException {
+        Classifier.Options o = toOptions().device(device);
         Classifier c = Classifier.load(model.source(), o);
         if (threads != null) {
             org.fixres4j.torch.Torch.setThreads(threads);

@@ -18,6 +18,9 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    DeviceOptions device;
+
     @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Classes per image (default: 5).")
     int top;
 
@@ -26,7 +29,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Classifier c = model.load()) {
+        try (Classifier c = model.load(device.checked())) {
             List<List<Classifier.Prediction>> all = c.classify(images, top);
             for (int i = 0; i < images.size(); i++) {
                 System.out.println(images.get(i));

@@ -117,6 +117,9 @@ final class TrainCommand implements Callable<Integer> {
     RunOptions run;
 
     @Mixin
+    DeviceOptions device;
+
+    @Mixin
     CheckpointOptions checkpoints;
 
     @Mixin
@@ -146,6 +149,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.cpuOnly("train");
         try (org.fixres4j.dist.Collective c = dist.connect()) {
             group = c;
             return train();

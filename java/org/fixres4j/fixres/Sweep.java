@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.fixres4j.data.Batch;
 import org.fixres4j.data.BatchLoader;
+import org.fixres4j.data.CudaFeed;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LoadFailure;
 import org.fixres4j.data.Progress;
@@ -24,6 +25,7 @@ import org.fixres4j.eval.LogitRows;
 import org.fixres4j.eval.RealAccuracy;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.PretrainedConfig;
+import org.fixres4j.torch.DeviceSpec;
 import org.fixres4j.torch.Torch;
 import org.fixres4j.transform.SampleTransform;
 
@@ -161,6 +163,7 @@ public final class Sweep {
         private long seed;
         private boolean allowNonFinite;
         private Collective collective;
+        private DeviceSpec device = DeviceSpec.CPU;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -256,6 +259,16 @@ public final class Sweep {
          * process would have. Every rank must call {@code run} with the same dataset, transforms and options.
          * Logits cannot be kept across ranks.
          */
+        /**
+         * The device the models run on (default CPU). On CUDA the batches come from a {@link CudaFeed} (decoded on
+         * CPU threads, preprocessed by the CUDA kernel straight into device tensors); the models' logits come back to
+         * the host for scoring. Checked when the sweep runs.
+         */
+        public Builder device(DeviceSpec d) {
+            this.device = Objects.requireNonNull(d, "device");
+            return this;
+        }
+
         public Builder collective(Collective c) {
             this.collective = c;
             return this;
@@ -399,6 +412,7 @@ public final class Sweep {
         private final long seed;
         private final boolean allowNonFinite;
         private final Collective collective;
+        private final DeviceSpec device;
 
         Engine(Builder b, List<ModelFn> models) {
             this.dataset = b.dataset;
@@ -419,6 +433,7 @@ public final class Sweep {
             this.ks = b.ks;
             this.inferenceMode = b.inferenceMode;
             this.seed = b.seed;
+            this.device = b.device;
             Torch.ensureLoaded();
         }
 
@@ -440,16 +455,10 @@ public final class Sweep {
             long done = 0;
             progress.start(collective == null ? n
                     : n / collective.worldSize() + (collective.rank() < n % collective.worldSize() ? 1 : 0));
-            BatchLoader.Builder lb = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
-                    .poolSize(DEPTH).seed(seed);
-            if (collective != null) {
-                lb.shard(collective.rank(), collective.worldSize());
-            }
-            try (BatchLoader loader = lb.build();
-                 BatchLoader.Epoch epoch = loader.epoch(0)) {
+            try (Feed epoch = feed()) {
                 while (true) {
                     long w0 = System.nanoTime();
-                    Batch b = epoch.hasNext() ? epoch.next() : null;
+                    Feed.Item b = epoch.next();
                     waitNanos += System.nanoTime() - w0;
                     if (strict && collective == null) {
                         // (shared by ranks, a strict sweep stops after combining, so that no rank waits for one
@@ -507,14 +516,14 @@ public final class Sweep {
                         }
                         evaluated += m;
                         // the batch's positions, failed ones included (batches that failed whole are skipped)
-                        long end = Math.min((long) (b.number() + 1) * batch, loader.shardSize());
+                        long end = Math.min((long) (b.number() + 1) * batch, epoch.shardSize());
                         progress.advance(end - done);
                         done = end;
                     }
                 }
                 failures = epoch.failures();
-                if (done < loader.shardSize()) {
-                    progress.advance(loader.shardSize() - done);
+                if (done < epoch.shardSize()) {
+                    progress.advance(epoch.shardSize() - done);
                 }
             } finally {
                 progress.finish();
@@ -556,6 +565,66 @@ public final class Sweep {
                     (System.nanoTime() - t0) / 1e9, waitNanos / 1e9, batch, threads);
         }
 
+        /** The batches: the shared loader's on the CPU, a {@link CudaFeed}'s on a CUDA device. */
+        private Feed feed() throws IOException {
+            int shard = collective == null ? 0 : collective.rank();
+            int shards = collective == null ? 1 : collective.worldSize();
+            if (device.isCuda()) {
+                CudaFeed f = CudaFeed.cuda(dataset, transforms, batch, threads, shard, shards, device);
+                return new Feed() {
+                    @Override
+                    public Item next() throws IOException {
+                        CudaFeed.DeviceBatch b = f.next();
+                        return b == null ? null : new Item() {
+                            public int number() { return b.number(); }
+                            public int size() { return b.size(); }
+                            public int[] labels() { return b.labels(); }
+                            public int[] indices() { return b.indices(); }
+                            public Tensor input(int t) { return b.input(t); }
+                            public void close() { b.close(); }
+                        };
+                    }
+
+                    public List<LoadFailure> failures() { return f.failures(); }
+                    public int shardSize() { return f.shardSize(); }
+                    public void close() { f.close(); }
+                };
+            }
+            BatchLoader loader = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
+                    .poolSize(DEPTH).seed(seed).shard(shard, shards).build();
+            BatchLoader.Epoch epoch;
+            try {
+                epoch = loader.epoch(0);
+            } catch (RuntimeException e) {
+                loader.close();
+                throw e;
+            }
+            return new Feed() {
+                @Override
+                public Item next() {
+                    Batch b = epoch.hasNext() ? epoch.next() : null;
+                    return b == null ? null : new Item() {
+                        public int number() { return b.number(); }
+                        public int size() { return b.size(); }
+                        public int[] labels() { return b.labels(); }
+                        public int[] indices() { return b.indices(); }
+                        public Tensor input(int t) { return b.input(t); }
+                        public void close() { b.close(); }
+                    };
+                }
+
+                public List<LoadFailure> failures() { return epoch.failures(); }
+                public int shardSize() { return loader.shardSize(); }
+                public void close() {
+                    try {
+                        epoch.close();
+                    } finally {
+                        loader.close();
+                    }
+                }
+            };
+        }
+
         /** Throws for the first row of {@code out} with a NaN or an infinity. */
         private void checkFinite(LogitRows out, int[] indices, SampleTransform transform)
                 throws NonFiniteLogitsException {
@@ -589,6 +658,35 @@ public final class Sweep {
                 return LogitRows.of(y);
             }
         }
+    }
+
+    /** Where a sweep's batches come from (the CPU loader's epoch, or the CUDA feed), as the engine reads them. */
+    private interface Feed extends AutoCloseable {
+        /** One batch; close it once its logits are read. */
+        interface Item extends AutoCloseable {
+            int number();
+
+            int size();
+
+            int[] labels();
+
+            int[] indices();
+
+            Tensor input(int t);
+
+            @Override
+            void close();
+        }
+
+        /** The next batch, null at the end. */
+        Item next() throws IOException;
+
+        List<LoadFailure> failures();
+
+        int shardSize();
+
+        @Override
+        void close();
     }
 
     /** A growable float array in chunks (avoids copying when logits are kept). */

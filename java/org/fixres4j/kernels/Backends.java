@@ -50,7 +50,19 @@ public final class Backends {
             return new Backend("cuda-kernels", false, "no CUDA device");
         }
         String why = FxNative.fx_last_error();
-        return new Backend("cuda-kernels", false, why == null || why.isBlank() ? "no CUDA device" : why);
+        return new Backend("cuda-kernels", false, cudaFailure(why, org.fixres4j.torch.CudaSupport.driverFound()));
+    }
+
+    /**
+     * The CUDA kernels' line when the device count failed with {@code why}: the static CUDA runtime's "driver version
+     * is insufficient" (cudaErrorInsufficientDriver, error 35) is what it says when there is no driver at all, so
+     * without libcuda.so.1 the line says that instead.
+     */
+    static String cudaFailure(String why, boolean driverFound) {
+        if (why != null && why.contains("cudaErrorInsufficientDriver") && !driverFound) {
+            return "no NVIDIA driver (libcuda.so.1 not found)";
+        }
+        return why == null || why.isBlank() ? "no CUDA device" : why;
     }
 
     /** Number of CUDA devices the kernels can use (0 when none or not compiled). */

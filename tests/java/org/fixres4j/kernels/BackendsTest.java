@@ -24,6 +24,17 @@ class BackendsTest {
     }
 
     @Test
+    void noDriverIsSaidSoRatherThanAsAnInsufficientDriverVersion() {
+        String native35 = "no usable CUDA device: CUDA driver version is insufficient for CUDA runtime version "
+                + "(cudaErrorInsufficientDriver, error 35)";
+        assertEquals("no NVIDIA driver (libcuda.so.1 not found)", Backends.cudaFailure(native35, false));
+        assertEquals(native35, Backends.cudaFailure(native35, true), "with a driver, an old one is the reason");
+        assertEquals("no CUDA device", Backends.cudaFailure(null, false));
+        String other = "no usable CUDA device: the driver reports none";
+        assertEquals(other, Backends.cudaFailure(other, false));
+    }
+
+    @Test
     void cudaWithoutADeviceIsAnException() {
         if (Backends.cudaDeviceCount() > 0) {
             try (CudaPreprocessor p = new CudaPreprocessor(0)) {
