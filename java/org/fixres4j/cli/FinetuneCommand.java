@@ -158,7 +158,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     info.inputSize(), res, bnOnly ? "bn2 statistics only (no labels, no gradient)"
                             : "mode " + mode.spelling() + ", " + cfg.transform(info).describe());
             report.put("model", model.toString());
-            report.put("model_info", info.toMap());
+            report.put("model_info", info.report());
             report.put("data", d.train().describe());
             report.put("test_transform", test.describe());
             TrainEval.Result before = null;
@@ -202,7 +202,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 } catch (IllegalStateException e) {
                     throw TrainCommand.nonFiniteLoss(e, "--lr " + lr);
                 }
-                report.put("config", cfg.toMap());
+                report.put("config", cfg.identity());
                 report.put("trained", r.trained());
                 java.util.List<Object> h = new java.util.ArrayList<>();
                 r.history().forEach(h::add);

@@ -102,7 +102,7 @@ final class PreprocessDemoCommand implements Callable<Integer> {
                 System.out.printf("            %s%n", t.describe());
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("transform", t.describe());
-                r.put("plan", plan.toMap());
+                r.put("plan", plan);
                 r.put("sha256_rgb_uint8", sha);
                 r.put("pillow", verdict);
                 r.put("ms_per_image_float32_nchw_1_thread", ms);

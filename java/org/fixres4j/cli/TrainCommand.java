@@ -202,7 +202,7 @@ final class TrainCommand implements Callable<Integer> {
         boolean resume = checkpoints.resume(ckpt);
         try (Trainer.Result r = runTraining(trainer, d, val, ckpt, resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
-            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
+            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.identity()));
             extra.put(ModelInfo.META + "train_scale_min", Double.toString(cfg.scaleMin()));
             extra.put(ModelInfo.META + "train_scale_max", Double.toString(cfg.scaleMax()));
             if (!group.isMain()) {

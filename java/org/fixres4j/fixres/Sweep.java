@@ -3,11 +3,15 @@ package org.fixres4j.fixres;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -317,20 +321,27 @@ public final class Sweep {
             return Arrays.copyOfRange(logits, i * numClasses, (i + 1) * numClasses);
         }
 
-        /** For reports: resolution, size, transform, the top-k map, ReaL map, timing. */
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("resolution", (long) resolution());
-            m.put("output_size", List.of((long) transform.outputWidth(), (long) transform.outputHeight()));
-            m.put("transform", transform.describe());
-            m.putAll(accuracy.toMap());
-            if (real != null) {
-                m.put("real", real.toMap());
-            }
-            m.put("forward_seconds", forwardSeconds);
-            m.put("forward_images_per_second", forwardSeconds > 0 ? accuracy.count() / forwardSeconds : null);
-            return m;
+        /** For reports ({@link Report}). */
+        public Report report() {
+            return new Report(resolution(), List.of(transform.outputWidth(), transform.outputHeight()),
+                    transform.describe(), accuracy.report(), real == null ? null : real.report(), forwardSeconds,
+                    forwardSeconds > 0 ? accuracy.count() / forwardSeconds : null);
         }
+
+        /**
+         * One transform's result as a report part: {@code resolution}, {@code output_size}, {@code transform}, the
+         * top-k members ({@link TopKAccuracy.Report}), {@code real} (only with ReaL labels), then the forward's
+         * timing.
+         *
+         * @param forwardImagesPerSecond null when the forward took no measurable time
+         */
+        @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+        @JsonPropertyOrder({"resolution", "output_size", "transform", "accuracy", "real", "forward_seconds",
+            "forward_images_per_second"})
+        public record Report(int resolution, List<Integer> outputSize, String transform,
+                             @JsonUnwrapped TopKAccuracy.Report accuracy,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) RealAccuracy.Report real,
+                             double forwardSeconds, Double forwardImagesPerSecond) {}
     }
 
     /**
