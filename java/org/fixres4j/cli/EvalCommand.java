@@ -40,6 +40,7 @@ import picocli.CommandLine.Option;
  * configuration, an accuracy-vs-resolution PNG.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Evaluate an EfficientNet on a labelled dataset at one or more test resolutions.",
             "Top-1 and top-5 (and ImageNet ReaL top-1/top-5 with --real-labels) per resolution; a sweep over several "
                 + "resolutions decodes each image once. Unreadable images are counted, listed in the results and "
@@ -165,13 +166,12 @@ final class EvalCommand implements Callable<Integer> {
                         + "default: ${DEFAULT-VALUE}.")
         String limitMode;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-                description = "Seed of the stratified subset (default: ${DEFAULT-VALUE}).")
-        long seed;
+        @Mixin
+        SeedOption seed;
 
         /** The dataset description these options give. */
         LabelledData.Spec spec() {
-            return new LabelledData.Spec(layout, classList, split, realLabels, limit, limitMode, seed);
+            return new LabelledData.Spec(layout, classList, split, realLabels, limit, limitMode, seed.seed);
         }
     }
 
@@ -180,13 +180,8 @@ final class EvalCommand implements Callable<Integer> {
         @Mixin
         PreprocessingOptions preprocessing;
 
-        @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "32",
-                description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-        int batch;
-
-        @Option(names = "--threads", paramLabel = "T",
-                description = "Decoding threads and libtorch threads (default: all processors).")
-        Integer threads;
+        @Mixin
+        ComputeOptions compute;
 
         @Option(names = "--strict", description = "Stop at the first image that cannot be read (exit 1, naming it).")
         boolean strict;
@@ -208,10 +203,7 @@ final class EvalCommand implements Callable<Integer> {
         String progress;
 
         void validate() {
-            if (batch < 1 || batch > 65536) {
-                throw new IllegalArgumentException("--batch must be in 1..65536, got " + batch);
-            }
-            Threads.check("--threads", threads);
+            compute.validate();
             ProgressBar.Mode.parse(progress);
             preprocessing.mode();
         }
@@ -303,8 +295,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "the c-th folder in sorted order; for a subset of ImageNet pass --class-list with the 1000 "
                     + "synsets");
         }
-        if (pre.threads != null) {
-            org.fixres4j.torch.Torch.setThreads(pre.threads);
+        if (pre.compute.threads != null) {
+            org.fixres4j.torch.Torch.setThreads(pre.compute.threads);
         }
         return new Opened(ld, model);
     }
@@ -325,8 +317,8 @@ final class EvalCommand implements Callable<Integer> {
                 label == null ? ProgressBar.Mode.OFF : ProgressBar.Mode.parse(pre.progress));
         return Sweep.over(o.dataset(), transforms)
                 .collective(ranks)
-                .batchSize(pre.batch)
-                .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .batchSize(pre.compute.batch())
+                .threads(pre.compute.threadsOr(Math.max(1, Runtime.getRuntime().availableProcessors())))
                 .strict(pre.strict)
                 .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.data().real())
@@ -346,7 +338,7 @@ final class EvalCommand implements Callable<Integer> {
         return EvalReportBuilder.config(command, argv, source,
                 new EvalReportBuilder.RunModel(model.numClasses, model.model.parameterCount(), model.fast != null,
                         model.fast != null || model.model.isChannelsLast()),
-                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.batch, pre.threads,
+                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(), pre.compute.threads,
                         pre.strict));
     }
 

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 
 /** {@code fixres finetune}: FixRes fine-tuning of a trained model at a test resolution. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"FixRes fine-tuning at a test resolution: everything frozen in eval mode except the classifier "
                 + "(trained) and the last BatchNorm bn2 (train mode: batch statistics, running statistics "
                 + "re-estimated, affine frozen); label smoothing, SGD momentum 0.9, weight decay 1e-4; FixRes's "
@@ -37,15 +38,9 @@ import picocli.CommandLine.Option;
                 + "before and after, checkpoints every epoch (--resume), and writes a safetensors file that eval and "
                 + "timm load."})
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = {"--model", "--weights"}, required = true, paramLabel = "FILE",
-            description = "The trained model (.safetensors from train, or a timm weight file with --arch).")
-    Path model;
-
-    @Option(names = "--arch", paramLabel = "A",
-            description = "timm architecture, only for weight files without FixRes4J metadata (e.g. "
-                    + "tf_efficientnet_b0.ap_in1k). Unlike eval, --model here is the weight file, not the "
-                    + "architecture.")
-    String arch;
+    /** The trained model: --weights (or --model) FILE, from train, or a timm weight file with --arch. */
+    @Mixin
+    ModelArgs modelArgs;
 
     @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
             description = "fashion-mnist[:DIR], shapes, folder:DIR (DIR/train, DIR/val) or auto (default: ${DEFAULT-VALUE}).")
@@ -72,9 +67,6 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--epochs", defaultValue = "1", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
     int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "32", paramLabel = "B", description = "Default: ${DEFAULT-VALUE}.")
-    int batch;
 
     @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "Default: ${DEFAULT-VALUE}.")
     double lr;
@@ -122,10 +114,11 @@ final class FinetuneCommand implements Callable<Integer> {
     private Integer finetune() throws Exception {
         run.validate();
         EvalCommand.checkOutputs(out, json);
+        Path model = modelArgs.requiredWeights();
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
         }
-        ModelSource source = ModelSource.of(arch, model);
+        ModelSource source = ModelSource.of(modelArgs.arch(), model);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
             System.out.println("note: " + d.note());
@@ -134,9 +127,9 @@ final class FinetuneCommand implements Callable<Integer> {
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
         FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
-                .epochs(epochs).batchSize(batch).lr(lr).momentum(momentum).weightDecay(weightDecay);
+                .epochs(epochs).batchSize(run.batch()).lr(lr).momentum(momentum).weightDecay(weightDecay);
         run.applyTo(cfg);
-        int t = run.threads != null ? run.threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
+        int t = run.compute.threadsOr(org.fixres4j.fixres.TrainConfig.defaultThreads());
         cfg.threads(t).collective(group);
         org.fixres4j.torch.Torch.setThreads(t);
         Path ckpt = checkpoints.dir(out);
@@ -170,10 +163,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 report.put("before", accMap(before));
             }
             Dataset train = run.trainLimit > 0 ? Subsets.stratified(d.train(), Math.min(run.trainLimit, d.train().size()),
-                    run.seed) : d.train();
+                    run.seed()) : d.train();
             long t0 = System.nanoTime();
             if (bnOnly) {
-                long n = BnReestimate.run(loaded.model(), train, test, batch, t, run.seed, group);
+                long n = BnReestimate.run(loaded.model(), train, test, run.batch(), t, run.seed(), group);
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
                         res, s, n / s);

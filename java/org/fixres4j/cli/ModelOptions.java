@@ -20,12 +20,8 @@ final class ModelOptions {
     @Mixin
     PreprocessingOptions preprocessing;
 
-    @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
-    int batch;
-
-    @Option(names = "--threads", paramLabel = "T",
-            description = "Threads for preprocessing and libtorch (default: all processors).")
-    Integer threads;
+    @Mixin
+    ComputeOptions compute;
 
     @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
     boolean plain;
@@ -35,11 +31,12 @@ final class ModelOptions {
     boolean channelsLast;
 
     Classifier.Options toOptions() {
-        Threads.check("--threads", threads);
-        Classifier.Options o = new Classifier.Options().batchSize(batch).fast(!plain).channelsLast(channelsLast)
+        compute.validate();
+        Classifier.Options o = new Classifier.Options().batchSize(compute.batch()).fast(!plain)
+                .channelsLast(channelsLast)
                 .preprocessing(preprocessing.overrides(res));
-        if (threads != null) {
-            o.threads(threads);
+        if (compute.threads != null) {
+            o.threads(compute.threads);
         }
         return o;
     }
@@ -48,8 +45,8 @@ final class ModelOptions {
     Classifier load() throws java.io.IOException {
         Classifier.Options o = toOptions();
         Classifier c = Classifier.load(model.source(), o);
-        if (threads != null) {
-            org.fixres4j.torch.Torch.setThreads(threads);
+        if (compute.threads != null) {
+            org.fixres4j.torch.Torch.setThreads(compute.threads);
         }
         return c;
     }

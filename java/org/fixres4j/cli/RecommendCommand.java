@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
  * resolution, printed with every term of the formula; optionally confirmed by a short sweep on a held-out subset.
  */
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Recommend a test resolution (about 1.25 x K_train) from the FixRes apparent-object-size "
                 + "model, optionally confirmed by a sweep.",
             "The model (Touvron et al. 2019, section 3.1):",
@@ -52,10 +53,13 @@ final class RecommendCommand implements Callable<Integer> {
                     + "FixRes4J metadata or --arch).")
     Integer kTrain;
 
-    @Option(names = {"--arch", "--model"}, paramLabel = "A",
-            description = "timm model name (--model is timm's spelling): gives K_train and crop_pct when not given, and the model of --data; only "
-                    + "for weight files without FixRes4J metadata (given, it must name the same network).")
-    String arch;
+    /**
+     * The model, as every command takes it: --weights (a model file of fixres train / finetune gives K_train and
+     * crop_pct from its metadata, and is the model of --data), --arch (a timm name: K_train and crop_pct when not
+     * given; needed with a weight file without FixRes4J metadata), or both.
+     */
+    @Mixin
+    ModelArgs modelArgs;
 
     @Option(names = "--scale", split = ",", paramLabel = "S", defaultValue = "0.08,1",
             description = "MIN,MAX: RandomResizedCrop's area-fraction range in training (default: ${DEFAULT-VALUE}).")
@@ -69,11 +73,6 @@ final class RecommendCommand implements Callable<Integer> {
             description = "Confirm with a sweep on this dataset (needs --weights); default "
                     + DEFAULT_SWEEP_LIMIT + " images (--limit).")
     Path data;
-
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "The model's weights, for --data; a model file of fixres train / finetune also gives "
-                    + "K_train and crop_pct (its metadata), without --arch.")
-    Path weights;
 
     @Mixin
     EvalCommand.DataOptions dataOptions;
@@ -101,7 +100,8 @@ final class RecommendCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the model, as eval finds it: --weights (its FixRes4J metadata, or --arch for a timm file), or --arch alone
-        ModelSource source = weights == null ? null : ModelSource.of(arch, weights);
+        String arch = modelArgs.arch();
+        ModelSource source = modelArgs.weights() == null ? null : ModelSource.of(arch, modelArgs.weights());
         ModelRegistry.Resolved named = source == null && arch != null ? ModelRegistry.resolve(arch) : null;
         PretrainedConfig cfg = source != null ? source.config() : named != null ? named.config() : null;
         String modelName = source != null ? source.name() : named != null ? named.name() : null;

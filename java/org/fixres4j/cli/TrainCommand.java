@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 
 /** {@code fixres train}: a small EfficientNet from scratch with RandomResizedCrop at K_train. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Train an EfficientNet (any width/depth multipliers) from scratch with RandomResizedCrop + flip "
                 + "at the training resolution K_train, label smoothing, SGD or RMSprop, so that the FixRes effect can "
                 + "be produced on data at hand. Checkpoints every epoch (atomic; --resume continues a killed run). "
@@ -59,9 +60,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "64", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch;
 
     @Option(names = "--opt", defaultValue = "sgd", paramLabel = "O", description = "sgd or rmsprop (default: ${DEFAULT-VALUE}).")
     String opt;
@@ -134,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
         t.res = recipe.resolution();
         t.epochs = recipe.epochs();
         t.run.trainLimit = recipe.trainLimit();
-        t.run.threads = recipe.threads();
+        t.run.compute.threads = recipe.threads();
         return t;
     }
 
@@ -165,7 +163,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         TrainConfig cfg = new TrainConfig().resolution(res).scale(Double.parseDouble(sc[0]), Double.parseDouble(sc[1]))
                 .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(epochs)
-                .batchSize(batch)
+                .batchSize(run.batch())
                 .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
                         nesterov, alpha, eps))
                 .lr(lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
