@@ -9,8 +9,10 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * The defaults of shared options that legitimately differ between commands, in one table: the batch of
  * {@link ComputeOptions} (a forward pass of predict and logits is a handful of files; eval's fills the loader's
- * threads; train's and finetune's is the optimizer's step). A command whose {@code @Command} names this provider
- * gets them, and its help shows them as {@code ${DEFAULT-VALUE}}; every other option keeps its annotation's default.
+ * threads; train's and finetune's is the optimizer's step) and the optimizer settings of {@link RunOptions} (training
+ * from scratch against FixRes's short fine-tuning: timm's recipe and FixRes's). A command whose {@code @Command} names
+ * this provider gets them, and its help shows them as {@code ${DEFAULT-VALUE}}; every other option keeps its
+ * annotation's default.
  */
 final class CommandDefaults implements IDefaultValueProvider {
     /** {@code --batch} by command name. */
@@ -22,10 +24,19 @@ final class CommandDefaults implements IDefaultValueProvider {
             "train", "64",
             "finetune", "32");
 
+    /** The defaults by option (its longest name), then by command name. */
+    static final Map<String, Map<String, String>> BY_OPTION = Map.of(
+            "--batch", BATCH,
+            "--epochs", Map.of("train", "10", "finetune", "1"),
+            "--lr", Map.of("train", "0.1", "finetune", "1e-3"),
+            "--momentum", Map.of("train", "0.9", "finetune", "0.9"),
+            "--weight-decay", Map.of("train", "5e-5", "finetune", "1e-4"));
+
     @Override
     public String defaultValue(ArgSpec arg) {
-        if (arg instanceof OptionSpec o && o.longestName().equals("--batch") && arg.command() != null) {
-            return BATCH.get(arg.command().name());
+        if (arg instanceof OptionSpec o && arg.command() != null) {
+            Map<String, String> byCommand = BY_OPTION.get(o.longestName());
+            return byCommand == null ? null : byCommand.get(arg.command().name());
         }
         return null;
     }

@@ -9,9 +9,27 @@ import picocli.CommandLine.Option;
  * The run options that train and finetune share, mapped onto {@link RunConfig}: the LR schedule, label smoothing,
  * training subset, the seed ({@link SeedOption}, shared with eval and recommend) and the batch and threads
  * ({@link ComputeOptions}, shared with every command that runs a model), each with one help text and one default rule
- * (the command's own LR, epochs and weight decay differ, so they stay with the command).
+ * (the epochs, LR, momentum and weight decay too; their defaults differ between training from scratch and fine-tuning,
+ * and {@link CommandDefaults} holds both).
  */
 final class RunOptions {
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--lr", paramLabel = "LR",
+            description = "Peak learning rate, at the global batch (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--momentum", paramLabel = "M",
+            description = "Momentum of SGD (or of RMSprop, train --opt rmsprop) (default: ${DEFAULT-VALUE}).")
+    double momentum;
+
+    @Option(names = "--weight-decay", paramLabel = "WD",
+            description = "Weight decay: in train of conv and linear weights only (timm's recipe: biases and "
+                    + "BatchNorm are not decayed), in finetune of all it trains (FixRes's) (default: "
+                    + "${DEFAULT-VALUE}).")
+    double weightDecay;
+
     @Option(names = "--sched", defaultValue = "cosine", paramLabel = "S",
             description = "LR schedule: cosine, step or constant, per step (default: ${DEFAULT-VALUE}).")
     String sched;

@@ -58,14 +58,8 @@ final class TrainCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String interpolation;
 
-    @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
     @Option(names = "--opt", defaultValue = "sgd", paramLabel = "O", description = "sgd or rmsprop (default: ${DEFAULT-VALUE}).")
     String opt;
-
-    @Option(names = "--lr", defaultValue = "0.1", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
 
     @Option(names = "--min-lr", defaultValue = "1e-4", paramLabel = "LR", description = "Cosine floor (default: ${DEFAULT-VALUE}).")
     double minLr;
@@ -74,16 +68,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Linear warmup from lr/10, in epochs (default: ${DEFAULT-VALUE}).")
     double warmup;
 
-    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Momentum (default: ${DEFAULT-VALUE}).")
-    double momentum;
-
     @Option(names = "--nesterov", defaultValue = "true", negatable = true, fallbackValue = "true",
             description = "Nesterov momentum for SGD (default: on).")
     boolean nesterov;
-
-    @Option(names = "--weight-decay", defaultValue = "5e-5", paramLabel = "WD",
-            description = "Weight decay of conv/linear weights; biases and BN are not decayed (default: ${DEFAULT-VALUE}).")
-    double weightDecay;
 
     @Option(names = "--rmsprop-alpha", defaultValue = "0.9", paramLabel = "A", description = "RMSprop alpha (default: ${DEFAULT-VALUE}).")
     double alpha;
@@ -130,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
         t.width = recipe.width();
         t.depth = recipe.depth();
         t.res = recipe.resolution();
-        t.epochs = recipe.epochs();
+        t.run.epochs = recipe.epochs();
         t.run.trainLimit = recipe.trainLimit();
         t.run.compute.threads = recipe.threads();
         return t;
@@ -162,11 +149,11 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--scale takes MIN,MAX, got '" + scale + "'");
         }
         TrainConfig cfg = new TrainConfig().resolution(res).scale(Double.parseDouble(sc[0]), Double.parseDouble(sc[1]))
-                .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(epochs)
+                .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(run.epochs)
                 .batchSize(run.batch())
-                .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
+                .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), run.momentum, run.weightDecay,
                         nesterov, alpha, eps))
-                .lr(lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
+                .lr(run.lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
         run.applyTo(cfg);
         cfg.collective(group);
         EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
@@ -191,8 +178,8 @@ final class TrainCommand implements Callable<Integer> {
 
             @Override
             public void afterEpoch(Trainer.EpochResult r) {
-                System.out.printf("epoch %3d/%d  loss %.4f  lr %.5f  %.0f img/s  %.0f s%s%n", r.epoch(), epochs,
-                        r.loss(), r.lr(), r.imagesPerSecond(), r.seconds(), r.val() == null ? ""
+                System.out.printf("epoch %3d/%d  loss %.4f  lr %.5f  %.0f img/s  %.0f s%s%n", r.epoch(),
+                        run.epochs, r.loss(), r.lr(), r.imagesPerSecond(), r.seconds(), r.val() == null ? ""
                                 : String.format("  val@%d top-1 %.2f%% (%d images)", res, r.val().percent(1),
                                         r.val().count()));
             }
@@ -217,7 +204,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             return trainer.run(d.train(), val, ckpt, resume);
         } catch (IllegalStateException e) {
-            throw nonFiniteLoss(e, "--lr " + lr + " (warmup from lr/10, --warmup-epochs " + warmup + ")");
+            throw nonFiniteLoss(e, "--lr " + run.lr + " (warmup from lr/10, --warmup-epochs " + warmup + ")");
         }
     }
 

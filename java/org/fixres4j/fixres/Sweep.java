@@ -154,6 +154,8 @@ public final class Sweep {
     public static final class Builder {
         private final Dataset dataset;
         private final List<SampleTransform> transforms;
+        /** The loader's options, which it validates (batch size, threads, seed); the sweep shards it per run. */
+        private final BatchLoader.Builder loader;
         private int batchSize = 32;
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private boolean strict;
@@ -162,25 +164,22 @@ public final class Sweep {
         private Progress progress = Progress.none();
         private int[] ks = {1, 5};
         private boolean inferenceMode = true;
-        private long seed;
         private boolean allowNonFinite;
         private Collective collective;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
-            Objects.requireNonNull(transforms, "transforms");
-            if (transforms.isEmpty()) {
+            if (Objects.requireNonNull(transforms, "transforms").isEmpty()) {
                 throw new IllegalArgumentException("a sweep needs at least one transform");
             }
-            for (SampleTransform t : transforms) {
-                Objects.requireNonNull(t, "transform");
-            }
+            this.loader = BatchLoader.builder(dataset, transforms).poolSize(DEPTH); // checks each transform
             this.transforms = List.copyOf(transforms);
         }
 
-        /** Images per forward pass (default 32). */
+        /** Images per forward pass (default 32, at most 65536). */
         public Builder batchSize(int n) {
-            if (n < 1 || n > 65536) {
+            loader.batchSize(n);
+            if (n > 65536) {
                 throw new IllegalArgumentException("batch size must be in 1..65536, got " + n);
             }
             this.batchSize = n;
@@ -189,10 +188,8 @@ public final class Sweep {
 
         /** Decoding / preprocessing threads (default: one per processor). libtorch's own threads are not changed. */
         public Builder threads(int n) {
-            if (n < 1 || n > 1024) {
-                throw new IllegalArgumentException("threads must be in 1..1024, got " + n);
-            }
             this.threads = n;
+            loader.threads(n);
             return this;
         }
 
@@ -239,7 +236,7 @@ public final class Sweep {
 
         /** The seed of random transforms (default 0; deterministic transforms ignore it). */
         public Builder seed(long s) {
-            this.seed = s;
+            loader.seed(s);
             return this;
         }
 
@@ -407,7 +404,7 @@ public final class Sweep {
         private final Progress progress;
         private final int[] ks;
         private final boolean inferenceMode;
-        private final long seed;
+        private final BatchLoader.Builder loaderOptions;
         private final boolean allowNonFinite;
         private final Collective collective;
 
@@ -429,7 +426,7 @@ public final class Sweep {
             this.progress = b.progress;
             this.ks = b.ks;
             this.inferenceMode = b.inferenceMode;
-            this.seed = b.seed;
+            this.loaderOptions = b.loader;
             Torch.ensureLoaded();
         }
 
@@ -451,11 +448,8 @@ public final class Sweep {
             long done = 0;
             progress.start(collective == null ? n
                     : n / collective.worldSize() + (collective.rank() < n % collective.worldSize() ? 1 : 0));
-            BatchLoader.Builder lb = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
-                    .poolSize(DEPTH).seed(seed);
-            if (collective != null) {
-                lb.shard(collective.rank(), collective.worldSize());
-            }
+            BatchLoader.Builder lb = collective != null
+                    ? loaderOptions.shard(collective.rank(), collective.worldSize()) : loaderOptions.shard(0, 1);
             try (BatchLoader loader = lb.build();
                  BatchLoader.Epoch epoch = loader.epoch(0)) {
                 while (true) {

@@ -39,8 +39,14 @@ class SharedOptionsTest {
         assertEquals(8, ((PredictCommand) parsed(new PredictCommand(), "a.jpg").getCommand()).model.compute.batch());
         assertEquals(8, ((LogitsCommand) parsed(new LogitsCommand(), "--out", "o.npy", "a.jpg").getCommand())
                 .model.compute.batch());
-        assertEquals(64, ((TrainCommand) parsed(new TrainCommand()).getCommand()).run.batch());
-        assertEquals(32, ((FinetuneCommand) parsed(new FinetuneCommand(), "--res", "48").getCommand()).run.batch());
+        RunOptions train = ((TrainCommand) parsed(new TrainCommand()).getCommand()).run;
+        assertEquals(64, train.batch());
+        assertEquals(List.of(10.0, 0.1, 0.9, 5e-5), List.of((double) train.epochs, train.lr, train.momentum,
+                train.weightDecay), "train: timm's recipe");
+        RunOptions finetune = ((FinetuneCommand) parsed(new FinetuneCommand(), "--res", "48").getCommand()).run;
+        assertEquals(32, finetune.batch());
+        assertEquals(List.of(1.0, 1e-3, 0.9, 1e-4), List.of((double) finetune.epochs, finetune.lr, finetune.momentum,
+                finetune.weightDecay), "finetune: FixRes's");
         assertEquals(5, ((PredictCommand) parsed(new PredictCommand(), "-b", "5", "a.jpg").getCommand()).model
                 .compute.batch());
         // the help shows the command's own default
