@@ -223,7 +223,7 @@ public final class Demo {
                            String modelSource, int kTrain, List<Double> trainScale, Recommendation recommendation,
                            int testImages, FinetuneSettings finetune, List<Row.Report> rows,
                            Map<String, Verdict.Report> verdicts, double seconds, int threads,
-                           Map<String, Object> software) {}
+                           Reports.Software software) {}
 
     /** The fine-tuning the demo ran, as its JSON document records it. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -503,7 +503,7 @@ public final class Demo {
         public record Report(int kTrain, @JsonProperty("top1_at_k_train") Double top1AtKTrain,
                              @JsonProperty("top1_at_k_train_finetuned") Double top1AtKTrainFinetuned,
                              int bestUntunedRes, @JsonProperty("best_untuned_top1") double bestUntunedTop1,
-                             Integer bestFinetunedResAboveKTrain,
+                             @JsonProperty("best_finetuned_res_above_k_train") Integer bestFinetunedResAboveKTrain,
                              @JsonProperty("best_finetuned_top1_above_k_train") Double bestFinetunedTop1AboveKTrain,
                              @JsonProperty("fixres_effect_top1") Double fixresEffectTop1,
                              @JsonProperty("standard_error_top1") double standardErrorTop1, boolean seen) {}

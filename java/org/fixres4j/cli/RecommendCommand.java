@@ -10,6 +10,11 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.fixres4j.fixres.Recommend;
 import org.fixres4j.fixres.Recommendation;
 import org.fixres4j.fixres.Sweep;
@@ -159,6 +164,7 @@ final class RecommendCommand implements Callable<Integer> {
                 rec.kTestOverKTrain(), rec.exactKTest());
         System.out.flush();
 
+        // the members recommend adds after an eval report's own, by name (EvalReport.with)
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("recommendation", rec);
         if (data == null) {
@@ -168,14 +174,8 @@ final class RecommendCommand implements Callable<Integer> {
             }
             if (out != null) {
                 EvalCommand.checkOutputs(out);
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("format", "fixres4j-recommend/1");
-                doc.putAll(extra);
-                Map<String, Object> sw = new LinkedHashMap<>();
-                sw.put("fixres4j", Reports.fixres4jVersion());
-                sw.put("java", System.getProperty("java.version"));
-                doc.put("software", sw);
-                Reports.writeJson(out, doc);
+                Reports.writeJson(out, new Document("fixres4j-recommend/1", Document.SCHEMA_VERSION, rec,
+                        new Document.Software(Reports.fixres4jVersion(), System.getProperty("java.version"))));
                 System.err.println("fixres: recommendation written to " + out);
             }
             return 0;
@@ -211,14 +211,9 @@ final class RecommendCommand implements Callable<Integer> {
             Sweep.Entry best = result.best();
             Sweep.Entry atRec = result.at(rec.kTest());
             Sweep.Entry atTrain = resolutions.contains(k) ? result.at(k) : null;
-            Map<String, Object> confirm = new LinkedHashMap<>();
-            confirm.put("formula_k_test", (long) rec.kTest());
-            confirm.put("formula_top1", finite(atRec.top1()));
-            confirm.put("k_train_top1", atTrain == null ? null : finite(atTrain.top1()));
-            confirm.put("sweep_best_k_test", best == null ? null : (long) best.resolution());
-            confirm.put("sweep_best_top1", best == null ? null : finite(best.top1()));
-            confirm.put("images", (long) result.evaluated());
-            extra.put("confirmation", confirm);
+            extra.put("confirmation", new Confirmation(rec.kTest(), finite(atRec.top1()),
+                    atTrain == null ? null : finite(atTrain.top1()), best == null ? null : best.resolution(),
+                    best == null ? null : finite(best.top1()), result.evaluated()));
             if (best != null) {
                 System.out.printf(Locale.ROOT, "Formula: %d px -> top-1 %.2f%%%s%n", rec.kTest(), atRec.top1(),
                         atTrain == null ? "" : String.format(Locale.ROOT, " (K_train %d px: %.2f%%)", k,
@@ -267,4 +262,29 @@ final class RecommendCommand implements Callable<Integer> {
         set.add(kTest);
         return new ArrayList<>(set);
     }
+
+    /**
+     * {@code recommend --out}'s document without --data: {@code format}, {@code schema_version}, the recommendation
+     * and the software that made it. (With --data the document is an {@link org.fixres4j.report.EvalReport}.)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"format", "schema_version", "recommendation", "software"})
+    record Document(String format, int schemaVersion, Recommendation recommendation, Software software) {
+        /** Raised when a member is renamed, removed or changes meaning. */
+        static final int SCHEMA_VERSION = 1;
+
+        /** The FixRes4J and Java versions. */
+        @JsonPropertyOrder({"fixres4j", "java"})
+        record Software(String fixres4j, String java) {}
+    }
+
+    /**
+     * How the sweep confirmed the recommendation: the formula's K_test and its top-1, top-1 at K_train (when swept),
+     * the sweep's best resolution and top-1 (null when nothing was evaluated), and the images.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"formula_k_test", "formula_top1", "k_train_top1", "sweep_best_k_test", "sweep_best_top1",
+        "images"})
+    record Confirmation(@JsonProperty("formula_k_test") int formulaKTest, Double formulaTop1, Double kTrainTop1,
+                        @JsonProperty("sweep_best_k_test") Integer sweepBestKTest, Double sweepBestTop1, int images) {}
 }
