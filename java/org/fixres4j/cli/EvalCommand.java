@@ -190,12 +190,8 @@ final class EvalCommand implements Callable<Integer> {
                 + "report them (nonfinite_rows) instead of stopping with an error.")
         boolean allowNonFinite;
 
-        @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
-        boolean plain;
-
-        @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
-                + "fast path always does; this converts the plain module (--plain) too.")
-        boolean channelsLast;
+        @Mixin
+        ForwardOptions forward;
 
         @Option(names = "--progress", paramLabel = "M", defaultValue = "auto",
                 description = "auto (a bar on a terminal, one line per 5%% otherwise), bar, lines or off; "
@@ -283,7 +279,7 @@ final class EvalCommand implements Callable<Integer> {
             throws IOException {
         LabelledData ld = LabelledData.open(data, d.spec(), source.classNames(), source.weights(), warn);
         Dataset ds = ld.dataset();
-        LoadedModel model = loadModel(source, pre.plain, pre.channelsLast);
+        LoadedModel model = loadModel(source, pre.forward.plain, pre.forward.channelsLast);
         if (ds.numClasses() > model.numClasses) {
             model.close();
             throw new IllegalArgumentException("the dataset has " + ds.numClasses() + " classes but the model's "

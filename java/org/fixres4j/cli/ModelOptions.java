@@ -23,17 +23,13 @@ final class ModelOptions {
     @Mixin
     ComputeOptions compute;
 
-    @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
-    boolean plain;
-
-    @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
-            + "fast path always does; this converts the plain module (--plain) too.")
-    boolean channelsLast;
+    @Mixin
+    ForwardOptions forward;
 
     Classifier.Options toOptions() {
         compute.validate();
-        Classifier.Options o = new Classifier.Options().batchSize(compute.batch()).fast(!plain)
-                .channelsLast(channelsLast)
+        Classifier.Options o = new Classifier.Options().batchSize(compute.batch()).fast(!forward.plain)
+                .channelsLast(forward.channelsLast)
                 .preprocessing(preprocessing.overrides(res));
         if (compute.threads != null) {
             o.threads(compute.threads);
