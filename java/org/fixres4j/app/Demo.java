@@ -13,6 +13,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
+
 import org.fixres4j.model.ModelFile;
 import org.fixres4j.model.ModelInfo;
 import org.fixres4j.fixres.BnReestimate;
@@ -166,24 +175,62 @@ public final class Demo {
      */
     public record Row(int resolution, TopKAccuracy before, TopKAccuracy bnOnly,
                       Map<FinetuneConfig.Mode, TopKAccuracy> after, Map<FinetuneConfig.Mode, Double> finetuneSeconds) {
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("test_res", resolution);
-            m.put("before_top1", before.percent(1));
-            m.put("before_top5", top5(before));
-            if (bnOnly != null) {
-                m.put("bn_only_top1", bnOnly.percent(1));
-                m.put("bn_only_top5", top5(bnOnly));
-            }
+        /** The row as the demo's JSON writes it ({@link Report}). */
+        public Report report() {
+            // dynamic: one group of members per fine-tuning mode the demo ran, named after the mode
+            Map<String, Object> finetuned = new LinkedHashMap<>();
             for (Map.Entry<FinetuneConfig.Mode, TopKAccuracy> e : after.entrySet()) {
                 String k = e.getKey().spelling().replace('-', '_');
-                m.put("finetuned_" + k + "_top1", e.getValue().percent(1));
-                m.put("finetuned_" + k + "_top5", top5(e.getValue()));
-                m.put("finetuned_" + k + "_seconds", finetuneSeconds.get(e.getKey()));
+                finetuned.put("finetuned_" + k + "_top1", e.getValue().percent(1));
+                finetuned.put("finetuned_" + k + "_top5", top5(e.getValue()));
+                finetuned.put("finetuned_" + k + "_seconds", finetuneSeconds.get(e.getKey()));
             }
-            return m;
+            return new Report(resolution, before.percent(1), top5(before),
+                    bnOnly == null ? null : bnOnly.percent(1), bnOnly == null ? null : top5(bnOnly), finetuned);
+        }
+
+        /**
+         * One test resolution in the demo's JSON: {@code test_res}, {@code before_top1/5}, {@code bn_only_top1/5}
+         * (when run), then {@code finetuned_<mode>_top1/_top5/_seconds} per mode fine-tuned there.
+         */
+        @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+        @JsonPropertyOrder({"test_res", "before_top1", "before_top5", "bn_only_top1", "bn_only_top5"})
+        public record Report(int testRes, double beforeTop1, double beforeTop5,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Double bnOnlyTop1,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Double bnOnlyTop5,
+                             @JsonIgnore Map<String, Object> finetuned) {
+            /** The per-mode members, written last. */
+            @JsonAnyGetter
+            public Map<String, Object> finetunedMembers() {
+                return finetuned;
+            }
         }
     }
+
+    /**
+     * The demo's JSON document ({@code fixres-demo.json}).
+     *
+     * @param schemaVersion raised when a member is renamed, removed or changes meaning
+     * @param note why the data was chosen automatically, or null (left out)
+     * @param verdicts per fine-tuning mode (by its spelling: the modes are the run's choice)
+     * @param software {@link Reports#software()}
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"format", "schema_version", "data", "note", "model", "model_source", "k_train", "train_scale",
+        "recommendation", "test_images", "finetune", "rows", "verdicts", "seconds", "threads", "software"})
+    public record Document(String format, int schemaVersion, String data,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) String note, ModelInfo.Report model,
+                           String modelSource, int kTrain, List<Double> trainScale, Recommendation recommendation,
+                           int testImages, FinetuneSettings finetune, List<Row.Report> rows,
+                           Map<String, Verdict.Report> verdicts, double seconds, int threads,
+                           Reports.Software software) {}
+
+    /** The fine-tuning the demo ran, as its JSON document records it. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"modes", "bn_only", "images", "epochs", "lr", "batch", "augment", "label_smoothing",
+        "resolutions"})
+    public record FinetuneSettings(List<String> modes, boolean bnOnly, int images, int epochs, double lr, int batch,
+                                   String augment, double labelSmoothing, List<Integer> resolutions) {}
 
     /** What the demo measured. */
     public record Result(ModelInfo info, String dataName, String modelSource, int kTrain,
@@ -352,41 +399,16 @@ public final class Demo {
 
         Path json = o.outDir.resolve("fixres-demo.json");
         Path png = o.outDir.resolve("fixres-demo.png");
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("format", "fixres4j-demo/1");
-        doc.put("schema_version", 1L); // raised when a member is renamed, removed or changes meaning
-        doc.put("data", d.test().describe());
-        if (note != null) {
-            doc.put("note", note);
-        }
-        doc.put("model", info.toMap());
-        doc.put("model_source", source);
-        doc.put("k_train", kTrain);
-        doc.put("train_scale", List.of(scaleMin, scaleMax));
-        doc.put("recommendation", rec);
-        doc.put("test_images", test.size());
-        Map<String, Object> ft = new LinkedHashMap<>();
         List<String> modeNames = new ArrayList<>();
         o.modes.forEach(m -> modeNames.add(m.spelling()));
-        ft.put("modes", modeNames);
-        ft.put("bn_only", o.bnOnly);
-        ft.put("images", ftTrain.size());
-        ft.put("epochs", o.finetuneEpochs);
-        ft.put("lr", o.finetuneLr);
-        ft.put("batch", o.finetuneBatch);
-        ft.put("augment", "fixres");
-        ft.put("label_smoothing", 0.1);
-        ft.put("resolutions", new ArrayList<>(ftRes));
-        doc.put("finetune", ft);
-        List<Object> rs = new ArrayList<>();
-        rows.forEach(r -> rs.add(r.toMap()));
-        doc.put("rows", rs);
-        Map<String, Object> vs = new LinkedHashMap<>();
-        verdicts.forEach((k, v) -> vs.put(k.spelling(), v.toMap()));
-        doc.put("verdicts", vs);
-        doc.put("seconds", seconds);
-        doc.put("threads", o.threads);
-        doc.put("software", Reports.software());
+        FinetuneSettings ft = new FinetuneSettings(modeNames, o.bnOnly, ftTrain.size(), o.finetuneEpochs,
+                o.finetuneLr, o.finetuneBatch, "fixres", 0.1, new ArrayList<>(ftRes));
+        List<Row.Report> rs = new ArrayList<>();
+        rows.forEach(r -> rs.add(r.report()));
+        Map<String, Verdict.Report> vs = new LinkedHashMap<>();
+        verdicts.forEach((k, v) -> vs.put(k.spelling(), v.report()));
+        Document doc = new Document("fixres4j-demo/1", 1, d.test().describe(), note, info.report(), source, kTrain,
+                List.of(scaleMin, scaleMax), rec, test.size(), ft, rs, vs, seconds, o.threads, Reports.software());
         Checkpoint.writeJson(json, doc);
         Plot plot = new Plot().title(String.format(Locale.ROOT, "FixRes demo on %s: EfficientNet w%s d%s, K_train %d",
                         d.name(), fmt(info.spec().width()), fmt(info.spec().depth()), kTrain))
@@ -460,26 +482,31 @@ public final class Demo {
             return b.toString();
         }
 
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("k_train", kTrain);
-            if (!Double.isNaN(atTrain)) {
-                m.put("top1_at_k_train", atTrain);
-            }
-            if (!Double.isNaN(atTrainFinetuned)) {
-                m.put("top1_at_k_train_finetuned", atTrainFinetuned);
-            }
-            m.put("best_untuned_res", bestUntuned);
-            m.put("best_untuned_top1", bestUntunedTop1);
-            if (bestAbove > 0) {
-                m.put("best_finetuned_res_above_k_train", bestAbove);
-                m.put("best_finetuned_top1_above_k_train", bestAboveTop1);
-                m.put("fixres_effect_top1", effect);
-            }
-            m.put("standard_error_top1", standardError);
-            m.put("seen", seen());
-            return m;
+        /** The verdict as the demo's JSON writes it ({@link Report}). */
+        public Report report() {
+            boolean above = bestAbove > 0;
+            return new Report(kTrain, nanToNull(atTrain), nanToNull(atTrainFinetuned), bestUntuned, bestUntunedTop1,
+                    above ? bestAbove : null, above ? bestAboveTop1 : null, above ? effect : null, standardError,
+                    seen());
         }
+
+        private static Double nanToNull(double v) {
+            return Double.isNaN(v) ? null : v;
+        }
+
+        /** A verdict in the demo's JSON; a member that was not measured is left out. */
+        @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+        @JsonPropertyOrder({"k_train", "top1_at_k_train", "top1_at_k_train_finetuned", "best_untuned_res",
+            "best_untuned_top1", "best_finetuned_res_above_k_train", "best_finetuned_top1_above_k_train",
+            "fixres_effect_top1", "standard_error_top1", "seen"})
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public record Report(int kTrain, @JsonProperty("top1_at_k_train") Double top1AtKTrain,
+                             @JsonProperty("top1_at_k_train_finetuned") Double top1AtKTrainFinetuned,
+                             int bestUntunedRes, @JsonProperty("best_untuned_top1") double bestUntunedTop1,
+                             @JsonProperty("best_finetuned_res_above_k_train") Integer bestFinetunedResAboveKTrain,
+                             @JsonProperty("best_finetuned_top1_above_k_train") Double bestFinetunedTop1AboveKTrain,
+                             @JsonProperty("fixres_effect_top1") Double fixresEffectTop1,
+                             @JsonProperty("standard_error_top1") double standardErrorTop1, boolean seen) {}
     }
 
     static Verdict verdict(int kTrain, Map<Integer, TopKAccuracy> before, Map<Integer, TopKAccuracy> after) {

@@ -71,15 +71,12 @@ final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Print the report as JSON instead of a table.")
         boolean json;
 
-        @Option(names = {"--arch", "--model"}, paramLabel = "A",
-                description = "timm model name (--model is timm's spelling; default: " + ModelBench.DEFAULT_MODEL
-                        + "; with --weights: optional for a model file of fixres train / finetune).")
-        String arch;
-
-        @Option(names = "--weights", paramLabel = "FILE",
-                description = "Time these weights (.safetensors or .pth, as eval reads them) instead of seeded random "
-                        + "ones.")
-        java.nio.file.Path weights;
+        /**
+         * The model, as every command takes it: --arch alone times seeded random weights (default
+         * {@link ModelBench#DEFAULT_MODEL}); --weights times those weights.
+         */
+        @picocli.CommandLine.Mixin
+        ModelArgs modelArgs;
 
         @Option(names = {"--res", "--img-size"}, paramLabel = "R",
                 description = "Input size (default: 224, or the input size in --weights' FixRes4J metadata).")
@@ -114,6 +111,8 @@ final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
             }
             Map<String, Object> report;
+            String arch = modelArgs.arch();
+            java.nio.file.Path weights = modelArgs.weights();
             if (weights == null) {
                 report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
                         : ModelBench.DEFAULT_RES, batches, threads, seconds);

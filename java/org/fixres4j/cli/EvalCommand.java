@@ -41,6 +41,7 @@ import picocli.CommandLine.Option;
  * configuration, an accuracy-vs-resolution PNG.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Evaluate an EfficientNet on a labelled dataset at one or more test resolutions.",
             "Top-1 and top-5 (and ImageNet ReaL top-1/top-5 with --real-labels) per resolution; a sweep over several "
                 + "resolutions decodes each image once. Unreadable images are counted, listed in the results and "
@@ -170,13 +171,12 @@ final class EvalCommand implements Callable<Integer> {
                         + "default: ${DEFAULT-VALUE}.")
         String limitMode;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-                description = "Seed of the stratified subset (default: ${DEFAULT-VALUE}).")
-        long seed;
+        @Mixin
+        SeedOption seed;
 
         /** The dataset description these options give. */
         LabelledData.Spec spec() {
-            return new LabelledData.Spec(layout, classList, split, realLabels, limit, limitMode, seed);
+            return new LabelledData.Spec(layout, classList, split, realLabels, limit, limitMode, seed.seed);
         }
     }
 
@@ -185,13 +185,8 @@ final class EvalCommand implements Callable<Integer> {
         @Mixin
         PreprocessingOptions preprocessing;
 
-        @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "32",
-                description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-        int batch;
-
-        @Option(names = "--threads", paramLabel = "T",
-                description = "Decoding threads and libtorch threads (default: all processors).")
-        Integer threads;
+        @Mixin
+        ComputeOptions compute;
 
         @Option(names = "--strict", description = "Stop at the first image that cannot be read (exit 1, naming it).")
         boolean strict;
@@ -200,12 +195,8 @@ final class EvalCommand implements Callable<Integer> {
                 + "report them (nonfinite_rows) instead of stopping with an error.")
         boolean allowNonFinite;
 
-        @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
-        boolean plain;
-
-        @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
-                + "fast path always does; this converts the plain module (--plain) too.")
-        boolean channelsLast;
+        @Mixin
+        ForwardOptions forward;
 
         @Option(names = "--progress", paramLabel = "M", defaultValue = "auto",
                 description = "auto (a bar on a terminal, one line per 5%% otherwise), bar, lines or off; "
@@ -213,10 +204,7 @@ final class EvalCommand implements Callable<Integer> {
         String progress;
 
         void validate() {
-            if (batch < 1 || batch > 65536) {
-                throw new IllegalArgumentException("--batch must be in 1..65536, got " + batch);
-            }
-            Threads.check("--threads", threads);
+            compute.validate();
             ProgressBar.Mode.parse(progress);
             preprocessing.mode();
         }
@@ -319,7 +307,7 @@ final class EvalCommand implements Callable<Integer> {
                        DeviceSpec device) throws IOException {
         LabelledData ld = LabelledData.open(data, d.spec(), source.classNames(), source.weights(), warn);
         Dataset ds = ld.dataset();
-        LoadedModel model = loadModel(source, pre.plain, pre.channelsLast, device);
+        LoadedModel model = loadModel(source, pre.forward.plain, pre.forward.channelsLast, device);
         if (ds.numClasses() > model.numClasses) {
             model.close();
             throw new IllegalArgumentException("the dataset has " + ds.numClasses() + " classes but the model's "
@@ -331,8 +319,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "the c-th folder in sorted order; for a subset of ImageNet pass --class-list with the 1000 "
                     + "synsets");
         }
-        if (pre.threads != null) {
-            org.fixres4j.torch.Torch.setThreads(pre.threads);
+        if (pre.compute.threads != null) {
+            org.fixres4j.torch.Torch.setThreads(pre.compute.threads);
         }
         return new Opened(ld, model);
     }
@@ -360,8 +348,8 @@ final class EvalCommand implements Callable<Integer> {
         return Sweep.over(o.dataset(), transforms)
                 .collective(ranks)
                 .device(device)
-                .batchSize(pre.batch)
-                .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .batchSize(pre.compute.batch())
+                .threads(pre.compute.threadsOr(Math.max(1, Runtime.getRuntime().availableProcessors())))
                 .strict(pre.strict)
                 .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.data().real())
@@ -381,7 +369,7 @@ final class EvalCommand implements Callable<Integer> {
         return EvalReportBuilder.config(command, argv, source,
                 new EvalReportBuilder.RunModel(model.numClasses, model.model.parameterCount(), model.fast != null,
                         model.fast != null || model.model.isChannelsLast()),
-                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.batch, pre.threads,
+                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(), pre.compute.threads,
                         pre.strict));
     }
 

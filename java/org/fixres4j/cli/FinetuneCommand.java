@@ -3,9 +3,15 @@ package org.fixres4j.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.fixres4j.model.ModelFile;
 import org.fixres4j.model.ModelInfo;
@@ -18,6 +24,7 @@ import org.fixres4j.fixres.Checkpoint;
 import org.fixres4j.data.DemoData;
 import org.fixres4j.fixres.FinetuneConfig;
 import org.fixres4j.fixres.Finetuner;
+import org.fixres4j.fixres.RunConfig;
 import org.fixres4j.fixres.TrainEval;
 import org.fixres4j.io.Json;
 import org.fixres4j.io.Sha256;
@@ -29,6 +36,7 @@ import picocli.CommandLine.Option;
 
 /** {@code fixres finetune}: FixRes fine-tuning of a trained model at a test resolution. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"FixRes fine-tuning at a test resolution: everything frozen in eval mode except the classifier "
                 + "(trained) and the last BatchNorm bn2 (train mode: batch statistics, running statistics "
                 + "re-estimated, affine frozen); label smoothing, SGD momentum 0.9, weight decay 1e-4; FixRes's "
@@ -37,15 +45,9 @@ import picocli.CommandLine.Option;
                 + "before and after, checkpoints every epoch (--resume), and writes a safetensors file that eval and "
                 + "timm load."})
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = {"--model", "--weights"}, required = true, paramLabel = "FILE",
-            description = "The trained model (.safetensors from train, or a timm weight file with --arch).")
-    Path model;
-
-    @Option(names = "--arch", paramLabel = "A",
-            description = "timm architecture, only for weight files without FixRes4J metadata (e.g. "
-                    + "tf_efficientnet_b0.ap_in1k). Unlike eval, --model here is the weight file, not the "
-                    + "architecture.")
-    String arch;
+    /** The trained model: --weights (or --model) FILE, from train, or a timm weight file with --arch. */
+    @Mixin
+    ModelArgs modelArgs;
 
     @Option(names = "--data", defaultValue = "auto", paramLabel = "D",
             description = "fashion-mnist[:DIR], shapes, folder:DIR (DIR/train, DIR/val) or auto (default: ${DEFAULT-VALUE}).")
@@ -69,21 +71,6 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "fixres (flip + shifted centre crop, bilinear) or test (the plain test transform) "
                     + "(default: ${DEFAULT-VALUE}).")
     String augment;
-
-    @Option(names = "--epochs", defaultValue = "1", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
-    int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "32", paramLabel = "B", description = "Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "Default: ${DEFAULT-VALUE}.")
-    double lr;
-
-    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Default: ${DEFAULT-VALUE}.")
-    double momentum;
-
-    @Option(names = "--weight-decay", defaultValue = "1e-4", paramLabel = "WD", description = "Default: ${DEFAULT-VALUE}.")
-    double weightDecay;
 
     @Option(names = "--eval-limit", defaultValue = "0", paramLabel = "N",
             description = "Score a stratified subset of N test images before and after (default: all; -1: skip).")
@@ -126,10 +113,11 @@ final class FinetuneCommand implements Callable<Integer> {
     private Integer finetune() throws Exception {
         run.validate();
         EvalCommand.checkOutputs(out, json);
+        Path model = modelArgs.requiredWeights();
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
         }
-        ModelSource source = ModelSource.of(arch, model);
+        ModelSource source = ModelSource.of(modelArgs.arch(), model);
         DemoData d = DemoData.open(data);
         if (d.note() != null) {
             System.out.println("note: " + d.note());
@@ -138,15 +126,15 @@ final class FinetuneCommand implements Callable<Integer> {
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
         FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
-                .epochs(epochs).batchSize(batch).lr(lr).momentum(momentum).weightDecay(weightDecay);
+                .epochs(run.epochs).batchSize(run.batch()).lr(run.lr).momentum(run.momentum)
+                .weightDecay(run.weightDecay);
         run.applyTo(cfg);
-        int t = run.threads != null ? run.threads : org.fixres4j.fixres.TrainConfig.defaultThreads();
+        int t = run.compute.threadsOr(org.fixres4j.fixres.TrainConfig.defaultThreads());
         cfg.threads(t).collective(group);
         org.fixres4j.torch.Torch.setThreads(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("schema_version", 1L); // of the --json report: raised when a member is renamed or removed
+        Report report;
         try (ModelFile.Loaded loaded = source.load()) {
             ModelInfo info = loaded.info();
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
@@ -161,31 +149,27 @@ final class FinetuneCommand implements Callable<Integer> {
             System.out.printf("finetune: %s trained at %d, at test resolution %d, %s%n", info.describe(),
                     info.inputSize(), res, bnOnly ? "bn2 statistics only (no labels, no gradient)"
                             : "mode " + mode.spelling() + ", " + cfg.transform(info).describe());
-            report.put("model", model.toString());
-            report.put("model_info", info.toMap());
-            report.put("data", d.train().describe());
-            report.put("test_transform", test.describe());
             TrainEval.Result before = null;
+            Accuracy beforeAcc = null;
+            Accuracy afterAcc = null;
+            BnOnly bn = null;
+            Finetuner.Result tuned = null;
             if (evalSet != null) {
                 before = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
                 System.out.printf("before: top-1 %.2f%%  top-5 %.2f%%  at %d px on %d test images (eval %.0f img/s)%n",
                         before.accuracy().percent(1), top5(before.accuracy()), res, before.accuracy().count(),
                         before.imagesPerSecond());
-                report.put("before", accMap(before));
+                beforeAcc = Accuracy.of(before);
             }
             Dataset train = run.trainLimit > 0 ? Subsets.stratified(d.train(), Math.min(run.trainLimit, d.train().size()),
-                    run.seed) : d.train();
+                    run.seed()) : d.train();
             long t0 = System.nanoTime();
             if (bnOnly) {
-                long n = BnReestimate.run(loaded.model(), train, test, batch, t, run.seed, group);
+                long n = BnReestimate.run(loaded.model(), train, test, run.batch(), t, run.seed(), group);
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("bn2 re-estimated from %d unlabelled images at %d px in %.1f s (%.0f img/s)%n", n,
                         res, s, n / s);
-                Map<String, Object> bn = new java.util.LinkedHashMap<>(); // fixed key order in the JSON
-                bn.put("images", n);
-                bn.put("seconds", s);
-                bn.put("images_per_second", n / s);
-                report.put("bn_only", bn);
+                bn = new BnOnly(n, s, n / s);
             } else {
                 Finetuner ft = new Finetuner(cfg).listener(new Finetuner.Listener() {
                     @Override
@@ -195,8 +179,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
                     @Override
                     public void afterEpoch(Finetuner.EpochResult r) {
-                        System.out.printf("epoch %d/%d  loss %.4f  lr %.2g  %.0f img/s  %.1f s%n", r.epoch(), epochs,
-                                r.loss(), r.lr(), r.imagesPerSecond(), r.seconds());
+                        System.out.printf("epoch %d/%d  loss %.4f  lr %.2g  %.0f img/s  %.1f s%n", r.epoch(),
+                                run.epochs, r.loss(), r.lr(), r.imagesPerSecond(), r.seconds());
                     }
                 });
                 Finetuner.Result r;
@@ -204,14 +188,9 @@ final class FinetuneCommand implements Callable<Integer> {
                     r = ft.run(loaded.model(), info, train, ckpt, resume,
                             model.toAbsolutePath() + " sha256 " + Sha256.of(model));
                 } catch (IllegalStateException e) {
-                    throw TrainCommand.nonFiniteLoss(e, "--lr " + lr);
+                    throw TrainCommand.nonFiniteLoss(e, "--lr " + run.lr);
                 }
-                report.put("config", cfg.toMap());
-                report.put("trained", r.trained());
-                java.util.List<Object> h = new java.util.ArrayList<>();
-                r.history().forEach(h::add);
-                report.put("history", h);
-                report.put("finetune_images_per_second", r.imagesPerSecond());
+                tuned = r;
             }
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("fixres4j.finetuned", (bnOnly ? "bn-only" : mode.spelling()) + " at " + res + " from "
@@ -224,9 +203,12 @@ final class FinetuneCommand implements Callable<Integer> {
                 TrainEval.Result after = TrainEval.evaluate(loaded.model(), evalSet, test, 64, t);
                 System.out.printf("after:  top-1 %.2f%%  top-5 %.2f%%  (%+.2f top-1)%n", after.accuracy().percent(1),
                         top5(after.accuracy()), after.accuracy().percent(1) - before.accuracy().percent(1));
-                report.put("after", accMap(after));
+                afterAcc = Accuracy.of(after);
             }
-            report.put("out", out.toString());
+            report = new Report(Report.SCHEMA_VERSION, model.toString(), info.report(), d.train().describe(),
+                    test.describe(), beforeAcc, bn, tuned == null ? null : cfg.identity(),
+                    tuned == null ? null : tuned.trained(), tuned == null ? null : tuned.history(),
+                    tuned == null ? null : tuned.imagesPerSecond(), afterAcc, out.toString());
             System.out.printf("wrote %s (timm's keys; its metadata describes the model, default resolution now %d)%n",
                     out, res);
         }
@@ -240,12 +222,34 @@ final class FinetuneCommand implements Callable<Integer> {
         return a.percent(a.ks()[a.ks().length - 1]);
     }
 
-    private static Map<String, Object> accMap(TrainEval.Result r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("top1", r.accuracy().percent(1));
-        m.put("top5", top5(r.accuracy()));
-        m.put("images", r.accuracy().count());
-        m.put("eval_images_per_second", r.imagesPerSecond());
-        return m;
+    /**
+     * The --json report: the model (file and description), data, test transform, the scores before and after, and
+     * either the label-free bn2 re-estimation or the fine-tuning run (its identity, trained tensors, history, speed);
+     * a part that did not run is left out.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"schema_version", "model", "model_info", "data", "test_transform", "before", "bn_only",
+        "config", "trained", "history", "finetune_images_per_second", "after", "out"})
+    record Report(int schemaVersion, String model, ModelInfo.Report modelInfo, String data, String testTransform,
+                  Accuracy before, BnOnly bnOnly, RunConfig.Identity config, List<String> trained,
+                  List<Finetuner.EpochResult> history, Double finetuneImagesPerSecond, Accuracy after, String out) {
+        /** Raised when a member is renamed, removed or changes meaning. */
+        static final int SCHEMA_VERSION = 1;
     }
+
+    /** Top-1, top-5, images and speed of one scoring of the test images. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"top1", "top5", "images", "eval_images_per_second"})
+    record Accuracy(double top1, double top5, long images, double evalImagesPerSecond) {
+        static Accuracy of(TrainEval.Result r) {
+            return new Accuracy(r.accuracy().percent(1), FinetuneCommand.top5(r.accuracy()), r.accuracy().count(),
+                    r.imagesPerSecond());
+        }
+    }
+
+    /** The label-free bn2 re-estimation: images, seconds, images per second. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"images", "seconds", "images_per_second"})
+    record BnOnly(long images, double seconds, double imagesPerSecond) {}
 }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code fixres logits}: the model's logits for images, as float32 {@code [N, classes]} {@code .npy}. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Run an EfficientNet on images and write its logits, float32 [N, classes], as NumPy .npy.",
             "Preprocessing defaults come from the model's pretrained config (timm's)."})
 final class LogitsCommand implements Callable<Integer> {

@@ -20,26 +20,19 @@ final class ModelOptions {
     @Mixin
     PreprocessingOptions preprocessing;
 
-    @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "8", description = "Batch size (default: 8).")
-    int batch;
+    @Mixin
+    ComputeOptions compute;
 
-    @Option(names = "--threads", paramLabel = "T",
-            description = "Threads for preprocessing and libtorch (default: all processors).")
-    Integer threads;
-
-    @Option(names = "--plain", description = "Run the plain module instead of the BN-folded fast path.")
-    boolean plain;
-
-    @Option(names = "--channels-last", description = "Run the model in channels-last (NHWC) memory format. The "
-            + "fast path always does; this converts the plain module (--plain) too.")
-    boolean channelsLast;
+    @Mixin
+    ForwardOptions forward;
 
     Classifier.Options toOptions() {
-        Threads.check("--threads", threads);
-        Classifier.Options o = new Classifier.Options().batchSize(batch).fast(!plain).channelsLast(channelsLast)
+        compute.validate();
+        Classifier.Options o = new Classifier.Options().batchSize(compute.batch()).fast(!forward.plain)
+                .channelsLast(forward.channelsLast)
                 .preprocessing(preprocessing.overrides(res));
-        if (threads != null) {
-            o.threads(threads);
+        if (compute.threads != null) {
+            o.threads(compute.threads);
         }
         return o;
     }
@@ -53,8 +46,8 @@ final class ModelOptions {
     Classifier load(org.fixres4j.torch.DeviceSpec device) throws java.io.IOException {
         Classifier.Options o = toOptions().device(device);
         Classifier c = Classifier.load(model.source(), o);
-        if (threads != null) {
-            org.fixres4j.torch.Torch.setThreads(threads);
+        if (compute.threads != null) {
+            org.fixres4j.torch.Torch.setThreads(compute.threads);
         }
         return c;
     }

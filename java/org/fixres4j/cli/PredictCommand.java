@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code fixres predict}: the top classes of each image with their probabilities. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
+        defaultValueProvider = CommandDefaults.class,
         description = "Print the top classes of each image with softmax probabilities.")
 final class PredictCommand implements Callable<Integer> {
     @Mixin

@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.fixres4j.bench.Samples;
 import org.fixres4j.image.DecodedImage;
@@ -67,11 +70,9 @@ final class PreprocessDemoCommand implements Callable<Integer> {
         }
         Files.createDirectories(outDir);
         Map<String, Object> reference = pillowReference(photo);
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("image", label);
-        report.put("reference", reference.getOrDefault("error", "Pillow " + reference.get("pillow")
-                + (reference.get("torchvision") == null ? "" : " + torchvision " + reference.get("torchvision"))));
-        Map<String, Object> results = new LinkedHashMap<>();
+        Object referenceName = reference.getOrDefault("error", "Pillow " + reference.get("pillow")
+                + (reference.get("torchvision") == null ? "" : " + torchvision " + reference.get("torchvision")));
+        Map<String, Case> results = new LinkedHashMap<>(); // by the case's name, in the order run
         CpuPreprocessor kernel = new CpuPreprocessor(1);
         boolean allExact = true;
         boolean allChecked = true;
@@ -100,19 +101,11 @@ final class PreprocessDemoCommand implements Callable<Integer> {
                 writePng(png, bgr, plan.outW(), plan.outH());
                 System.out.printf("%-11s %-9.3f %-10s %s%n", c.getKey(), ms, verdict, png);
                 System.out.printf("            %s%n", t.describe());
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("transform", t.describe());
-                r.put("plan", plan.toMap());
-                r.put("sha256_rgb_uint8", sha);
-                r.put("pillow", verdict);
-                r.put("ms_per_image_float32_nchw_1_thread", ms);
-                r.put("png", png.toString());
-                results.put(c.getKey(), r);
+                results.put(c.getKey(), new Case(t.describe(), plan, sha, verdict, ms, png.toString()));
             }
         }
-        report.put("results", results);
         Path json = outDir.resolve("demo.json");
-        Json.write(json, report);
+        Json.write(json, new Report(Report.SCHEMA_VERSION, label, String.valueOf(referenceName), results));
         System.out.println();
         System.out.println(reference.containsKey("error")
                 ? "Pillow check " + reference.get("error")
@@ -186,4 +179,17 @@ final class PreprocessDemoCommand implements Callable<Integer> {
             return failed;
         }
     }
+
+    /** {@code demo.json}: the image, what the outputs were checked against, and each case's result by name. */
+    @JsonPropertyOrder({"schema_version", "image", "reference", "results"})
+    record Report(@JsonProperty("schema_version") int schemaVersion, String image, String reference,
+                  Map<String, Case> results) {
+        /** Raised when a member is renamed, removed or changes meaning. */
+        static final int SCHEMA_VERSION = 1;
+    }
+
+    /** One transform: its plan, the SHA-256 of its RGB uint8 output, Pillow's verdict, its time and its PNG. */
+    @JsonPropertyOrder({"transform", "plan", "sha256_rgb_uint8", "pillow", "ms_per_image_float32_nchw_1_thread", "png"})
+    record Case(String transform, ResamplePlan plan, @JsonProperty("sha256_rgb_uint8") String sha256RgbUint8,
+                String pillow, @JsonProperty("ms_per_image_float32_nchw_1_thread") double msPerImage, String png) {}
 }

@@ -10,6 +10,11 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.fixres4j.fixres.Recommend;
 import org.fixres4j.fixres.Recommendation;
 import org.fixres4j.fixres.Sweep;
@@ -31,6 +36,7 @@ import picocli.CommandLine.Option;
  * resolution, printed with every term of the formula; optionally confirmed by a short sweep on a held-out subset.
  */
 @Command(name = "recommend", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Recommend a test resolution (about 1.25 x K_train) from the FixRes apparent-object-size "
                 + "model, optionally confirmed by a sweep.",
             "The model (Touvron et al. 2019, section 3.1):",
@@ -52,10 +58,13 @@ final class RecommendCommand implements Callable<Integer> {
                     + "FixRes4J metadata or --arch).")
     Integer kTrain;
 
-    @Option(names = {"--arch", "--model"}, paramLabel = "A",
-            description = "timm model name (--model is timm's spelling): gives K_train and crop_pct when not given, and the model of --data; only "
-                    + "for weight files without FixRes4J metadata (given, it must name the same network).")
-    String arch;
+    /**
+     * The model, as every command takes it: --weights (a model file of fixres train / finetune gives K_train and
+     * crop_pct from its metadata, and is the model of --data), --arch (a timm name: K_train and crop_pct when not
+     * given; needed with a weight file without FixRes4J metadata), or both.
+     */
+    @Mixin
+    ModelArgs modelArgs;
 
     @Option(names = "--scale", split = ",", paramLabel = "S", defaultValue = "0.08,1",
             description = "MIN,MAX: RandomResizedCrop's area-fraction range in training (default: ${DEFAULT-VALUE}).")
@@ -69,11 +78,6 @@ final class RecommendCommand implements Callable<Integer> {
             description = "Confirm with a sweep on this dataset (needs --weights); default "
                     + DEFAULT_SWEEP_LIMIT + " images (--limit).")
     Path data;
-
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "The model's weights, for --data; a model file of fixres train / finetune also gives "
-                    + "K_train and crop_pct (its metadata), without --arch.")
-    Path weights;
 
     @Mixin
     EvalCommand.DataOptions dataOptions;
@@ -101,7 +105,8 @@ final class RecommendCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the model, as eval finds it: --weights (its FixRes4J metadata, or --arch for a timm file), or --arch alone
-        ModelSource source = weights == null ? null : ModelSource.of(arch, weights);
+        String arch = modelArgs.arch();
+        ModelSource source = modelArgs.weights() == null ? null : ModelSource.of(arch, modelArgs.weights());
         ModelRegistry.Resolved named = source == null && arch != null ? ModelRegistry.resolve(arch) : null;
         PretrainedConfig cfg = source != null ? source.config() : named != null ? named.config() : null;
         String modelName = source != null ? source.name() : named != null ? named.name() : null;
@@ -159,6 +164,7 @@ final class RecommendCommand implements Callable<Integer> {
                 rec.kTestOverKTrain(), rec.exactKTest());
         System.out.flush();
 
+        // the members recommend adds after an eval report's own, by name (EvalReport.with)
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("recommendation", rec);
         if (data == null) {
@@ -168,14 +174,8 @@ final class RecommendCommand implements Callable<Integer> {
             }
             if (out != null) {
                 EvalCommand.checkOutputs(out);
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("format", "fixres4j-recommend/1");
-                doc.putAll(extra);
-                Map<String, Object> sw = new LinkedHashMap<>();
-                sw.put("fixres4j", Reports.fixres4jVersion());
-                sw.put("java", System.getProperty("java.version"));
-                doc.put("software", sw);
-                Reports.writeJson(out, doc);
+                Reports.writeJson(out, new Document("fixres4j-recommend/1", Document.SCHEMA_VERSION, rec,
+                        new Document.Software(Reports.fixres4jVersion(), System.getProperty("java.version"))));
                 System.err.println("fixres: recommendation written to " + out);
             }
             return 0;
@@ -211,14 +211,9 @@ final class RecommendCommand implements Callable<Integer> {
             Sweep.Entry best = result.best();
             Sweep.Entry atRec = result.at(rec.kTest());
             Sweep.Entry atTrain = resolutions.contains(k) ? result.at(k) : null;
-            Map<String, Object> confirm = new LinkedHashMap<>();
-            confirm.put("formula_k_test", (long) rec.kTest());
-            confirm.put("formula_top1", finite(atRec.top1()));
-            confirm.put("k_train_top1", atTrain == null ? null : finite(atTrain.top1()));
-            confirm.put("sweep_best_k_test", best == null ? null : (long) best.resolution());
-            confirm.put("sweep_best_top1", best == null ? null : finite(best.top1()));
-            confirm.put("images", (long) result.evaluated());
-            extra.put("confirmation", confirm);
+            extra.put("confirmation", new Confirmation(rec.kTest(), finite(atRec.top1()),
+                    atTrain == null ? null : finite(atTrain.top1()), best == null ? null : best.resolution(),
+                    best == null ? null : finite(best.top1()), result.evaluated()));
             if (best != null) {
                 System.out.printf(Locale.ROOT, "Formula: %d px -> top-1 %.2f%%%s%n", rec.kTest(), atRec.top1(),
                         atTrain == null ? "" : String.format(Locale.ROOT, " (K_train %d px: %.2f%%)", k,
@@ -267,4 +262,29 @@ final class RecommendCommand implements Callable<Integer> {
         set.add(kTest);
         return new ArrayList<>(set);
     }
+
+    /**
+     * {@code recommend --out}'s document without --data: {@code format}, {@code schema_version}, the recommendation
+     * and the software that made it. (With --data the document is an {@link org.fixres4j.report.EvalReport}.)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"format", "schema_version", "recommendation", "software"})
+    record Document(String format, int schemaVersion, Recommendation recommendation, Software software) {
+        /** Raised when a member is renamed, removed or changes meaning. */
+        static final int SCHEMA_VERSION = 1;
+
+        /** The FixRes4J and Java versions. */
+        @JsonPropertyOrder({"fixres4j", "java"})
+        record Software(String fixres4j, String java) {}
+    }
+
+    /**
+     * How the sweep confirmed the recommendation: the formula's K_test and its top-1, top-1 at K_train (when swept),
+     * the sweep's best resolution and top-1 (null when nothing was evaluated), and the images.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"formula_k_test", "formula_top1", "k_train_top1", "sweep_best_k_test", "sweep_best_top1",
+        "images"})
+    record Confirmation(@JsonProperty("formula_k_test") int formulaKTest, Double formulaTop1, Double kTrainTop1,
+                        @JsonProperty("sweep_best_k_test") Integer sweepBestKTest, Double sweepBestTop1, int images) {}
 }

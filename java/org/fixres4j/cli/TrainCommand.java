@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 
 /** {@code fixres train}: a small EfficientNet from scratch with RandomResizedCrop at K_train. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = CommandDefaults.class,
         description = {"Train an EfficientNet (any width/depth multipliers) from scratch with RandomResizedCrop + flip "
                 + "at the training resolution K_train, label smoothing, SGD or RMSprop, so that the FixRes effect can "
                 + "be produced on data at hand. Checkpoints every epoch (atomic; --resume continues a killed run). "
@@ -57,17 +58,8 @@ final class TrainCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String interpolation;
 
-    @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "64", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch;
-
     @Option(names = "--opt", defaultValue = "sgd", paramLabel = "O", description = "sgd or rmsprop (default: ${DEFAULT-VALUE}).")
     String opt;
-
-    @Option(names = "--lr", defaultValue = "0.1", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
 
     @Option(names = "--min-lr", defaultValue = "1e-4", paramLabel = "LR", description = "Cosine floor (default: ${DEFAULT-VALUE}).")
     double minLr;
@@ -76,16 +68,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Linear warmup from lr/10, in epochs (default: ${DEFAULT-VALUE}).")
     double warmup;
 
-    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "Momentum (default: ${DEFAULT-VALUE}).")
-    double momentum;
-
     @Option(names = "--nesterov", defaultValue = "true", negatable = true, fallbackValue = "true",
             description = "Nesterov momentum for SGD (default: on).")
     boolean nesterov;
-
-    @Option(names = "--weight-decay", defaultValue = "5e-5", paramLabel = "WD",
-            description = "Weight decay of conv/linear weights; biases and BN are not decayed (default: ${DEFAULT-VALUE}).")
-    double weightDecay;
 
     @Option(names = "--rmsprop-alpha", defaultValue = "0.9", paramLabel = "A", description = "RMSprop alpha (default: ${DEFAULT-VALUE}).")
     double alpha;
@@ -135,9 +120,9 @@ final class TrainCommand implements Callable<Integer> {
         t.width = recipe.width();
         t.depth = recipe.depth();
         t.res = recipe.resolution();
-        t.epochs = recipe.epochs();
+        t.run.epochs = recipe.epochs();
         t.run.trainLimit = recipe.trainLimit();
-        t.run.threads = recipe.threads();
+        t.run.compute.threads = recipe.threads();
         return t;
     }
 
@@ -168,11 +153,11 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--scale takes MIN,MAX, got '" + scale + "'");
         }
         TrainConfig cfg = new TrainConfig().resolution(res).scale(Double.parseDouble(sc[0]), Double.parseDouble(sc[1]))
-                .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(epochs)
-                .batchSize(batch)
-                .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), momentum, weightDecay,
+                .interpolation(Interpolation.parse(interpolation)).normalization(d.normalization()).epochs(run.epochs)
+                .batchSize(run.batch())
+                .optimizer(new TrainOptimizer.Settings(TrainOptimizer.Kind.parse(opt), run.momentum, run.weightDecay,
                         nesterov, alpha, eps))
-                .lr(lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
+                .lr(run.lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
         run.applyTo(cfg);
         cfg.collective(group);
         EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
@@ -197,8 +182,8 @@ final class TrainCommand implements Callable<Integer> {
 
             @Override
             public void afterEpoch(Trainer.EpochResult r) {
-                System.out.printf("epoch %3d/%d  loss %.4f  lr %.5f  %.0f img/s  %.0f s%s%n", r.epoch(), epochs,
-                        r.loss(), r.lr(), r.imagesPerSecond(), r.seconds(), r.val() == null ? ""
+                System.out.printf("epoch %3d/%d  loss %.4f  lr %.5f  %.0f img/s  %.0f s%s%n", r.epoch(),
+                        run.epochs, r.loss(), r.lr(), r.imagesPerSecond(), r.seconds(), r.val() == null ? ""
                                 : String.format("  val@%d top-1 %.2f%% (%d images)", res, r.val().percent(1),
                                         r.val().count()));
             }
@@ -206,7 +191,7 @@ final class TrainCommand implements Callable<Integer> {
         boolean resume = checkpoints.resume(ckpt);
         try (Trainer.Result r = runTraining(trainer, d, val, ckpt, resume)) {
             Map<String, String> extra = new LinkedHashMap<>();
-            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.toMap()));
+            extra.put(ModelInfo.META + "trained", org.fixres4j.io.Json.write(cfg.identity()));
             extra.put(ModelInfo.META + "train_scale_min", Double.toString(cfg.scaleMin()));
             extra.put(ModelInfo.META + "train_scale_max", Double.toString(cfg.scaleMax()));
             if (!group.isMain()) {
@@ -223,7 +208,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             return trainer.run(d.train(), val, ckpt, resume);
         } catch (IllegalStateException e) {
-            throw nonFiniteLoss(e, "--lr " + lr + " (warmup from lr/10, --warmup-epochs " + warmup + ")");
+            throw nonFiniteLoss(e, "--lr " + run.lr + " (warmup from lr/10, --warmup-epochs " + warmup + ")");
         }
     }
 

@@ -1,7 +1,9 @@
 package org.fixres4j.eval;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -137,17 +139,22 @@ public final class RealAccuracy {
         return 100.0 * accuracy(k);
     }
 
-    /** For reports: {@code scored}, {@code skipped}, {@code top<k>} (percent) and {@code top<k>_correct}. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("scored", scored);
-        m.put("skipped", skipped);
-        TopKs.putCounts(m, ks, correct, scored);
-        if (nonFiniteRows > 0) {
-            m.put("nonfinite_rows", nonFiniteRows);
-        }
-        return m;
+    /** The result for reports ({@link Report}). */
+    public Report report() {
+        return new Report(scored, skipped, new TopKCounts(ks, correct, scored),
+                nonFiniteRows > 0 ? nonFiniteRows : null);
     }
+
+    /**
+     * The result as a report part: {@code scored}, {@code skipped}, {@code top<k>} (percent) and
+     * {@code top<k>_correct}, and {@code nonfinite_rows} when there were any.
+     *
+     * @param nonfiniteRows null when there were none (the member is then left out)
+     */
+    @JsonPropertyOrder({"scored", "skipped", "topK", "nonfinite_rows"})
+    public record Report(long scored, long skipped, @JsonUnwrapped TopKCounts topK,
+                         @JsonProperty("nonfinite_rows") @JsonInclude(JsonInclude.Include.NON_NULL)
+                         Long nonfiniteRows) {}
 
     @Override
     public String toString() {

@@ -2,9 +2,12 @@ package org.fixres4j.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -223,19 +226,21 @@ public final class TopKAccuracy {
         }
     }
 
-    /**
-     * The overall result for reports: {@code count}, {@code top<k>} (percent) and {@code top<k>_correct}, and
-     * {@code nonfinite_rows} when there were any.
-     */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("count", count);
-        TopKs.putCounts(m, ks, correct, count);
-        if (nonFiniteRows > 0) {
-            m.put("nonfinite_rows", nonFiniteRows);
-        }
-        return m;
+    /** The overall result for reports ({@link Report}). */
+    public Report report() {
+        return new Report(count, new TopKCounts(ks, correct, count), nonFiniteRows > 0 ? nonFiniteRows : null);
     }
+
+    /**
+     * The overall result as a report part: {@code count}, {@code top<k>} (percent) and {@code top<k>_correct}, and
+     * {@code nonfinite_rows} when there were any.
+     *
+     * @param nonfiniteRows null when there were none (the member is then left out)
+     */
+    @JsonPropertyOrder({"count", "topK", "nonfinite_rows"})
+    public record Report(long count, @JsonUnwrapped TopKCounts topK,
+                         @JsonProperty("nonfinite_rows") @JsonInclude(JsonInclude.Include.NON_NULL)
+                         Long nonfiniteRows) {}
 
     @Override
     public String toString() {

@@ -1,11 +1,10 @@
 package org.fixres4j.eval;
 
 import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The ks of a top-k accumulator ({@link TopKAccuracy}, {@link RealAccuracy}) and what both do with them: validate
- * them, find a k, report per-k counts.
+ * them, find a k, describe per-k counts ({@link TopKCounts} reports them).
  */
 final class TopKs {
     private TopKs() {}
@@ -38,14 +37,6 @@ final class TopKs {
             }
         }
         throw new IllegalArgumentException("k=" + k + " is not one of " + Arrays.toString(ks));
-    }
-
-    /** Puts {@code top<k>} (percent of {@code total}, null when 0) and {@code top<k>_correct} for each k. */
-    static void putCounts(Map<String, Object> m, int[] ks, long[] correct, long total) {
-        for (int i = 0; i < ks.length; i++) {
-            m.put("top" + ks[i], total == 0 ? null : 100.0 * correct[i] / total);
-            m.put("top" + ks[i] + "_correct", correct[i]);
-        }
     }
 
     /** {@code top-1 12.500%, top-5 ...} ({@code n/a} when {@code total} is 0), then {@code " of <total>"}. */

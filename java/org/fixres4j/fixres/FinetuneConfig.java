@@ -1,7 +1,8 @@
 package org.fixres4j.fixres;
 
 import java.util.Locale;
-import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import org.fixres4j.model.ModelInfo;
 import org.fixres4j.transform.FixResFinetuneTransform;
@@ -118,8 +119,11 @@ public final class FinetuneConfig extends RunConfig<FinetuneConfig> {
     }
 
     @Override
-    void putAugmentation(Map<String, Object> m) {
-        m.put("mode", mode.spelling());
-        m.put("augment", augment.name().toLowerCase(Locale.ROOT));
+    Record augmentation() {
+        return new Augmentation(mode.spelling(), augment.name().toLowerCase(Locale.ROOT));
     }
+
+    /** What is trained and how the images are augmented, in the run's identity. */
+    @JsonPropertyOrder({"mode", "augment"})
+    record Augmentation(String mode, String augment) {}
 }

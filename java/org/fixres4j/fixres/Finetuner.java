@@ -140,7 +140,7 @@ public final class Finetuner {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
         }
         ModelInfo outInfo = info.withInputSize(config.resolution);
-        Map<String, Object> runKey = RunCheckpoint.runKey(config, info, source == null ? "" : source, data);
+        RunCheckpoint.RunKey runKey = RunCheckpoint.runKey(config, info, source == null ? "" : source, data);
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;

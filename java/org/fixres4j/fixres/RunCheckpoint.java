@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
 import org.fixres4j.model.ModelInfo;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.io.Json;
@@ -25,7 +27,7 @@ final class RunCheckpoint {
     private final String kind;
     private final TrainOptimizer optimizer;
     private final Map<String, Object> extra;
-    private final Map<String, Object> runKey;
+    private final RunKey runKey;
     private final List<Object> history = new ArrayList<>();
     private int epochsDone;
 
@@ -35,7 +37,7 @@ final class RunCheckpoint {
      * @param runKey what a resumed run must match ({@link #runKey})
      */
     RunCheckpoint(Path dir, String kind, TrainOptimizer optimizer, Map<String, Object> extra,
-                  Map<String, Object> runKey) {
+                  RunKey runKey) {
         this.dir = dir;
         this.kind = kind;
         this.optimizer = optimizer;
@@ -47,18 +49,30 @@ final class RunCheckpoint {
      * What a checkpoint must match to be resumed: configuration, model, the starting weights ({@code source}; null
      * for a run from scratch, which records none) and data (description and size).
      */
-    static Map<String, Object> runKey(RunConfig<?> config, ModelInfo model, String source, Dataset data) {
-        Map<String, Object> k = new LinkedHashMap<>();
-        k.put("config", config.toMap());
-        k.put("model", model.toMap());
-        if (source != null) {
-            k.put("source", source);
+    static RunKey runKey(RunConfig<?> config, ModelInfo model, String source, Dataset data) {
+        return new RunKey(config.identity(), model.report(), source, new DataKey(data.describe(), data.size()));
+    }
+
+    /** The data a run trains on, as its run key records it. */
+    @JsonPropertyOrder({"description", "size"})
+    record DataKey(String description, int size) {}
+
+    /** What a resumed run must match; its members are written at the top level of the checkpoint's state. */
+    record RunKey(RunConfig.Identity config, ModelInfo.Report model, String source, DataKey data) {
+        /**
+         * The members in order ({@code source} only when there is one), each a typed part: the state document
+         * merges them with the checkpoint's own members, so they are listed by name here.
+         */
+        Map<String, Object> members() {
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("config", config);
+            k.put("model", model);
+            if (source != null) {
+                k.put("source", source);
+            }
+            k.put("data", data);
+            return k;
         }
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("description", data.describe());
-        d.put("size", data.size());
-        k.put("data", d);
-        return k;
     }
 
     /**
@@ -115,7 +129,7 @@ final class RunCheckpoint {
         state.put("optimizer", optimizer.settings());
         state.putAll(extra);
         state.put("rng", rngRule());
-        state.putAll(runKey);
+        state.putAll(runKey.members());
         state.put("history", history);
         Checkpoint.save(dir, epoch, model, info, optimizer.stateTensors(), state);
     }
@@ -129,7 +143,7 @@ final class RunCheckpoint {
         return m;
     }
 
-    private void checkCompatible(Checkpoint.Found found, Map<String, Object> runKey) {
+    private void checkCompatible(Checkpoint.Found found, RunKey runKey) {
         Path st = found.dir().resolve(Checkpoint.STATE_FILE);
         Object savedKind = found.state().get("kind");
         if (savedKind != null && !kind.equals(savedKind)) {
@@ -139,7 +153,7 @@ final class RunCheckpoint {
         }
         List<String> diff = new ArrayList<>();
         int[] count = {0};
-        for (Map.Entry<String, Object> e : runKey.entrySet()) {
+        for (Map.Entry<String, Object> e : runKey.members().entrySet()) {
             Object saved = found.state().get(e.getKey());
             // compare through JSON text: numbers read back as Long/Double
             Object now = Json.parse(Json.write(e.getValue()));

@@ -1,8 +1,12 @@
 package org.fixres4j.fixres;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
@@ -12,7 +16,7 @@ import org.fixres4j.dist.LocalCollective;
 /**
  * The settings that a from-scratch run ({@link TrainConfig}) and a FixRes fine-tuning run ({@link FinetuneConfig})
  * share: resolution, epochs, batch size, the learning-rate schedule, label smoothing, seed, threads and the training
- * subset; each subclass adds its augmentation and optimizer. {@link #toMap()} is the run's identity, which a
+ * subset; each subclass adds its augmentation and optimizer. {@link #identity()} is the run's identity, which a
  * checkpoint records and a resumed run must match; its keys are the same for both kinds of run.
  *
  * @param <C> the concrete configuration, which the setters return
@@ -171,11 +175,16 @@ public abstract class RunConfig<C extends RunConfig<C>> {
     /** The optimizer's hyper-parameters. */
     abstract TrainOptimizer.Settings optimizer();
 
-    /** Puts what describes the augmentation (and what is trained) into the run's map, after the resolution. */
-    abstract void putAugmentation(Map<String, Object> m);
+    /**
+     * What describes the augmentation (and what is trained): a record whose members the run's identity lists after
+     * the resolution.
+     */
+    abstract Record augmentation();
 
-    /** Puts the schedule's settings that the run can change besides kind and lr (none by default). */
-    void putScheduleTerms(Map<String, Object> s) {}
+    /** Whether the schedule has a cosine floor and a warmup that the run sets (fine-tuning has neither). */
+    boolean hasWarmup() {
+        return false;
+    }
 
     /** The images trained on: a stratified subset of {@code train} when {@link #trainLimit(int)} asks for one. */
     Dataset trainingSet(Dataset train) {
@@ -188,26 +197,39 @@ public abstract class RunConfig<C extends RunConfig<C>> {
                 stepsPerEpoch * epochs, stepsPerEpoch, stepEpochs, gamma);
     }
 
-    /** Everything that determines the result (threads excluded), as a JSON-ready map. */
-    public final Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("resolution", resolution);
-        putAugmentation(m);
-        m.put("epochs", epochs);
-        m.put("batch_size", batchSize);
-        m.put("optimizer", optimizer());
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("kind", schedule);
-        s.put("lr", lr);
-        putScheduleTerms(s);
-        if (schedule.equals("step")) {
-            s.put("step_epochs", stepEpochs);
-            s.put("gamma", gamma);
-        }
-        m.put("schedule", s);
-        m.put("label_smoothing", labelSmoothing);
-        m.put("seed", seed);
-        m.put("train_limit", trainLimit);
-        return m;
+    /** Everything that determines the result (threads excluded): the run's identity ({@link Identity}). */
+    public final Identity identity() {
+        boolean step = schedule.equals("step");
+        Schedule s = new Schedule(schedule, lr, hasWarmup() ? minLr : null, hasWarmup() ? warmupEpochs : null,
+                step ? stepEpochs : null, step ? gamma : null);
+        return new Identity(resolution, augmentation(), epochs, batchSize, optimizer(), s, labelSmoothing, seed,
+                trainLimit);
     }
+
+    /**
+     * A run's identity, which a checkpoint records and a resumed run must match; its members are the same for both
+     * kinds of run but for the augmentation's.
+     *
+     * @param augmentation the subclass's augmentation members, written in place (unwrapped)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"resolution", "augmentation", "epochs", "batch_size", "optimizer", "schedule",
+        "label_smoothing", "seed", "train_limit"})
+    public record Identity(int resolution, @JsonUnwrapped Record augmentation, int epochs, int batchSize,
+                           TrainOptimizer.Settings optimizer, Schedule schedule, double labelSmoothing, long seed,
+                           int trainLimit) {}
+
+    /**
+     * The learning-rate schedule of a run's identity.
+     *
+     * @param minLr the cosine floor, only where the run sets one (null: left out)
+     * @param warmupEpochs the warmup, only where the run sets one
+     * @param stepEpochs the step schedule's period, only for {@code step}
+     * @param gamma the step schedule's factor, only for {@code step}
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"kind", "lr", "min_lr", "warmup_epochs", "step_epochs", "gamma"})
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Schedule(String kind, double lr, Double minLr, Double warmupEpochs, Integer stepEpochs,
+                           Double gamma) {}
 }

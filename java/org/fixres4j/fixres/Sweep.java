@@ -3,11 +3,15 @@ package org.fixres4j.fixres;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -152,6 +156,8 @@ public final class Sweep {
     public static final class Builder {
         private final Dataset dataset;
         private final List<SampleTransform> transforms;
+        /** The loader's options, which it validates (batch size, threads, seed); the sweep shards it per run. */
+        private final BatchLoader.Builder loader;
         private int batchSize = 32;
         private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private boolean strict;
@@ -160,26 +166,23 @@ public final class Sweep {
         private Progress progress = Progress.none();
         private int[] ks = {1, 5};
         private boolean inferenceMode = true;
-        private long seed;
         private boolean allowNonFinite;
         private Collective collective;
         private DeviceSpec device = DeviceSpec.CPU;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
-            Objects.requireNonNull(transforms, "transforms");
-            if (transforms.isEmpty()) {
+            if (Objects.requireNonNull(transforms, "transforms").isEmpty()) {
                 throw new IllegalArgumentException("a sweep needs at least one transform");
             }
-            for (SampleTransform t : transforms) {
-                Objects.requireNonNull(t, "transform");
-            }
+            this.loader = BatchLoader.builder(dataset, transforms).poolSize(DEPTH); // checks each transform
             this.transforms = List.copyOf(transforms);
         }
 
-        /** Images per forward pass (default 32). */
+        /** Images per forward pass (default 32, at most 65536). */
         public Builder batchSize(int n) {
-            if (n < 1 || n > 65536) {
+            loader.batchSize(n);
+            if (n > 65536) {
                 throw new IllegalArgumentException("batch size must be in 1..65536, got " + n);
             }
             this.batchSize = n;
@@ -188,10 +191,8 @@ public final class Sweep {
 
         /** Decoding / preprocessing threads (default: one per processor). libtorch's own threads are not changed. */
         public Builder threads(int n) {
-            if (n < 1 || n > 1024) {
-                throw new IllegalArgumentException("threads must be in 1..1024, got " + n);
-            }
             this.threads = n;
+            loader.threads(n);
             return this;
         }
 
@@ -238,7 +239,7 @@ public final class Sweep {
 
         /** The seed of random transforms (default 0; deterministic transforms ignore it). */
         public Builder seed(long s) {
-            this.seed = s;
+            loader.seed(s);
             return this;
         }
 
@@ -330,20 +331,27 @@ public final class Sweep {
             return Arrays.copyOfRange(logits, i * numClasses, (i + 1) * numClasses);
         }
 
-        /** For reports: resolution, size, transform, the top-k map, ReaL map, timing. */
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("resolution", (long) resolution());
-            m.put("output_size", List.of((long) transform.outputWidth(), (long) transform.outputHeight()));
-            m.put("transform", transform.describe());
-            m.putAll(accuracy.toMap());
-            if (real != null) {
-                m.put("real", real.toMap());
-            }
-            m.put("forward_seconds", forwardSeconds);
-            m.put("forward_images_per_second", forwardSeconds > 0 ? accuracy.count() / forwardSeconds : null);
-            return m;
+        /** For reports ({@link Report}). */
+        public Report report() {
+            return new Report(resolution(), List.of(transform.outputWidth(), transform.outputHeight()),
+                    transform.describe(), accuracy.report(), real == null ? null : real.report(), forwardSeconds,
+                    forwardSeconds > 0 ? accuracy.count() / forwardSeconds : null);
         }
+
+        /**
+         * One transform's result as a report part: {@code resolution}, {@code output_size}, {@code transform}, the
+         * top-k members ({@link TopKAccuracy.Report}), {@code real} (only with ReaL labels), then the forward's
+         * timing.
+         *
+         * @param forwardImagesPerSecond null when the forward took no measurable time
+         */
+        @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+        @JsonPropertyOrder({"resolution", "output_size", "transform", "accuracy", "real", "forward_seconds",
+            "forward_images_per_second"})
+        public record Report(int resolution, List<Integer> outputSize, String transform,
+                             @JsonUnwrapped TopKAccuracy.Report accuracy,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) RealAccuracy.Report real,
+                             double forwardSeconds, Double forwardImagesPerSecond) {}
     }
 
     /**
@@ -409,7 +417,7 @@ public final class Sweep {
         private final Progress progress;
         private final int[] ks;
         private final boolean inferenceMode;
-        private final long seed;
+        private final BatchLoader.Builder loaderOptions;
         private final boolean allowNonFinite;
         private final Collective collective;
         private final DeviceSpec device;
@@ -432,7 +440,7 @@ public final class Sweep {
             this.progress = b.progress;
             this.ks = b.ks;
             this.inferenceMode = b.inferenceMode;
-            this.seed = b.seed;
+            this.loaderOptions = b.loader;
             this.device = b.device;
             Torch.ensureLoaded();
         }
@@ -590,8 +598,7 @@ public final class Sweep {
                     public void close() { f.close(); }
                 };
             }
-            BatchLoader loader = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
-                    .poolSize(DEPTH).seed(seed).shard(shard, shards).build();
+            BatchLoader loader = loaderOptions.shard(shard, shards).build();
             BatchLoader.Epoch epoch;
             try {
                 epoch = loader.epoch(0);

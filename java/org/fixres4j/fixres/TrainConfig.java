@@ -1,6 +1,5 @@
 package org.fixres4j.fixres;
 
-import java.util.Map;
 import java.util.Objects;
 
 import org.fixres4j.transform.Interpolation;
@@ -10,7 +9,7 @@ import org.fixres4j.transform.RandomResizedCropTransform;
 /**
  * Everything that defines a from-scratch training run of {@link Trainer} (timm's recipe, reduced): RandomResizedCrop
  * at K_train with a horizontal flip, label-smoothed cross-entropy, SGD (or RMSprop) with a cosine (or step) schedule
- * and linear warmup, per-epoch checkpoints. Mutable builder-style setters that validate; {@link #toMap()} is what a
+ * and linear warmup, per-epoch checkpoints. Mutable builder-style setters that validate; {@link #identity()} is what a
  * checkpoint records (a resumed run must have the same).
  */
 public final class TrainConfig extends RunConfig<TrainConfig> {
@@ -104,7 +103,7 @@ public final class TrainConfig extends RunConfig<TrainConfig> {
      * Run the depthwise convolutions of the training forwards through the native kernels and their native backward
      * ({@link org.fixres4j.model.EfficientNet#nativeDepthwise(boolean)}). Off by default: one B0 step measured 10%
      * faster in channels-last but even in NCHW and slower on very small models (docs/PERFORMANCE.md). Like the thread
-     * count, it changes float rounding only and is not part of {@link #toMap()}.
+     * count, it changes float rounding only and is not part of {@link #identity()}.
      */
     public TrainConfig nativeDepthwise(boolean on) {
         nativeDepthwise = on;
@@ -143,14 +142,16 @@ public final class TrainConfig extends RunConfig<TrainConfig> {
     }
 
     @Override
-    void putAugmentation(Map<String, Object> m) {
-        m.put("augmentation", transform().describe());
+    Record augmentation() {
+        return new Augmentation(transform().describe());
     }
+
+    /** The training augmentation in the run's identity. */
+    record Augmentation(String augmentation) {}
 
     /** The cosine floor and the warmup, which fine-tuning does not have. */
     @Override
-    void putScheduleTerms(Map<String, Object> s) {
-        s.put("min_lr", minLr);
-        s.put("warmup_epochs", warmupEpochs);
+    boolean hasWarmup() {
+        return true;
     }
 }

@@ -36,7 +36,7 @@ import org.fixres4j.transform.FixResTestTransform;
  * streams; libtorch's global generator is re-seeded from (seed, epoch) at the start of every epoch. A checkpoint
  * (model, optimizer tensors, JSON state; see {@link Checkpoint}) is written atomically after every epoch, so a run
  * killed at any point resumes from its last completed epoch and, on the same machine and thread count, ends with the
- * same weights as an uninterrupted run. A resumed run must have the same configuration ({@link TrainConfig#toMap()}),
+ * same weights as an uninterrupted run. A resumed run must have the same configuration ({@link TrainConfig#identity()}),
  * model and data (size and description).
  */
 public final class Trainer {
@@ -133,7 +133,7 @@ public final class Trainer {
     public Result run(Dataset train, Dataset val, Path checkpointDir, boolean resume) throws IOException {
         Dataset data = config.trainingSet(train);
         torch.set_num_threads(config.threads);
-        Map<String, Object> runKey = RunCheckpoint.runKey(config, info, null, data);
+        RunCheckpoint.RunKey runKey = RunCheckpoint.runKey(config, info, null, data);
         torch.manual_seed(config.seed);
         EfficientNet model = ModelRegistry.create(info.spec());
         model.initTimm();

@@ -1,12 +1,16 @@
 package org.fixres4j.model;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.fixres4j.io.Json;
 import org.fixres4j.transform.Interpolation;
@@ -97,23 +101,23 @@ public record ModelInfo(EfficientNetSpec spec, int inputSize, double cropPct, In
         return m;
     }
 
-    /** The model description as a JSON-ready map. */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("arch", baseArchitecture());
-        m.put("model", describe());
-        m.put("width", spec.width());
-        m.put("depth", spec.depth());
-        m.put("in_chans", spec.inChannels());
-        m.put("num_classes", spec.numClasses());
-        m.put("parameters", spec.parameterCount());
-        m.put("input_size", inputSize);
-        m.put("crop_pct", cropPct);
-        m.put("interpolation", interpolation.name().toLowerCase(Locale.ROOT));
-        m.put("mean", normalization.mean());
-        m.put("std", normalization.std());
-        return m;
+    /** The model description for reports and checkpoint states ({@link Report}). */
+    public Report report() {
+        return new Report(baseArchitecture(), describe(), spec.width(), spec.depth(), spec.inChannels(),
+                spec.numClasses(), spec.parameterCount(), inputSize, cropPct,
+                interpolation.name().toLowerCase(Locale.ROOT), normalization.mean(), normalization.std());
     }
+
+    /**
+     * The model description as a report part: base architecture, one-line name, multipliers, channels, classes,
+     * parameter count and the input configuration.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"arch", "model", "width", "depth", "in_chans", "num_classes", "parameters", "input_size",
+        "crop_pct", "interpolation", "mean", "std"})
+    public record Report(String arch, String model, double width, double depth,
+                         @JsonProperty("in_chans") int inChans, int numClasses, long parameters, int inputSize,
+                         double cropPct, String interpolation, float[] mean, float[] std) {}
 
     /**
      * Reads the metadata written by {@link #toMetadata()}; null when the file has none (e.g. timm's own files).

@@ -9,6 +9,7 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -18,7 +19,7 @@ import org.fixres4j.fixres.Sweep;
 /**
  * The JSON document of {@code eval --out} (and {@code recommend --out}): {@code format}, {@code schema_version},
  * {@code config} (as given), {@code summary} (of the first series), {@code results} (one object per series and
- * transform: {@code series} then {@link Sweep.Entry#toMap()}), {@code failures} (of the first series), then any extra
+ * transform: {@link Row}: {@code series} then {@link Sweep.Entry.Report}), {@code failures} (of the first series), then any extra
  * members a command adds ({@link #with}). Serialised by Jackson ({@link org.fixres4j.io.Json}) in that order.
  *
  * @param format always {@link Reports#FORMAT}
@@ -28,7 +29,7 @@ import org.fixres4j.fixres.Sweep;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonPropertyOrder({"format", "schema_version", "config", "summary", "results", "failures"})
 public record EvalReport(String format, int schemaVersion, Map<String, Object> config, Summary summary,
-                         List<Map<String, Object>> results, List<Failure> failures,
+                         List<Row> results, List<Failure> failures,
                          @JsonIgnore Map<String, Object> extra) {
     /** The version of this document's schema. */
     public static final int SCHEMA_VERSION = 1;
@@ -62,6 +63,10 @@ public record EvalReport(String format, int schemaVersion, Map<String, Object> c
         }
     }
 
+    /** One series at one transform: {@code series}, then the transform's result. */
+    @JsonPropertyOrder({"series", "result"})
+    public record Row(String series, @JsonUnwrapped Sweep.Entry.Report result) {}
+
     /** A sample that could not be loaded: its dataset index, name and why. */
     @JsonPropertyOrder({"index", "name", "message"})
     public record Failure(long index, String name, String message) {
@@ -81,13 +86,10 @@ public record EvalReport(String format, int schemaVersion, Map<String, Object> c
             throw new IllegalArgumentException("a report needs at least one sweep");
         }
         Sweep.Result first = series.values().iterator().next();
-        List<Map<String, Object>> results = new ArrayList<>();
+        List<Row> results = new ArrayList<>();
         for (Map.Entry<String, Sweep.Result> s : series.entrySet()) {
             for (Sweep.Entry e : s.getValue().entries()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("series", s.getKey());
-                m.putAll(e.toMap());
-                results.add(m);
+                results.add(new Row(s.getKey(), e.report()));
             }
         }
         return new EvalReport(Reports.FORMAT, SCHEMA_VERSION, config, Summary.of(first), results,

@@ -12,6 +12,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LoadFailure;
 import org.fixres4j.eval.RealAccuracy;
@@ -49,54 +54,60 @@ public final class Reports {
     // ------------------------------------------------------------------------------------------------------------
 
     /** {@code path} (absolute), {@code bytes} and {@code sha256} of a file. */
-    public static Map<String, Object> fileInfo(Path file) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", file.toAbsolutePath().normalize().toString());
-        m.put("bytes", Files.size(file));
-        m.put("sha256", Sha256.of(file));
-        return m;
+    public static FileInfo fileInfo(Path file) throws IOException {
+        return new FileInfo(file.toAbsolutePath().normalize().toString(), Files.size(file), Sha256.of(file));
     }
+
+    /** A file as a report names it: its absolute path, size and SHA-256. */
+    @JsonPropertyOrder({"path", "bytes", "sha256"})
+    public record FileInfo(String path, long bytes, String sha256) {}
 
     /**
      * The dataset part of a configuration: {@code path}, {@code layout}, {@code description}, {@code size} (after the
      * limit), {@code classes} and {@code limit} (null: none).
      */
-    public static Map<String, Object> datasetInfo(Dataset dataset, Path path, String layout, Integer limit,
-                                                  String limitMode) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", path == null ? null : path.toAbsolutePath().normalize().toString());
-        m.put("layout", layout);
-        m.put("description", dataset.describe());
-        m.put("size", (long) dataset.size());
-        m.put("classes", (long) dataset.numClasses());
-        m.put("limit", limit == null ? null : (long) (int) limit);
-        m.put("limit_mode", limit == null ? null : limitMode);
-        return m;
+    public static DatasetInfo datasetInfo(Dataset dataset, Path path, String layout, Integer limit,
+                                          String limitMode) {
+        return new DatasetInfo(path == null ? null : path.toAbsolutePath().normalize().toString(), layout,
+                dataset.describe(), dataset.size(), dataset.numClasses(), limit == null ? null : (long) (int) limit,
+                limit == null ? null : limitMode);
     }
+
+    /**
+     * The dataset a report ran on.
+     *
+     * @param limit null (written as null) when the whole dataset ran
+     * @param limitMode null without a limit
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"path", "layout", "description", "size", "classes", "limit", "limit_mode"})
+    public record DatasetInfo(String path, String layout, String description, long size, long classes, Long limit,
+                              String limitMode) {}
 
     /**
      * The software and machine: FixRes4J, Java, libtorch (and its JavaCPP preset), JavaCPP, libtorch's intra-op
      * threads when libtorch is loaded, OS, CPU model and hardware threads.
      */
-    public static Map<String, Object> software() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("fixres4j", fixres4jVersion());
-        m.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ", "
-                + System.getProperty("java.vendor") + ")");
-        m.put("libtorch", SoftwareVersions.libtorch());
-        m.put("pytorch_preset", SoftwareVersions.pytorchPreset());
-        m.put("javacpp", SoftwareVersions.javacpp());
-        m.put("opencv_preset", SoftwareVersions.preset("opencv", "org.bytedeco.opencv.global.opencv_core"));
-        Integer torchThreads = torchThreads();
-        if (torchThreads != null) {
-            m.put("torch_threads", (long) torchThreads);
-        }
-        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                + System.getProperty("os.arch"));
-        m.put("cpu", cpuModel());
-        m.put("hardware_threads", (long) Runtime.getRuntime().availableProcessors());
-        return m;
+    public static Software software() {
+        return new Software(fixres4jVersion(), System.getProperty("java.version") + " ("
+                + System.getProperty("java.vm.name") + ", " + System.getProperty("java.vendor") + ")",
+                SoftwareVersions.libtorch(), SoftwareVersions.pytorchPreset(), SoftwareVersions.javacpp(),
+                SoftwareVersions.preset("opencv", "org.bytedeco.opencv.global.opencv_core"), torchThreads(),
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                        + System.getProperty("os.arch"), cpuModel(), Runtime.getRuntime().availableProcessors());
     }
+
+    /**
+     * The software and machine a report was made on.
+     *
+     * @param torchThreads libtorch's intra-op threads, only when libtorch is loaded (null: left out)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonPropertyOrder({"fixres4j", "java", "libtorch", "pytorch_preset", "javacpp", "opencv_preset", "torch_threads",
+        "os", "cpu", "hardware_threads"})
+    public record Software(String fixres4j, String java, String libtorch, String pytorchPreset, String javacpp,
+                           String opencvPreset, @JsonInclude(JsonInclude.Include.NON_NULL) Integer torchThreads,
+                           String os, String cpu, long hardwareThreads) {}
 
     /** FixRes4J's version from the jar manifest, or {@code development build}. */
     public static String fixres4jVersion() {

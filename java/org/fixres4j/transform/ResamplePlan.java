@@ -1,8 +1,13 @@
 package org.fixres4j.transform;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /**
  * The geometry of one sample, the Java mirror of the kernel's {@code fx_resample_plan} (kernels.h). With R the region
@@ -15,6 +20,9 @@ import java.util.Objects;
  * </pre>
  * The filter reads pixels of R only, clamped at R's edges. The constructor checks the plan against itself (positive
  * sizes, a box inside the roi); {@link #validateFor} checks it against an image.
+ *
+ * <p>Jackson writes a plan with the field names of {@code fx_resample_plan} ({@code roi_x}, ..., {@code filter} as the
+ * kernel's code, {@code flip_x} as 0 or 1), the format of the golden cases.json; {@link #fromMap} reads it back.
  *
  * @param roiX left edge of the roi in the image, &gt;= 0
  * @param roiY top edge of the roi in the image, &gt;= 0
@@ -33,10 +41,13 @@ import java.util.Objects;
  * @param interpolation the resampling filter
  * @param flipX whether the output is mirrored left-right
  */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonPropertyOrder({"roi_x", "roi_y", "roi_w", "roi_h", "box_x0", "box_y0", "box_x1", "box_y1", "resize_w", "resize_h",
+    "crop_x", "crop_y", "out_w", "out_h", "filter", "flip_x"})
 public record ResamplePlan(int roiX, int roiY, int roiW, int roiH,
                            double boxX0, double boxY0, double boxX1, double boxY1,
                            int resizeW, int resizeH, int cropX, int cropY, int outW, int outH,
-                           Interpolation interpolation, boolean flipX) {
+                           @JsonIgnore Interpolation interpolation, @JsonIgnore boolean flipX) {
 
     /** Checks the plan against itself. */
     public ResamplePlan {
@@ -95,32 +106,22 @@ public record ResamplePlan(int roiX, int roiY, int roiW, int roiH,
                 resizeH, cropX, cropY, outW, outH, interpolation, flip);
     }
 
-    /**
-     * The plan as an ordered map with the field names of {@code fx_resample_plan}, for JSON ({@code roi_x}, ...,
-     * {@code filter} as the kernel's code, {@code flip_x} as 0 or 1): the format of the golden cases.json.
-     */
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("roi_x", (long) roiX);
-        m.put("roi_y", (long) roiY);
-        m.put("roi_w", (long) roiW);
-        m.put("roi_h", (long) roiH);
-        m.put("box_x0", boxX0);
-        m.put("box_y0", boxY0);
-        m.put("box_x1", boxX1);
-        m.put("box_y1", boxY1);
-        m.put("resize_w", (long) resizeW);
-        m.put("resize_h", (long) resizeH);
-        m.put("crop_x", (long) cropX);
-        m.put("crop_y", (long) cropY);
-        m.put("out_w", (long) outW);
-        m.put("out_h", (long) outH);
-        m.put("filter", (long) interpolation.code());
-        m.put("flip_x", flipX ? 1L : 0L);
-        return m;
+    /** The kernel's code of the filter: the plan's {@code filter} member in JSON. */
+    @JsonProperty("filter")
+    int filterCode() {
+        return interpolation.code();
     }
 
-    /** The inverse of {@link #toMap()}: every key must be present with a numeric value. */
+    /** {@link #flipX()} as 0 or 1: the plan's {@code flip_x} member in JSON. */
+    @JsonProperty("flip_x")
+    int flipCode() {
+        return flipX ? 1 : 0;
+    }
+
+    /**
+     * The plan from its JSON members (as {@link org.fixres4j.io.Json} reads them): every key must be present with a
+     * numeric value ({@code flip_x} may also be a boolean).
+     */
     public static ResamplePlan fromMap(Map<String, ?> m) {
         return new ResamplePlan(intOf(m, "roi_x"), intOf(m, "roi_y"), intOf(m, "roi_w"), intOf(m, "roi_h"),
                 doubleOf(m, "box_x0"), doubleOf(m, "box_y0"), doubleOf(m, "box_x1"), doubleOf(m, "box_y1"),

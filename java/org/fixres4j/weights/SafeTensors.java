@@ -295,7 +295,7 @@ public final class SafeTensors {
     };
 
     private static byte[] header(List<Map.Entry<String, TensorData>> items, Map<String, String> metadata) {
-        Map<String, Object> h = new LinkedHashMap<>();
+        Map<String, Object> h = new LinkedHashMap<>(); // dynamic: the format's keys are the tensors' names
         if (metadata != null && !metadata.isEmpty()) {
             h.put(METADATA_KEY, new LinkedHashMap<>(metadata));
         }

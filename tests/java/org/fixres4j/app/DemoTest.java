@@ -102,4 +102,16 @@ class DemoTest {
         assertEquals("./fixres train --data fashion-mnist-canvas:112 --width 0.25 --depth 0.25 --res 64 --epochs 8 "
                 + "--threads 1 --out java-resources/org/fixres4j/demo/fashion-mnist-canvas-112.safetensors", c);
     }
+
+    @Test
+    void verdictMembersKeepTheirNames() {
+        Demo.Verdict seen = new Demo.Verdict(64, 11.0, 12.0, 80, 13.5, 96, 16.0, 4.0, 1.5);
+        assertEquals("{\"k_train\":64,\"top1_at_k_train\":11.0,\"top1_at_k_train_finetuned\":12.0,"
+                + "\"best_untuned_res\":80,\"best_untuned_top1\":13.5,\"best_finetuned_res_above_k_train\":96,"
+                + "\"best_finetuned_top1_above_k_train\":16.0,\"fixres_effect_top1\":4.0,\"standard_error_top1\":1.5,"
+                + "\"seen\":true}", Json.write(seen.report()));
+        Demo.Verdict none = new Demo.Verdict(64, 11.0, Double.NaN, 64, 11.0, 0, Double.NaN, Double.NaN, 1.5);
+        assertEquals("{\"k_train\":64,\"top1_at_k_train\":11.0,\"best_untuned_res\":64,\"best_untuned_top1\":11.0,"
+                + "\"standard_error_top1\":1.5,\"seen\":false}", Json.write(none.report()));
+    }
 }

@@ -175,8 +175,15 @@ class CliGoldenTest {
         Path out = dir.resolve("ft/model.safetensors");
         run("finetune", "--model", trained().toString(), "--data", "shapes:48", "--res", "48", "--epochs", "1",
                 "--train-limit", "32", "--eval-limit", "-1", "--batch", "16", "--threads", "1", "--seed", "5",
-                "--checkpoint-dir", dir.resolve("ft/ckpt").toString(), "--out", out.toString());
+                "--checkpoint-dir", dir.resolve("ft/ckpt").toString(), "--out", out.toString(), "--json",
+                dir.resolve("ft/report.json").toString());
         check("finetune", modelSummary(out));
+        // the --json report keeps its members and their order (no scoring asked: no before / after)
+        Map<?, ?> report = (Map<?, ?>) Json.read(dir.resolve("ft/report.json"));
+        assertEquals(List.of("schema_version", "model", "model_info", "data", "test_transform", "config", "trained",
+                "history", "finetune_images_per_second", "out"), new ArrayList<>(report.keySet()));
+        assertEquals(List.of("resolution", "mode", "augment", "epochs", "batch_size", "optimizer", "schedule",
+                "label_smoothing", "seed", "train_limit"), new ArrayList<>(((Map<?, ?>) report.get("config")).keySet()));
     }
 
     // ------------------------------------------------------------------------------------------------------------

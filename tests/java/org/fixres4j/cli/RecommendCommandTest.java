@@ -54,7 +54,11 @@ class RecommendCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("K_train = 224 (input size of tf_efficientnet_b0.ap_in1k)"), r.out());
         assertTrue(r.out().contains("Recommended test resolution: 288"), r.out()); // 276.8 on a grid of 32
-        Map<String, Object> rec = map(map(Json.read(out)).get("recommendation"));
+        Map<String, Object> doc = map(Json.read(out));
+        assertEquals(List.of("format", "schema_version", "recommendation", "software"), List.copyOf(doc.keySet()));
+        assertEquals(1L, doc.get("schema_version"));
+        assertEquals(List.of("fixres4j", "java"), List.copyOf(map(doc.get("software")).keySet()));
+        Map<String, Object> rec = map(doc.get("recommendation"));
         assertEquals(224L, rec.get("k_train"));
         assertEquals(288L, rec.get("k_test"));
         assertEquals(0.7082, (Double) rec.get("expected_sigma"), 1e-4);

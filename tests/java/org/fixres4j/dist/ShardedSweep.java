@@ -82,7 +82,7 @@ final class ShardedSweep {
             doc.put("failures", failures);
             List<Object> entries = new ArrayList<>();
             for (Sweep.Entry e : r.entries()) {
-                Map<String, Object> one = new LinkedHashMap<>(e.toMap());
+                Map<String, Object> one = Json.parseObject(Json.write(e.report()));
                 one.keySet().removeIf(k -> k.contains("second"));
                 List<Object> perClass = new ArrayList<>();
                 e.accuracy().perClass().forEach(pc -> perClass.add(pc.count() + ":"

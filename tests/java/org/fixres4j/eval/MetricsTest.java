@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -83,10 +82,12 @@ class MetricsTest {
         assertEquals(1.0, per.get(1).accuracy(1));
         assertEquals(0.0, per.get(2).accuracy(1));
         assertTrue(Double.isNaN(per.get(3).accuracy(5)));
-        Map<String, Object> m = acc.toMap();
-        assertEquals(4L, m.get("count"));
-        assertEquals(50.0, m.get("top1"));
-        assertEquals(3L, m.get("top5_correct"));
+        TopKAccuracy.Report m = acc.report();
+        assertEquals(4L, m.count());
+        assertEquals(50.0, m.topK().members().get("top1"));
+        assertEquals(3L, m.topK().members().get("top5_correct"));
+        assertEquals("{\"count\":4,\"top1\":50.0,\"top1_correct\":2,\"top5\":75.0,\"top5_correct\":3}",
+                org.fixres4j.io.Json.write(m));
         assertEquals("top-1 50.000%, top-5 75.000% of 4", acc.toString());
         assertThrows(IllegalArgumentException.class, () -> acc.correct(3));
         assertThrows(IllegalArgumentException.class, () -> acc.add(new float[] {1, 2}, 0));
@@ -132,7 +133,7 @@ class MetricsTest {
         assertEquals(100.0 / 3, real.percent(1), 1e-12);
         real.add(rows, 0, null);
         assertEquals(2, real.skipped());
-        assertEquals(2L, real.toMap().get("skipped"));
+        assertEquals(2L, real.report().skipped());
         RealAccuracy none = new RealAccuracy(5);
         none.add(rows, 15, new int[0]);
         assertTrue(Double.isNaN(none.accuracy(1)));
@@ -177,14 +178,17 @@ class MetricsTest {
         assertEquals(0, acc.correct(1));
         assertEquals(0, acc.correct(2));
         assertEquals(2, acc.nonFiniteRows());
-        assertEquals(2L, acc.toMap().get("nonfinite_rows"));
+        assertEquals(2L, acc.report().nonfiniteRows());
+        assertTrue(org.fixres4j.io.Json.write(acc.report()).endsWith(",\"nonfinite_rows\":2}"));
         // an infinity is as bad: the row is wrong even where its label would rank first
         acc.add(new float[] {Float.POSITIVE_INFINITY, 0}, 0);
         acc.add(new float[] {1, 0}, 0);
         assertEquals(1, acc.correct(1));
         assertEquals(3, acc.nonFiniteRows());
         assertEquals(4, acc.count());
-        assertEquals(null, new TopKAccuracy(2, 1).toMap().get("nonfinite_rows"), "absent when there are none");
+        assertEquals(null, new TopKAccuracy(2, 1).report().nonfiniteRows(), "absent when there are none");
+        assertEquals("{\"count\":0,\"top1\":null,\"top1_correct\":0}",
+                org.fixres4j.io.Json.write(new TopKAccuracy(2, 1).report()));
 
         RealAccuracy real = new RealAccuracy(2, 1, 2);
         real.addRows(new float[] {nan, nan, 1, 0}, new int[][] {{0, 1}, {0}});
@@ -192,6 +196,8 @@ class MetricsTest {
         assertEquals(1, real.correct(1));
         assertEquals(1, real.correct(2));
         assertEquals(1, real.nonFiniteRows());
-        assertEquals(1L, real.toMap().get("nonfinite_rows"));
+        assertEquals(1L, real.report().nonfiniteRows());
+        assertEquals("{\"scored\":2,\"skipped\":0,\"top1\":50.0,\"top1_correct\":1,\"top2\":50.0,\"top2_correct\":1,"
+                + "\"nonfinite_rows\":1}", org.fixres4j.io.Json.write(real.report()));
     }
 }

@@ -268,7 +268,7 @@ class SweepTest {
         assertEquals(r.evaluated(), acc.nonFiniteRows());
         assertEquals(0, acc.correct(1));
         assertEquals(0, acc.correct(5));
-        assertEquals((long) r.evaluated(), r.entries().get(0).toMap().get("nonfinite_rows"));
+        assertEquals((long) r.evaluated(), r.entries().get(0).report().accuracy().nonfiniteRows());
         assertTrue(org.fixres4j.report.Reports.table(java.util.Map.of("x", r)).contains(r.evaluated() + " of "
                 + r.evaluated() + " images had NaN/Inf logits, counted as wrong"));
         // one +Inf row in an otherwise finite batch: only that sample is wrong, the others are scored

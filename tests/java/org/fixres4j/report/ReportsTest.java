@@ -30,14 +30,16 @@ class ReportsTest {
         Path f = Files.writeString(dir.resolve("abc.txt"), "abc");
         assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Sha256.of(f));
         assertEquals(Sha256.of(f), Sha256.of("abc".getBytes(StandardCharsets.US_ASCII)));
-        Map<String, Object> info = Reports.fileInfo(f);
-        assertEquals(3L, info.get("bytes"));
-        assertEquals(f.toAbsolutePath().toString(), info.get("path"));
+        Reports.FileInfo info = Reports.fileInfo(f);
+        assertEquals(3L, info.bytes());
+        assertEquals(f.toAbsolutePath().toString(), info.path());
+        assertEquals("{\"path\":" + Json.write(info.path()) + ",\"bytes\":3,\"sha256\":\"" + Sha256.of(f) + "\"}",
+                Json.write(info));
     }
 
     @Test
     void softwareNamesEveryVersion() {
-        Map<String, Object> s = Reports.software();
+        Map<String, Object> s = Json.parseObject(Json.write(Reports.software()));
         for (String k : List.of("fixres4j", "java", "libtorch", "pytorch_preset", "javacpp", "os", "cpu",
                 "hardware_threads")) {
             assertNotNull(s.get(k), k);
