@@ -46,6 +46,7 @@ struct Scratch {
     AxisTaps h, v;
     TapsKey hkey, vkey;
     const IsaOps *prep_ops = nullptr; // ops the prep tables were built for (for hkey); nullptr: none
+    int32_t prep_pixel[5] = {0, 0, 0, 0, 0}; // channels, nplanes, src_ch[3] the prep tables were built for
     std::vector<uint8_t> prep, planes, ring, vb, zero;
     std::vector<int32_t> slot_row, work;
     std::vector<const uint8_t *> rows;
@@ -191,8 +192,11 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     s.planes.assign(nplanes * plane_bytes, 0);
     for (int p = 0; p < 3; ++p) hj.planes[p] = s.planes.data() + (p < nplanes ? p : 0) * plane_bytes;
 
-    if (s.prep_ops != &ops) {
+    // The tables may depend on the pixel layout too (the AVX-512 gather reads the interleaved row).
+    const int32_t pixel[5] = {hj.channels, hj.nplanes, hj.src_ch[0], hj.src_ch[1], hj.src_ch[2]};
+    if (s.prep_ops != &ops || std::memcmp(s.prep_pixel, pixel, sizeof pixel) != 0) {
         s.prep_ops = nullptr;
+        std::memcpy(s.prep_pixel, pixel, sizeof pixel);
         const size_t prep_bytes = ops.hprep_size(hj);
         s.prep.resize(prep_bytes);
         if (prep_bytes > 0) ops.hprep(hj, s.prep.data());
