@@ -212,25 +212,34 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     s.rows.assign(ring_rows * 3, nullptr);
     s.work.resize((kVrowWorkPerTap * ring_rows + 64) / sizeof(int32_t));
 
+    // Plain pointers for the row loop: s is usually the thread_local scratch, whose members would otherwise be
+    // looked up through the TLS machinery at every access.
+    uint8_t *const ring = s.ring.data();
+    int32_t *const slot_row = s.slot_row.data();
+    const uint8_t **const rows = s.rows.data();
+    const int32_t *const vn = s.v.n.data(), *const vfirst = s.v.first.data(), *const vcoeffs = s.v.coeffs.data();
+    const size_t vksize = (size_t)s.v.ksize;
+    void *const work = s.work.data();
     for (int32_t y = 0; y < out_h; ++y) {
-        const int32_t n = s.v.n[(size_t)y];
+        const int32_t n = vn[y];
         if (n == 0) {
             ops.emit(ej, y, zero_rows);
             continue;
         }
-        const int32_t first = s.v.first[(size_t)y];
+        const int32_t first = vfirst[y];
+        size_t slot = (size_t)first % ring_rows; // then consecutive rows take consecutive slots
         for (int32_t t = 0; t < n; ++t) {
             const int32_t r = first + t;
-            const size_t slot = (size_t)r % ring_rows;
-            uint8_t *base = s.ring.data() + slot * slot_bytes;
-            if (s.slot_row[slot] != r) {
+            uint8_t *base = ring + slot * slot_bytes;
+            if (slot_row[slot] != r) {
                 uint8_t *dst[3] = {base, base + (nplanes == 3 ? wpad : 0), base + (nplanes == 3 ? 2 * wpad : 0)};
                 ops.hrow(hj, hj.src + (int64_t)r * img.row_stride, dst);
-                s.slot_row[slot] = r;
+                slot_row[slot] = r;
             }
-            for (int p = 0; p < nplanes; ++p) s.rows[(size_t)t * 3 + p] = base + p * wpad;
+            for (int p = 0; p < nplanes; ++p) rows[(size_t)t * 3 + p] = base + p * wpad;
+            if (++slot == ring_rows) slot = 0;
         }
-        ops.vrow(nplanes, out_w, s.rows.data(), n, s.v.coeffs.data() + (size_t)y * s.v.ksize, vb, s.work.data());
+        ops.vrow(nplanes, out_w, rows, n, vcoeffs + (size_t)y * vksize, vb, work);
         ops.emit(ej, y, vb);
     }
     return FX_OK;

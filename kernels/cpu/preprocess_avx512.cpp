@@ -188,11 +188,20 @@ void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, uint8_t *b
 #define FX_VBMI __attribute__((target("avx512vbmi")))
 
 template <int M, int NP>
-FX_VBMI void hrow_gather(const HorizontalJob &j, const uint8_t *src_row, uint8_t *const *dst, const uint8_t *rec,
+FX_VBMI void hrow_gather(const HorizontalJob &, const uint8_t *src_row, uint8_t *const *dst, const uint8_t *rec,
                          int32_t groups) {
     constexpr size_t kRecord = 64 + (size_t)(NP + 3) * M * 64;
     const __m512i round = _mm512_set1_epi32(32); // 2^21 >> 16
     const __m512i zero = _mm512_setzero_si512();
+    // after packs + packus, lane L holds bytes [plane 0: outputs 4L..4L+3, plane 1: same, plane 2, plane 2]
+    alignas(64) uint8_t idx[64];
+    for (int d = 0; d < 64; ++d) idx[d] = d < 48 ? (uint8_t)(16 * ((d % 16) / 4) + 4 * (d / 16) + d % 4) : 0;
+    const __m512i order = _mm512_load_si512(idx);
+    // acc << 8 in every 32-bit lane as a byte shuffle (port 5, beside the vpdpbusd of port 0)
+    // (vpshufb indexes within each 128-bit lane: dword d takes bytes 4d .. 4d + 2, and a zero)
+    const __m512i shl8 = _mm512_setr_epi32(0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF, 0x020100FF, 0x060504FF,
+                                           0x0A0908FF, 0x0E0D0CFF, 0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF,
+                                           0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF);
     for (int32_t g = 0; g < groups; ++g, rec += kRecord) {
         int32_t hdr[2];
         memcpy(hdr, rec, sizeof hdr);
@@ -209,20 +218,30 @@ FX_VBMI void hrow_gather(const HorizontalJob &j, const uint8_t *src_row, uint8_t
             w1 = _mm512_maskz_loadu_epi8(m1, w + 64);
         }
         const uint8_t *kp = rec + 64 + (size_t)NP * M * 64;
+        __m512i t[NP];
         for (int p = 0; p < NP; ++p) {
             __m512i u[M];
             for (int m = 0; m < M; ++m)
                 u[m] = _mm512_permutex2var_epi8(w0, _mm512_loadu_si512(rec + 64 + ((size_t)p * M + m) * 64), w1);
             __m512i acc = round;
             for (int m = 0; m < M; ++m) acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192));
-            acc = _mm512_slli_epi32(acc, 8);
+            acc = _mm512_shuffle_epi8(acc, shl8);
             for (int m = 0; m < M; ++m)
                 acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 64));
-            acc = _mm512_slli_epi32(acc, 8);
+            acc = _mm512_shuffle_epi8(acc, shl8);
             for (int m = 0; m < M; ++m)
                 acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 128));
-            const __m512i t = _mm512_max_epi32(_mm512_srai_epi32(acc, kPrecisionBits), zero);
-            _mm_storeu_si128((__m128i *)(dst[p] + 16 * g), _mm512_cvtusepi32_epi8(t));
+            t[p] = _mm512_srai_epi32(acc, kPrecisionBits);
+        }
+        if (NP == 3) { // saturating packs clamp to [0, 255]; one vpermb puts each plane's 16 bytes in a lane
+            const __m512i a = _mm512_packs_epi32(t[0], t[NP == 3 ? 1 : 0]);
+            const __m512i b = _mm512_packs_epi32(t[NP == 3 ? 2 : 0], t[NP == 3 ? 2 : 0]);
+            const __m512i c = _mm512_permutexvar_epi8(order, _mm512_packus_epi16(a, b));
+            _mm_storeu_si128((__m128i *)(dst[0] + 16 * g), _mm512_castsi512_si128(c));
+            _mm_storeu_si128((__m128i *)(dst[1] + 16 * g), _mm512_extracti32x4_epi32(c, 1));
+            _mm_storeu_si128((__m128i *)(dst[2] + 16 * g), _mm512_extracti32x4_epi32(c, 2));
+        } else {
+            _mm_storeu_si128((__m128i *)(dst[0] + 16 * g), _mm512_cvtusepi32_epi8(_mm512_max_epi32(t[0], zero)));
         }
     }
 }
