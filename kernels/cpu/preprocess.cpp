@@ -46,6 +46,7 @@ struct Scratch {
     AxisTaps h, v;
     TapsKey hkey, vkey;
     const IsaOps *prep_ops = nullptr; // ops the prep tables were built for (for hkey); nullptr: none
+    int32_t prep_pixel[5] = {0, 0, 0, 0, 0}; // channels, nplanes, src_ch[3] the prep tables were built for
     std::vector<uint8_t> prep, planes, ring, vb, zero;
     std::vector<int32_t> slot_row, work;
     std::vector<const uint8_t *> rows;
@@ -102,9 +103,12 @@ void reverse_taps(AxisTaps &t) {
 
 inline size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-// Runs one validated job. May throw std::bad_alloc.
+// Runs one validated job, output rows [band * out_h / bands, (band + 1) * out_h / bands) (bands >= 1): the bands of
+// a job are independent (each passes the input rows it needs through the horizontal kernel itself), so a batch can
+// split its last images between threads. May throw std::bad_alloc.
 fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan &plan, int64_t index,
-                  const fx_output &out, const ValueTable *table, int32_t arith, Scratch &s) {
+                  const fx_output &out, const ValueTable *table, int32_t arith, Scratch &s, int32_t band = 0,
+                  int32_t bands = 1) {
     TapsKey hkey;
     hkey.filter = plan.filter, hkey.in_size = plan.roi_w, hkey.out_size = plan.resize_w, hkey.start = plan.crop_x;
     hkey.count = plan.out_w, hkey.flip = plan.flip_x, hkey.box0 = plan.box_x0, hkey.box1 = plan.box_x1;
@@ -129,6 +133,7 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     }
 
     const int32_t out_w = plan.out_w, out_h = plan.out_h;
+    const int32_t y_begin = (int32_t)((int64_t)band * out_h / bands), y_end = (int32_t)((int64_t)(band + 1) * out_h / bands);
     const int32_t nplanes = img.channels == 1 ? 1 : 3;
     const size_t wpad = round_up((size_t)out_w, 32) + kRowSlack;
 
@@ -159,7 +164,7 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     const uint8_t *zero_rows[3] = {s.zero.data(), s.zero.data() + wpad, s.zero.data() + 2 * wpad};
 
     if (max_hn == 0 || max_vn == 0) { // the crop window misses the resized image: all padding
-        for (int32_t y = 0; y < out_h; ++y) ops.emit(ej, y, zero_rows);
+        for (int32_t y = y_begin; y < y_end; ++y) ops.emit(ej, y, zero_rows);
         return FX_OK;
     }
 
@@ -191,8 +196,11 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     s.planes.assign(nplanes * plane_bytes, 0);
     for (int p = 0; p < 3; ++p) hj.planes[p] = s.planes.data() + (p < nplanes ? p : 0) * plane_bytes;
 
-    if (s.prep_ops != &ops) {
+    // The tables may depend on the pixel layout too (the AVX-512 gather reads the interleaved row).
+    const int32_t pixel[5] = {hj.channels, hj.nplanes, hj.src_ch[0], hj.src_ch[1], hj.src_ch[2]};
+    if (s.prep_ops != &ops || std::memcmp(s.prep_pixel, pixel, sizeof pixel) != 0) {
         s.prep_ops = nullptr;
+        std::memcpy(s.prep_pixel, pixel, sizeof pixel);
         const size_t prep_bytes = ops.hprep_size(hj);
         s.prep.resize(prep_bytes);
         if (prep_bytes > 0) ops.hprep(hj, s.prep.data());
@@ -208,25 +216,34 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     s.rows.assign(ring_rows * 3, nullptr);
     s.work.resize((kVrowWorkPerTap * ring_rows + 64) / sizeof(int32_t));
 
-    for (int32_t y = 0; y < out_h; ++y) {
-        const int32_t n = s.v.n[(size_t)y];
+    // Plain pointers for the row loop: s is usually the thread_local scratch, whose members would otherwise be
+    // looked up through the TLS machinery at every access.
+    uint8_t *const ring = s.ring.data();
+    int32_t *const slot_row = s.slot_row.data();
+    const uint8_t **const rows = s.rows.data();
+    const int32_t *const vn = s.v.n.data(), *const vfirst = s.v.first.data(), *const vcoeffs = s.v.coeffs.data();
+    const size_t vksize = (size_t)s.v.ksize;
+    void *const work = s.work.data();
+    for (int32_t y = y_begin; y < y_end; ++y) {
+        const int32_t n = vn[y];
         if (n == 0) {
             ops.emit(ej, y, zero_rows);
             continue;
         }
-        const int32_t first = s.v.first[(size_t)y];
+        const int32_t first = vfirst[y];
+        size_t slot = (size_t)first % ring_rows; // then consecutive rows take consecutive slots
         for (int32_t t = 0; t < n; ++t) {
             const int32_t r = first + t;
-            const size_t slot = (size_t)r % ring_rows;
-            uint8_t *base = s.ring.data() + slot * slot_bytes;
-            if (s.slot_row[slot] != r) {
+            uint8_t *base = ring + slot * slot_bytes;
+            if (slot_row[slot] != r) {
                 uint8_t *dst[3] = {base, base + (nplanes == 3 ? wpad : 0), base + (nplanes == 3 ? 2 * wpad : 0)};
                 ops.hrow(hj, hj.src + (int64_t)r * img.row_stride, dst);
-                s.slot_row[slot] = r;
+                slot_row[slot] = r;
             }
-            for (int p = 0; p < nplanes; ++p) s.rows[(size_t)t * 3 + p] = base + p * wpad;
+            for (int p = 0; p < nplanes; ++p) rows[(size_t)t * 3 + p] = base + p * wpad;
+            if (++slot == ring_rows) slot = 0;
         }
-        ops.vrow(nplanes, out_w, s.rows.data(), n, s.v.coeffs.data() + (size_t)y * s.v.ksize, vb, s.work.data());
+        ops.vrow(nplanes, out_w, rows, n, vcoeffs + (size_t)y * vksize, vb, work);
         ops.emit(ej, y, vb);
     }
     return FX_OK;
@@ -258,6 +275,11 @@ void trim(Scratch &s) {
 struct BatchWork {
     const fx_preprocess_job *jobs = nullptr;
     int32_t count = 0;
+    // Items: jobs [0, whole) one item each, then each later job as kTailBands bands of rows (the threads then
+    // finish within a fraction of an image of each other instead of up to one image).
+    static constexpr int32_t kTailBands = 4;
+    int32_t whole = 0;
+    int32_t items() const { return whole + (count - whole) * kTailBands; }
     const fx_output *out = nullptr;
     const IsaOps *ops = nullptr;
     const ValueTable *table = nullptr; // shared read-only
@@ -287,10 +309,13 @@ struct BatchWork {
         try {
             for (;;) {
                 if (w.failed.load(std::memory_order_relaxed)) break;
-                const int32_t i = w.next.fetch_add(1, std::memory_order_relaxed);
-                if (i >= w.count) break;
+                const int32_t item = w.next.fetch_add(1, std::memory_order_relaxed);
+                if (item >= w.items()) break;
+                const int32_t i = item < w.whole ? item : w.whole + (item - w.whole) / kTailBands;
+                const int32_t band = item < w.whole ? 0 : (item - w.whole) % kTailBands;
+                const int32_t bands = item < w.whole ? 1 : kTailBands;
                 const fx_preprocess_job &j = w.jobs[i];
-                const fx_status r = run_job(*w.ops, j.image, j.plan, j.index, *w.out, w.table, w.arith, s);
+                const fx_status r = run_job(*w.ops, j.image, j.plan, j.index, *w.out, w.table, w.arith, s, band, bands);
                 if (r != FX_OK) {
                     char msg[600];
                     std::snprintf(msg, sizeof msg, "jobs[%d]: %s", (int)i, fx_last_error());
@@ -364,12 +389,15 @@ FX_API fx_status fx_preprocess_cpu_batch(const fx_preprocess_job *jobs, int32_t 
         BatchWork w;
         w.jobs = jobs;
         w.count = count;
+        const int32_t helpers = std::min(threads, count) - 1;
+        // the last `threads` images are split into bands when other threads share the batch
+        w.whole = helpers > 0 ? std::max(0, count - threads) : count;
         w.out = out;
         w.ops = &ops;
         w.table = table;
         w.arith = arith;
         BatchFn fn{&BatchWork::run, &w};
-        run_batch(fn, std::min(threads, count) - 1);
+        run_batch(fn, helpers);
         if (w.error_status != FX_OK) return fail(w.error_status, "%s", w.error_message.c_str());
         return FX_OK;
     } catch (const std::bad_alloc &) {

@@ -28,8 +28,9 @@ inline __m512i dpwssd512(__m512i acc, __m512i a, __m512i b) { return _mm512_dpws
 // or (uniform_J == 0) the 256-bit kernel's tables (plan_groups).
 struct Prep512Hdr {
     int32_t uniform_J;
-    int32_t groups; // groups of 16 outputs (uniform) or of 8 (the 256-bit tables)
-    int32_t pad[14];
+    int32_t groups; // groups of 16 outputs (uniform, gather) or of 8 (the 256-bit tables)
+    int32_t gather_M; // > 0: the VBMI gather tables (see below), M quads of taps
+    int32_t pad[13];
 };
 static_assert(sizeof(Prep512Hdr) == 64, "Prep512Hdr must be 64 bytes");
 
@@ -82,12 +83,197 @@ void write_group16(const HorizontalJob &j, int32_t g, int32_t J, uint8_t *buf) {
     }
 }
 
+// ---- horizontal pass, VBMI gather (the usual case where the CPU has AVX512-VBMI) ----------------------------
+// Taps are gathered straight from the interleaved source row, without splitting it into planes first: a group
+// of 16 outputs reads one 128-byte window of the row (two 64-byte loads, masked where the window passes the last
+// column the taps read, so no byte outside [sx0, sx1) is touched), and one vpermt2b per plane and quad of taps
+// puts the 4 source bytes of taps 4m .. 4m + 3 of output i into 32-bit lane i. vpdpbusd weights them (unsigned
+// bytes times signed bytes, 4 products added to the int32 lane, modulo 2^32) with the coefficients split into
+// three signed bytes, k = k2 * 2^16 + k1 * 2^8 + k0, in Horner order:
+//     acc = ((32 + sum p * k2) * 2^8 + sum p * k1) * 2^8 + sum p * k0 = 2^21 + sum p * k   (modulo 2^32),
+// Pillow's rounded sum exactly (the true sum fits in int32), then >> 22 and clamped as everywhere else.
+// Taps past n[i] have coefficient 0 (their gathered bytes are arbitrary bytes of the window).
+// Record of one group (64-byte aligned): int32 window offset (bytes from the row's roi column 0), int32 bytes of
+// the window that may be read (0-128), 56 bytes of padding; then nplanes x M vpermt2b controls (64 bytes); then
+// M x {k2[64], k1[64], k0[64]} (signed bytes, lane i = the 4 taps of output i).
+constexpr int32_t kGatherMaxM = 4; // quads of taps of the unrolled kernels (taps <= 16)
+constexpr int32_t kGatherWindow = 128;
+
+// Which 512-bit horizontal kernels hprep may choose: the VBMI gather needs AVX512-VBMI (not in FX_ISA_AVX512's
+// requirements: Cascade Lake has AVX512-VNNI without it).
+bool cpu_has_vbmi() {
+    static const bool v = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512vbmi") != 0;
+    }();
+    return v;
+}
+
+inline size_t gather_record_bytes(int32_t nplanes, int32_t M) { return 64 + (size_t)(nplanes + 3) * (size_t)M * 64; }
+
+inline bool split3(int32_t k, int8_t out[3]) {
+    const int32_t k0 = (int8_t)(uint8_t)(k & 0xFF);
+    const int32_t r = (k - k0) / 256; // exact
+    const int32_t k1 = (int8_t)(uint8_t)(r & 0xFF);
+    const int32_t k2 = (r - k1) / 256;
+    if (k2 < -128 || k2 > 127) return false;
+    out[0] = (int8_t)k0, out[1] = (int8_t)k1, out[2] = (int8_t)k2;
+    return true;
+}
+
+// Quads of taps M if the gather kernel can run this row (every group's taps inside its window, every
+// coefficient splittable, M <= kGatherMaxM), else 0.
+int32_t gather_quads(const HorizontalJob &j) {
+    if (j.channels != 1 && j.channels != 3 && j.channels != 4) return 0;
+    const int32_t M = (j.max_n + 3) / 4;
+    if (M < 1 || M > kGatherMaxM) return 0;
+    int32_t max_ch = 0;
+    for (int p = 0; p < j.nplanes; ++p) max_ch = j.src_ch[p] > max_ch ? j.src_ch[p] : max_ch;
+    const int32_t groups = (j.out_w + 15) / 16;
+    for (int32_t g = 0; g < groups; ++g) {
+        int32_t base = -1;
+        for (int i = 0; i < 16; ++i) {
+            const int32_t o = 16 * g + i;
+            if (o < j.out_w && j.n[o] > 0 && (base < 0 || j.first[o] < base)) base = j.first[o];
+        }
+        for (int i = 0; i < 16; ++i) {
+            const int32_t o = 16 * g + i;
+            if (o >= j.out_w || j.n[o] <= 0) continue;
+            const int64_t last = ((int64_t)j.first[o] - base + j.n[o] - 1) * j.channels + max_ch;
+            if (last >= kGatherWindow) return 0;
+            const int32_t *k = j.coeffs + (size_t)o * (size_t)j.ksize;
+            int8_t b[3];
+            for (int32_t t = 0; t < j.n[o]; ++t)
+                if (!split3(k[t], b)) return 0;
+        }
+    }
+    return M;
+}
+
+void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, uint8_t *buf) {
+    const int32_t ch = j.channels;
+    int32_t base = -1;
+    for (int i = 0; i < 16; ++i) {
+        const int32_t o = 16 * g + i;
+        if (o < j.out_w && j.n[o] > 0 && (base < 0 || j.first[o] < base)) base = j.first[o];
+    }
+    memset(buf, 0, gather_record_bytes(j.nplanes, M));
+    int32_t hdr[2] = {0, 0};
+    if (base >= 0) {
+        hdr[0] = base * ch;
+        const int64_t avail = ((int64_t)j.sx1 - base) * ch; // bytes up to the last column any tap reads
+        hdr[1] = (int32_t)(avail < kGatherWindow ? avail : kGatherWindow);
+    }
+    memcpy(buf, hdr, sizeof hdr);
+    uint8_t *ctrl = buf + 64;
+    int8_t *kq = (int8_t *)(buf + 64 + (size_t)j.nplanes * (size_t)M * 64);
+    for (int i = 0; i < 16; ++i) {
+        const int32_t o = 16 * g + i;
+        const bool live = o < j.out_w && j.n[o] > 0;
+        const int32_t n = live ? j.n[o] : 0;
+        const int32_t *k = live ? j.coeffs + (size_t)o * (size_t)j.ksize : nullptr;
+        for (int32_t m = 0; m < M; ++m)
+            for (int e = 0; e < 4; ++e) {
+                const int32_t t = 4 * m + e;
+                for (int p = 0; p < j.nplanes; ++p)
+                    ctrl[((size_t)p * M + m) * 64 + 4 * i + e] =
+                        (uint8_t)(t < n ? (j.first[o] - base + t) * ch + j.src_ch[p] : 0);
+                int8_t b[3] = {0, 0, 0};
+                if (t < n) split3(k[t], b); // checked by gather_quads
+                for (int part = 0; part < 3; ++part) kq[((size_t)m * 3 + (size_t)(2 - part)) * 64 + 4 * i + e] = b[part];
+            }
+    }
+}
+
+#define FX_VBMI __attribute__((target("avx512vbmi")))
+
+template <int M, int NP>
+FX_VBMI void hrow_gather(const HorizontalJob &, const uint8_t *src_row, uint8_t *const *dst, const uint8_t *rec,
+                         int32_t groups) {
+    constexpr size_t kRecord = 64 + (size_t)(NP + 3) * M * 64;
+    const __m512i round = _mm512_set1_epi32(32); // 2^21 >> 16
+    const __m512i zero = _mm512_setzero_si512();
+    // after packs + packus, lane L holds bytes [plane 0: outputs 4L..4L+3, plane 1: same, plane 2, plane 2]
+    alignas(64) uint8_t idx[64];
+    for (int d = 0; d < 64; ++d) idx[d] = d < 48 ? (uint8_t)(16 * ((d % 16) / 4) + 4 * (d / 16) + d % 4) : 0;
+    const __m512i order = _mm512_load_si512(idx);
+    // acc << 8 in every 32-bit lane as a byte shuffle (port 5, beside the vpdpbusd of port 0)
+    // (vpshufb indexes within each 128-bit lane: dword d takes bytes 4d .. 4d + 2, and a zero)
+    const __m512i shl8 = _mm512_setr_epi32(0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF, 0x020100FF, 0x060504FF,
+                                           0x0A0908FF, 0x0E0D0CFF, 0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF,
+                                           0x020100FF, 0x060504FF, 0x0A0908FF, 0x0E0D0CFF);
+    for (int32_t g = 0; g < groups; ++g, rec += kRecord) {
+        int32_t hdr[2];
+        memcpy(hdr, rec, sizeof hdr);
+        const uint8_t *w = src_row + hdr[0];
+        __m512i w0, w1;
+        if (hdr[1] >= kGatherWindow) {
+            w0 = _mm512_loadu_si512(w);
+            w1 = _mm512_loadu_si512(w + 64);
+        } else { // the last groups of the row: bytes past the columns read are never loaded (masked, no fault)
+            const int32_t lim = hdr[1];
+            const __mmask64 m0 = lim >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << lim) - 1);
+            const __mmask64 m1 = lim <= 64 ? 0 : (((__mmask64)1 << (lim - 64)) - 1);
+            w0 = _mm512_maskz_loadu_epi8(m0, w);
+            w1 = _mm512_maskz_loadu_epi8(m1, w + 64);
+        }
+        const uint8_t *kp = rec + 64 + (size_t)NP * M * 64;
+        __m512i t[NP];
+        for (int p = 0; p < NP; ++p) {
+            __m512i u[M];
+            for (int m = 0; m < M; ++m)
+                u[m] = _mm512_permutex2var_epi8(w0, _mm512_loadu_si512(rec + 64 + ((size_t)p * M + m) * 64), w1);
+            __m512i acc = round;
+            for (int m = 0; m < M; ++m) acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192));
+            acc = _mm512_shuffle_epi8(acc, shl8);
+            for (int m = 0; m < M; ++m)
+                acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 64));
+            acc = _mm512_shuffle_epi8(acc, shl8);
+            for (int m = 0; m < M; ++m)
+                acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 128));
+            t[p] = _mm512_srai_epi32(acc, kPrecisionBits);
+        }
+        if (NP == 3) { // saturating packs clamp to [0, 255]; one vpermb puts each plane's 16 bytes in a lane
+            const __m512i a = _mm512_packs_epi32(t[0], t[NP == 3 ? 1 : 0]);
+            const __m512i b = _mm512_packs_epi32(t[NP == 3 ? 2 : 0], t[NP == 3 ? 2 : 0]);
+            const __m512i c = _mm512_permutexvar_epi8(order, _mm512_packus_epi16(a, b));
+            _mm_storeu_si128((__m128i *)(dst[0] + 16 * g), _mm512_castsi512_si128(c));
+            _mm_storeu_si128((__m128i *)(dst[1] + 16 * g), _mm512_extracti32x4_epi32(c, 1));
+            _mm_storeu_si128((__m128i *)(dst[2] + 16 * g), _mm512_extracti32x4_epi32(c, 2));
+        } else {
+            _mm_storeu_si128((__m128i *)(dst[0] + 16 * g), _mm512_cvtusepi32_epi8(_mm512_max_epi32(t[0], zero)));
+        }
+    }
+}
+
+template <int NP>
+FX_VBMI void hrow_gather_dispatch(int32_t M, const HorizontalJob &j, const uint8_t *src_row, uint8_t *const *dst,
+                                  const uint8_t *rec, int32_t groups) {
+    switch (M) {
+    case 1: hrow_gather<1, NP>(j, src_row, dst, rec, groups); break;
+    case 2: hrow_gather<2, NP>(j, src_row, dst, rec, groups); break;
+    case 3: hrow_gather<3, NP>(j, src_row, dst, rec, groups); break;
+    default: hrow_gather<4, NP>(j, src_row, dst, rec, groups); break;
+    }
+}
+
 // The 4-output lanes are those of the 256-bit kernel's groups, so a row is uniform for one exactly when it is
 // for the other (uniform_pairs: every lane's first offset plus 2J taps within 16 bytes, J <= kMaxFastJ).
 size_t plan512(const HorizontalJob &j, uint8_t *buf) {
-    const int32_t J = uniform_pairs(j);
     Prep512Hdr h;
     memset(&h, 0, sizeof h);
+    const int32_t M = cpu_has_vbmi() ? gather_quads(j) : 0;
+    if (M > 0) {
+        h.gather_M = M;
+        h.groups = (j.out_w + 15) / 16;
+        const size_t record = gather_record_bytes(j.nplanes, M);
+        if (buf) {
+            memcpy(buf, &h, sizeof h);
+            for (int32_t g = 0; g < h.groups; ++g) write_gather_group(j, g, M, buf + sizeof h + (size_t)g * record);
+        }
+        return sizeof h + (size_t)h.groups * record;
+    }
+    const int32_t J = uniform_pairs(j);
     h.uniform_J = J;
     if (J > 0) {
         h.groups = (j.out_w + 15) / 16;
@@ -164,10 +350,17 @@ void hrow512_dispatch(int32_t J, const HorizontalJob &j, uint8_t *const *dst, co
 }
 
 void avx512_hrow(const HorizontalJob &j, const uint8_t *src_row, uint8_t *const *dst) {
-    deinterleave(j, src_row);
     Prep512Hdr h;
     memcpy(&h, j.prep, sizeof h);
     const uint8_t *rec = j.prep + sizeof h;
+    if (h.gather_M > 0) {
+        if (j.nplanes == 3)
+            hrow_gather_dispatch<3>(h.gather_M, j, src_row, dst, rec, h.groups);
+        else
+            hrow_gather_dispatch<1>(h.gather_M, j, src_row, dst, rec, h.groups);
+        return;
+    }
+    deinterleave(j, src_row);
     if (h.uniform_J > 0) {
         if (j.nplanes == 3)
             hrow512_dispatch<3>(h.uniform_J, j, dst, rec, h.groups);

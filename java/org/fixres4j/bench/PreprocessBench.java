@@ -55,13 +55,20 @@ public final class PreprocessBench {
                 OutputSpec spec = OutputSpec.nchwFloat(res, res, t.normalization());
                 double fused1 = timeFused(image, t, spec, 1);
                 double fusedN = threads > 1 ? timeFused(image, t, spec, threads) : fused1;
+                // the same batch on one thread: the multi-thread row's scaling is measured against this one
+                double fusedBatch1 = threads > 1 ? timeFused(image, t, spec, 1, batchFor(threads)) : fused1;
                 double cvArea = timeOpenCv(image, t, INTER_AREA, 1);
                 double cvCubic = timeOpenCv(image, t, INTER_CUBIC, 1);
                 double cvAreaN = threads > 1 ? timeOpenCv(image, t, INTER_AREA, threads) : cvArea;
                 double floorMs = floorMs(image, t, spec, bandwidth);
                 Double pil = Pillow.msFor(pillow, res);
                 rows.add(row(res, "fixres4j fused kernel", 1, fused1, fused1, floorMs));
-                rows.add(row(res, "fixres4j fused kernel", threads, fusedN, fusedN, floorMs));
+                if (threads > 1) {
+                    rows.add(row(res, "fixres4j fused kernel, batch " + batchFor(threads), 1, fusedBatch1, fusedBatch1,
+                            floorMs));
+                }
+                rows.add(row(res, "fixres4j fused kernel" + (threads > 1 ? ", batch " + batchFor(threads) : ""),
+                        threads, fusedN, fusedN, floorMs));
                 rows.add(row(res, "OpenCV chain, INTER_AREA", 1, cvArea, fused1, floorMs));
                 rows.add(row(res, "OpenCV chain, INTER_CUBIC", 1, cvCubic, fused1, floorMs));
                 rows.add(row(res, "OpenCV chain, INTER_AREA", threads, cvAreaN, fusedN, floorMs));
@@ -113,9 +120,17 @@ public final class PreprocessBench {
         return 1000.0 * (read + written) / bandwidth;
     }
 
+    /** Images per call of the multi-thread rows. */
+    private static int batchFor(int nThreads) {
+        return 8 * nThreads;
+    }
+
     private double timeFused(DecodedImage image, TimmEvalTransform t, OutputSpec spec, int nThreads) {
+        return timeFused(image, t, spec, nThreads, nThreads == 1 ? 1 : batchFor(nThreads));
+    }
+
+    private double timeFused(DecodedImage image, TimmEvalTransform t, OutputSpec spec, int nThreads, int batch) {
         CpuPreprocessor kernel = new CpuPreprocessor(nThreads);
-        int batch = nThreads == 1 ? 1 : 8 * nThreads;
         try (FloatPointer out = new FloatPointer(batch * spec.sampleElements())) {
             List<Sample> samples = new ArrayList<>();
             return Timer.msPerItem(secondsPerRow, batch, () -> {
