@@ -232,6 +232,37 @@ void run_parallel(BatchFn &fn, int32_t threads) {
 
 int32_t threading_in_use() { return parallel_runtime() != nullptr ? FX_THREADING_OPENMP : FX_THREADING_POOL; }
 
+// ---- the BLAS libtorch calls (OpenBLAS in the preset) ---------------------------------------------------------
+// A pthreads OpenBLAS keeps a third set of threads whose idle workers busy-wait for a while after every call; next
+// to libtorch's OpenMP team they take a core from it. Its thread-count functions are looked up like GOMP_parallel.
+namespace {
+
+struct Blas {
+    void (*set)(int) = nullptr;
+    int (*get)() = nullptr;
+};
+
+Blas find_blas() {
+    static const char *const kOwners[] = {"libtorch_cpu.so", "libopenblas.so.0"};
+    Blas b;
+    for (const char *name : kOwners) {
+        void *h = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (h == nullptr) continue;
+        void *set = dlsym(h, "openblas_set_num_threads");
+        void *get = dlsym(h, "openblas_get_num_threads");
+        if (set != nullptr && get != nullptr) {
+            b.set = reinterpret_cast<void (*)(int)>(set); // h stays open for the life of the process
+            b.get = reinterpret_cast<int (*)()>(get);
+            return b;
+        }
+        dlclose(h);
+    }
+    (void)dlerror();
+    return b;
+}
+
+} // namespace
+
 } // namespace cpu
 } // namespace fx
 
@@ -259,4 +290,20 @@ FX_API fx_status fx_depthwise_set_threading(int32_t mode) {
 }
 
 FX_API int32_t fx_depthwise_threading(void) { return fx::cpu::threading_in_use(); }
+
+FX_API fx_status fx_cpu_blas_set_threads(int32_t threads) {
+    if (threads < 1 || threads > 4096)
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "fx_cpu_blas_set_threads: threads must be in [1, 4096] (got %d)",
+                        (int)threads);
+    const fx::cpu::Blas b = fx::cpu::find_blas();
+    if (b.set == nullptr)
+        return fx::fail(FX_ERR_UNSUPPORTED, "fx_cpu_blas_set_threads: no OpenBLAS is loaded in this process");
+    b.set((int)threads);
+    return FX_OK;
+}
+
+FX_API int32_t fx_cpu_blas_threads(void) {
+    const fx::cpu::Blas b = fx::cpu::find_blas();
+    return b.get == nullptr ? -1 : (int32_t)b.get();
+}
 }

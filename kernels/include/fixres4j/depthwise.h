@@ -72,6 +72,13 @@ enum { FX_THREADING_AUTO = 0, FX_THREADING_POOL = 1, FX_THREADING_OPENMP = 2 };
 fx_status fx_depthwise_set_threading(int32_t mode);
 /* What the CPU depthwise kernels' next parallel call uses: FX_THREADING_OPENMP or FX_THREADING_POOL. */
 int32_t fx_depthwise_threading(void);
+/* The thread count of the OpenBLAS libtorch calls (looked up in the process like the OpenMP runtime). A pthreads
+ * OpenBLAS has its own pool, sized to the machine whatever libtorch's thread count, whose idle workers busy-wait
+ * after each call: next to libtorch's OpenMP team they take a core from it, and with libtorch on one thread they
+ * still make its BLAS calls two-threaded. 1 keeps every parallel loop on the OpenMP team. FX_ERR_UNSUPPORTED when
+ * no OpenBLAS is loaded; fx_cpu_blas_threads gives -1 then. */
+fx_status fx_cpu_blas_set_threads(int32_t threads);
+int32_t fx_cpu_blas_threads(void);
 
 /* CUDA. All pointers are device memory of the current device; every tensor (x, w, b, y, dy, dx, dw, db) has
  * `dtype` (FX_DTYPE_FLOAT32, FX_DTYPE_FLOAT16 or FX_DTYPE_BFLOAT16; arithmetic in float32, each output rounded
