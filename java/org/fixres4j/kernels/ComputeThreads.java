@@ -15,8 +15,6 @@ import org.fixres4j.torch.Torch;
  * also sets {@code OPENBLAS_NUM_THREADS=1}, which takes effect before any call.
  */
 public final class ComputeThreads {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
-
     private ComputeThreads() {}
 
     /**
