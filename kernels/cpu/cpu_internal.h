@@ -98,6 +98,13 @@ struct BatchFn {
 void run_batch(BatchFn &fn, int32_t helpers);
 // Workers in the pool now (0 before the first batch call that wanted helpers). For tests.
 int32_t pool_threads();
+// Runs fn on `threads` threads, the caller being one of them, and returns once every run has returned: on the
+// team of the OpenMP runtime libtorch already loaded (the same threads as libtorch's own operators) unless
+// fx_depthwise_set_threading chose the pool or no such runtime is loaded, else on the pool (run_batch with
+// threads - 1 helpers). As with run_batch, fn must complete all items whoever runs it, and must not throw.
+void run_parallel(BatchFn &fn, int32_t threads);
+// What run_parallel uses now: FX_THREADING_OPENMP or FX_THREADING_POOL.
+int32_t threading_in_use();
 
 } // namespace cpu
 } // namespace fx

@@ -1,8 +1,8 @@
 // Depthwise convolution on the CPU: the fx_depthwise_*_cpu entry points (validation, scratch, threads), the
 // portable instantiation of the forward kernels (depthwise_fwd.h) and the backward pass.
 //
-// Threads: the library's persistent worker pool (run_batch; the calling thread is one of them; none with one
-// thread) claiming items from an atomic counter; forward items are (n, band of output rows) (NHWC, all channels)
+// Threads: libtorch's OpenMP team, or the library's persistent worker pool without it (pool.cpp, run_parallel; the
+// calling thread is one of them; none with one thread) claiming items from an atomic counter; forward items are (n, band of output rows) (NHWC, all channels)
 // or (n, c) planes (NCHW), backward items are channel blocks (8 channels, or one channel in NCHW) so that each item
 // owns its dw/db sums. Nothing here throws across the ABI: allocation failures become FX_ERR_OUT_OF_MEMORY before
 // anything is written, and without workers the caller does every item.
@@ -96,9 +96,9 @@ const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc
                                &dw_grad_dispatch<Portable>, &dw_grad_nchw_dispatch<Portable>};
 
 // ---- threads -----------------------------------------------------------------------------------------------
-// Runs f(item, slot) for every item in [0, items) on the calling thread and up to threads - 1 workers of the
-// library's persistent pool (pool.cpp, run_batch; no thread is started per call), claiming items from an atomic
-// counter; slot < threads tells the runs apart (per-run scratch). threads <= 1 (or one item): a plain loop.
+// Runs f(item, slot) for every item in [0, items) on the calling thread and up to threads - 1 more: the threads of
+// libtorch's OpenMP team, or workers of the library's persistent pool (pool.cpp, run_parallel; no thread is started
+// per call), claiming items from an atomic counter; slot < threads tells the runs apart (per-run scratch). threads <= 1 (or one item): a plain loop.
 template <class F>
 struct ItemsCtx {
     const F *f;
@@ -131,7 +131,7 @@ void run_items(int64_t items, int32_t threads, const F &f) {
     ctx.next.store(0);
     ctx.slot.store(0);
     BatchFn fn{&items_run<F>, &ctx};
-    run_batch(fn, threads - 1);
+    run_parallel(fn, threads);
 }
 
 constexpr int32_t kMaxThreads = 4096;

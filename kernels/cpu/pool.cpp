@@ -1,4 +1,5 @@
-// The persistent worker pool of fx_preprocess_cpu_batch (see cpu_internal.h for the contract).
+// The persistent worker pool of fx_preprocess_cpu_batch (see cpu_internal.h for the contract), and run_parallel,
+// which runs the depthwise kernels' loops on libtorch's OpenMP threads when they exist (end of this file).
 //
 // Design:
 //  - one pool per process, created lazily on the first batch call that wants helpers and grown (never shrunk)
@@ -18,12 +19,14 @@
 //    alone.
 #include "cpu_internal.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 namespace fx {
@@ -158,5 +161,149 @@ int32_t pool_threads() {
     return (int32_t)g_pool->threads.size();
 }
 
+// ---- the process's OpenMP runtime (libtorch's), for the kernels that run between libtorch's operators -----------
+// libtorch (and the oneDNN inside it) runs its parallel regions on GNU OpenMP (libgomp.so.1, shipped next to
+// libtorch_cpu.so by the preset). A second pool of our own next to it means two sets of threads taking turns on the
+// same cores: whichever set just finished spins or sleeps while the other one works, and every hand-over pays a
+// wake-up. Instead, when libgomp is already loaded, run_parallel starts its team with that libgomp's own
+// GOMP_parallel (what `#pragma omp parallel num_threads(n)` compiles to), so libtorch's operators and ours run on
+// the very same threads. The library does not link libgomp: the entry point is looked up among the libraries
+// already loaded (libtorch_cpu.so's dependencies first, then any libgomp.so.1), never loaded by us, and the
+// reference taken by dlopen(RTLD_NOLOAD) is kept so the runtime cannot be unloaded under a running call.
+namespace {
+
+using GompParallel = void (*)(void (*)(void *), void *, unsigned, unsigned);
+
+std::atomic<GompParallel> g_gomp{nullptr};
+std::atomic<int32_t> g_threading{FX_THREADING_AUTO};
+std::mutex g_gomp_mutex;
+pid_t g_gomp_pid = 0;
+
+GompParallel find_gomp() {
+    GompParallel f = g_gomp.load(std::memory_order_acquire);
+    if (f != nullptr) return f;
+    std::lock_guard<std::mutex> lock(g_gomp_mutex);
+    f = g_gomp.load(std::memory_order_relaxed);
+    if (f != nullptr) return f;
+    static const char *const kOwners[] = {"libtorch_cpu.so", "libgomp.so.1"};
+    for (const char *name : kOwners) {
+        void *h = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (h == nullptr) continue;
+        void *sym = dlsym(h, "GOMP_parallel");
+        if (sym == nullptr) {
+            dlclose(h);
+            continue;
+        }
+        f = reinterpret_cast<GompParallel>(sym); // h stays open for the life of the process
+        g_gomp_pid = getpid();
+        g_gomp.store(f, std::memory_order_release);
+        return f;
+    }
+    (void)dlerror(); // clear the loader's message: not finding a runtime is not an error
+    return nullptr;
+}
+
+// The runtime to use now: OpenMP's entry point, or nullptr for the pool.
+GompParallel parallel_runtime() {
+    const int32_t mode = g_threading.load(std::memory_order_relaxed);
+    if (mode == FX_THREADING_POOL) return nullptr;
+    GompParallel f = find_gomp();
+    // a forked child: libgomp's threads were the parent's and GNU OpenMP does not recreate them; the caller alone
+    if (f != nullptr && g_gomp_pid != getpid()) return nullptr;
+    return f;
+}
+
+} // namespace
+
+void run_parallel(BatchFn &fn, int32_t threads) {
+    if (threads <= 1) {
+        fn.run(fn.ctx);
+        return;
+    }
+    GompParallel gomp = parallel_runtime();
+    if (gomp == nullptr) {
+        run_batch(fn, threads - 1);
+        return;
+    }
+    // Every thread of the team (the caller is thread 0) runs fn once; fn claims items until none is left, so the
+    // work completes whatever size the runtime grants (1 inside another parallel region, or under a thread limit).
+    gomp(fn.run, fn.ctx, (unsigned)threads, 0u);
+}
+
+int32_t threading_in_use() { return parallel_runtime() != nullptr ? FX_THREADING_OPENMP : FX_THREADING_POOL; }
+
+// ---- the BLAS libtorch calls (OpenBLAS in the preset) ---------------------------------------------------------
+// A pthreads OpenBLAS keeps a third set of threads whose idle workers busy-wait for a while after every call; next
+// to libtorch's OpenMP team they take a core from it. Its thread-count functions are looked up like GOMP_parallel.
+namespace {
+
+struct Blas {
+    void (*set)(int) = nullptr;
+    int (*get)() = nullptr;
+};
+
+Blas find_blas() {
+    static const char *const kOwners[] = {"libtorch_cpu.so", "libopenblas.so.0"};
+    Blas b;
+    for (const char *name : kOwners) {
+        void *h = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (h == nullptr) continue;
+        void *set = dlsym(h, "openblas_set_num_threads");
+        void *get = dlsym(h, "openblas_get_num_threads");
+        if (set != nullptr && get != nullptr) {
+            b.set = reinterpret_cast<void (*)(int)>(set); // h stays open for the life of the process
+            b.get = reinterpret_cast<int (*)()>(get);
+            return b;
+        }
+        dlclose(h);
+    }
+    (void)dlerror();
+    return b;
+}
+
+} // namespace
+
 } // namespace cpu
 } // namespace fx
+
+extern "C" {
+
+FX_API fx_status fx_depthwise_set_threading(int32_t mode) {
+    using namespace fx::cpu;
+    switch (mode) {
+    case FX_THREADING_AUTO:
+    case FX_THREADING_POOL:
+        break;
+    case FX_THREADING_OPENMP:
+        if (find_gomp() == nullptr)
+            return fx::fail(FX_ERR_UNSUPPORTED, "fx_depthwise_set_threading: no OpenMP runtime (libgomp.so.1, as "
+                                                "libtorch loads it) is loaded in this process");
+        break;
+    default:
+        return fx::fail(FX_ERR_INVALID_ARGUMENT,
+                        "fx_depthwise_set_threading: mode must be FX_THREADING_AUTO (0), FX_THREADING_POOL (1) or "
+                        "FX_THREADING_OPENMP (2) (got %d)",
+                        (int)mode);
+    }
+    g_threading.store(mode);
+    return FX_OK;
+}
+
+FX_API int32_t fx_depthwise_threading(void) { return fx::cpu::threading_in_use(); }
+
+FX_API fx_status fx_cpu_blas_set_threads(int32_t threads) {
+    if (threads < 1 || threads > 4096)
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "fx_cpu_blas_set_threads: threads must be in [1, 4096] (got %d)",
+                        (int)threads);
+    const fx::cpu::Blas b = fx::cpu::find_blas();
+    if (b.set == nullptr)
+        return fx::fail(FX_ERR_UNSUPPORTED, "fx_cpu_blas_set_threads: no OpenBLAS is loaded in this process");
+    b.set((int)threads);
+    return FX_OK;
+}
+
+FX_API int32_t fx_cpu_blas_threads(void) {
+    const fx::cpu::Blas b = fx::cpu::find_blas();
+    return b.get == nullptr ? -1 : (int32_t)b.get();
+}
+}

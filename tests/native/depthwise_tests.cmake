@@ -4,6 +4,16 @@ fixres_abi_test(test_depthwise_cpu test_depthwise_cpu.cpp)
 add_test(NAME depthwise_cpu COMMAND test_depthwise_cpu)
 # The single-ISA checks on the AVX2 kernels too, where the CPU would pick the AVX-512 ones (fx_cpu_set_isa).
 add_test(NAME depthwise_cpu_avx2 COMMAND test_depthwise_cpu --isa avx2)
+# The kernels' threads on the OpenMP runtime of the process (libtorch's libgomp in the JVM; here the compiler's).
+find_package(OpenMP COMPONENTS CXX)
+if(OpenMP_CXX_FOUND)
+  fixres_abi_test(test_depthwise_openmp test_depthwise_openmp.cpp)
+  target_link_libraries(test_depthwise_openmp PRIVATE OpenMP::OpenMP_CXX)
+  add_test(NAME depthwise_openmp COMMAND test_depthwise_openmp)
+else()
+  add_test(NAME depthwise_openmp COMMAND sh -c "echo 'SKIPPED: the compiler has no OpenMP'; exit 77")
+  set_tests_properties(depthwise_openmp PROPERTIES SKIP_RETURN_CODE 77)
+endif()
 
 # Micro-benchmark (not a test): bench_depthwise_cpu [--threads 1,2] [--batch 8] [--iters N]
 fixres_abi_test(bench_depthwise_cpu bench_depthwise_cpu.cpp)

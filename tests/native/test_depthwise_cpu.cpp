@@ -421,6 +421,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     std::printf("ISA of the single-ISA checks: %s\n", isa_name(fx_cpu_isa()));
+    // No OpenMP runtime in this process (test_depthwise_openmp has one): the library's own pool, OpenMP refused.
+    CHECK(fx_depthwise_threading() == FX_THREADING_POOL);
+    CHECK(fx_depthwise_set_threading(FX_THREADING_OPENMP) == FX_ERR_UNSUPPORTED);
+    CHECK(fx_depthwise_threading() == FX_THREADING_POOL);
+    // nor any OpenBLAS: refused, after the argument check
+    CHECK(fx_cpu_blas_threads() == -1);
+    CHECK(fx_cpu_blas_set_threads(0) == FX_ERR_INVALID_ARGUMENT);
+    CHECK(fx_cpu_blas_set_threads(1) == FX_ERR_UNSUPPORTED);
     Rng rng(4);
     test_validation();
     test_threads_and_layouts(rng);

@@ -61,6 +61,25 @@ fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float 
 fx_status fx_depthwise_backward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w, const float *dy,
                                     float *dx, float *dw, float *db, int32_t threads);
 
+/* Threads of the CPU depthwise kernels. They run between libtorch's operators on the same cores, so by default
+ * (FX_THREADING_AUTO) their parallel loops run on the OpenMP runtime libtorch has loaded (GNU OpenMP's
+ * GOMP_parallel of the libgomp.so.1 already in the process, looked up, never loaded or linked by this library):
+ * libtorch's operators and these kernels then share one team of threads. Without such a runtime in the process, or
+ * with FX_THREADING_POOL, they run on this library's own persistent pool (the one fx_preprocess_cpu_batch uses).
+ * The results are identical either way (the items and their order of accumulation do not depend on the threads).
+ * Process-wide; FX_ERR_UNSUPPORTED for FX_THREADING_OPENMP when no OpenMP runtime is loaded. */
+enum { FX_THREADING_AUTO = 0, FX_THREADING_POOL = 1, FX_THREADING_OPENMP = 2 };
+fx_status fx_depthwise_set_threading(int32_t mode);
+/* What the CPU depthwise kernels' next parallel call uses: FX_THREADING_OPENMP or FX_THREADING_POOL. */
+int32_t fx_depthwise_threading(void);
+/* The thread count of the OpenBLAS libtorch calls (looked up in the process like the OpenMP runtime). A pthreads
+ * OpenBLAS has its own pool, sized to the machine whatever libtorch's thread count, whose idle workers busy-wait
+ * after each call: next to libtorch's OpenMP team they take a core from it, and with libtorch on one thread they
+ * still make its BLAS calls two-threaded. 1 keeps every parallel loop on the OpenMP team. FX_ERR_UNSUPPORTED when
+ * no OpenBLAS is loaded; fx_cpu_blas_threads gives -1 then. */
+fx_status fx_cpu_blas_set_threads(int32_t threads);
+int32_t fx_cpu_blas_threads(void);
+
 /* CUDA. All pointers are device memory of the current device; every tensor (x, w, b, y, dy, dx, dw, db) has
  * `dtype` (FX_DTYPE_FLOAT32, FX_DTYPE_FLOAT16 or FX_DTYPE_BFLOAT16; arithmetic in float32, each output rounded
  * once to nearest-even) except se_sums, always float32 [n, c]. Enqueued on `stream` (a cudaStream_t; NULL =

@@ -28,7 +28,8 @@ import org.fixres4j.torch.Torch;
  * Weights are libtorch's random initialisation (speed does not depend on their values; BN folding costs nothing at
  * run time either way). Each figure is the median of timed blocks after a warm-up ({@link Timer}); images/s counts
  * images, so a batch of 8 is 8 images. The three paths are timed interleaved (see {@link #interleaved}) so that
- * load from other processes hits them alike. Thread counts are libtorch's {@code set_num_threads} (restored afterwards).
+ * load from other processes hits them alike. Thread counts are libtorch's {@code set_num_threads}, with OpenBLAS on one
+ * thread ({@link org.fixres4j.kernels.ComputeThreads#set}; both restored afterwards).
  * Each row also has the latency percentiles of one forward call (p50 / p90 / p99 over every timed call, as djl-bench
  * reports them), and the report the process's peak resident memory ({@code VmHWM} of {@code /proc/self/status}).
  * {@link #run(String, java.util.function.Supplier, int, int[], int[], double)} times a model of real weights instead.
@@ -81,6 +82,7 @@ public final class ModelBench {
             throw new IllegalArgumentException("need res >= 32, batches, threads and a positive time");
         }
         int savedThreads = torch.get_num_threads();
+        int savedBlas = org.fixres4j.kernels.ComputeThreads.blasThreads();
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> speedups = new LinkedHashMap<>();
         try (EfficientNet plain = factory.get();
@@ -92,7 +94,7 @@ public final class ModelBench {
             try (FastEfficientNet fastTorchDw = FastEfficientNet.fuse(plain, false);
                  FastEfficientNet fast = FastEfficientNet.fuse(plain, true)) {
                 for (int t : threads) {
-                    torch.set_num_threads(t);
+                    org.fixres4j.kernels.ComputeThreads.set(t); // libtorch's threads, OpenBLAS on one
                     for (int b : batches) {
                         try (PointerScope scope = new PointerScope()) {
                             Tensor x = torch.randn(b, inChannels, res, res);
@@ -114,6 +116,9 @@ public final class ModelBench {
             }
         } finally {
             torch.set_num_threads(savedThreads);
+            if (savedBlas > 0) {
+                org.fixres4j.kernels.ComputeThreads.setBlasThreads(savedBlas);
+            }
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("benchmark", "model");
@@ -124,6 +129,9 @@ public final class ModelBench {
         report.put("seconds_per_row", secondsPerRow);
         report.put("rows", rows);
         report.put("fast_speedup", speedups);
+        report.put("scaling", scaling(rows));
+        report.put("depthwise_threading", org.fixres4j.kernels.Depthwise.threading().name());
+        report.put("blas_threads_while_timed", savedBlas > 0 ? 1 : null);
         Long peak = peakRssBytes();
         report.put("peak_rss_mb", peak == null ? null : peak / 1e6);
         report.put("peak_rss_source", peak == null ? "not available (no /proc/self/status)"
@@ -245,6 +253,43 @@ public final class ModelBench {
         return m;
     }
 
+    /** The paths of the scaling table: the plain module and the default fast path. */
+    static final List<String> SCALING_PATHS = List.of("plain", "fast, FixRes4J fused depthwise kernel");
+
+    /**
+     * Thread scaling of the plain module and the fast path: per path and batch, for each thread count, images/s and
+     * the speed-up over the row with the fewest threads (1 thread when it was measured).
+     */
+    static List<Map<String, Object>> scaling(List<Map<String, Object>> rows) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String path : SCALING_PATHS) {
+            Map<Integer, List<Map<String, Object>>> byBatch = new java.util.TreeMap<>();
+            for (Map<String, Object> r : rows) {
+                if (path.equals(r.get("path"))) {
+                    byBatch.computeIfAbsent((Integer) r.get("batch"), k -> new ArrayList<>()).add(r);
+                }
+            }
+            for (Map.Entry<Integer, List<Map<String, Object>>> e : byBatch.entrySet()) {
+                List<Map<String, Object>> rs = new ArrayList<>(e.getValue());
+                rs.sort(java.util.Comparator.comparingInt(r -> (Integer) r.get("threads")));
+                Map<String, Object> base = rs.get(0);
+                double baseRate = ((Number) base.get("images_per_s")).doubleValue();
+                for (Map<String, Object> r : rs) {
+                    double rate = ((Number) r.get("images_per_s")).doubleValue();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("path", path);
+                    m.put("batch", e.getKey());
+                    m.put("threads", r.get("threads"));
+                    m.put("images_per_s", rate);
+                    m.put("base_threads", base.get("threads"));
+                    m.put("speedup_vs_base", rate / baseRate);
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Formats the report as a Markdown table. */
     @SuppressWarnings("unchecked")
     public static String table(Map<String, Object> report) {
@@ -260,6 +305,19 @@ public final class ModelBench {
                     ((Number) r.get("ms_per_batch")).doubleValue(), ((Number) r.get("images_per_s")).doubleValue(),
                     ((Number) r.get("speedup_vs_plain")).doubleValue(), ((Number) r.get("latency_ms_p50")).doubleValue(),
                     ((Number) r.get("latency_ms_p90")).doubleValue(), ((Number) r.get("latency_ms_p99")).doubleValue()));
+        }
+        List<Map<String, Object>> scaling = (List<Map<String, Object>>) report.get("scaling");
+        if (scaling != null && !scaling.isEmpty()) {
+            b.append("\nScaling (speed-up over the fewest threads measured; the fused depthwise kernel runs on ")
+                    .append("OPENMP".equals(report.get("depthwise_threading")) ? "libtorch's OpenMP threads"
+                            : "its own thread pool")
+                    .append("):\n\n| path | batch | threads | images/s | speed-up |\n|---|---:|---:|---:|---:|\n");
+            for (Map<String, Object> r : scaling) {
+                b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f | %.2fx vs %d |%n", r.get("path"),
+                        ((Number) r.get("batch")).intValue(), ((Number) r.get("threads")).intValue(),
+                        ((Number) r.get("images_per_s")).doubleValue(),
+                        ((Number) r.get("speedup_vs_base")).doubleValue(), ((Number) r.get("base_threads")).intValue()));
+            }
         }
         b.append("\nLatency: one forward call (one batch), percentiles over every timed call. ");
         Object peak = report.get("peak_rss_mb");

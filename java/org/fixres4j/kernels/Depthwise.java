@@ -56,6 +56,42 @@ public final class Depthwise {
         }
     }
 
+    /**
+     * Where the CPU kernels run their parallel loops (process-wide). {@link #AUTO}, the default: on the OpenMP threads
+     * of libtorch (its libgomp, already loaded with the preset), the same threads that run libtorch's own operators, so
+     * that the two take turns on one team instead of two sets of threads competing for the cores; on the kernels' own
+     * pool when no OpenMP runtime is loaded. Results are bitwise the same either way.
+     */
+    public enum Threading {
+        /** libtorch's OpenMP team when loaded, else the pool. */
+        AUTO(0),
+        /** The kernel library's own persistent worker pool. */
+        POOL(1),
+        /** libtorch's OpenMP team (GNU OpenMP); refused when no OpenMP runtime is loaded. */
+        OPENMP(2);
+
+        final int code;
+
+        Threading(int code) {
+            this.code = code;
+        }
+    }
+
+    /**
+     * Chooses where the CPU depthwise kernels run their parallel loops; {@link UnsupportedBackendException} for
+     * {@link Threading#OPENMP} when no OpenMP runtime is loaded.
+     */
+    public static void setThreading(Threading threading) {
+        Kernels.ensureLoaded();
+        Kernels.check(FxNative.fx_depthwise_set_threading(threading.code), "Depthwise.setThreading(" + threading + ")");
+    }
+
+    /** What the CPU depthwise kernels use now: {@link Threading#OPENMP} or {@link Threading#POOL}. */
+    public static Threading threading() {
+        Kernels.ensureLoaded();
+        return FxNative.fx_depthwise_threading() == Threading.OPENMP.code ? Threading.OPENMP : Threading.POOL;
+    }
+
     /** Gradients of the plain depthwise convolution; a field is null when it was not asked for. */
     public record Grads(Tensor input, Tensor weight, Tensor bias) {}
 

@@ -40,6 +40,14 @@ public final class FxNative {
 
     public static native int fx_cpu_isa();
 
+    public static native int fx_depthwise_set_threading(int mode);
+
+    public static native int fx_depthwise_threading();
+
+    public static native int fx_cpu_blas_set_threads(int threads);
+
+    public static native int fx_cpu_blas_threads();
+
     public static native int fx_cuda_compiled();
 
     public static native int fxj_cuda_device_count();

@@ -54,13 +54,22 @@ public final class Torch {
         }
     }
 
-    /** Loads libtorch ({@link #ensureLoaded()}) and sets its intra-op thread count ({@code torch.set_num_threads}). */
+    /**
+     * Loads libtorch ({@link #ensureLoaded()}) and sets its intra-op thread count ({@code torch.set_num_threads}):
+     * the compute threads of a forward pass, libtorch's operators and the fused depthwise kernels alike (they read {@link #threads()} and run on the same OpenMP team).
+     */
     public static void setThreads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         ensureLoaded();
         org.bytedeco.pytorch.global.torch.set_num_threads(threads);
+    }
+
+    /** libtorch's intra-op thread count as the calling thread sees it ({@code torch.get_num_threads}). */
+    public static int threads() {
+        ensureLoaded();
+        return org.bytedeco.pytorch.global.torch.get_num_threads();
     }
 
     /** Loads libtorch and says whether it can use CUDA (its CUDA build and a device); false if it cannot tell. */

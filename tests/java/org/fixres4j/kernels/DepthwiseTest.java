@@ -128,4 +128,40 @@ class DepthwiseTest {
                     Depthwise.Activation.NONE, null, 0));
         }
     }
+    /**
+     * With libtorch loaded, the kernels run on its OpenMP team by default; the pool can be chosen instead; every
+     * choice and thread count gives bitwise the same output and SE sums (forward and backward).
+     */
+    @Test
+    void threadsRunOnLibtorchsOpenMpWithTheSameResult() {
+        assertEquals(Depthwise.Threading.OPENMP, Depthwise.threading(), "libtorch's libgomp is loaded");
+        try (PointerScope scope = new PointerScope()) {
+            TensorOptions f32 = new TensorOptions(torch.ScalarType.Float);
+            Tensor x = torch.randn(new long[] {3, 96, 28, 28}, f32).contiguous(MemoryFormat.ChannelsLast);
+            Tensor w = torch.randn(new long[] {96, 1, 5, 5}, f32);
+            Tensor b = torch.randn(new long[] {96}, f32);
+            Tensor dy = torch.randn(new long[] {3, 96, 14, 14}, f32).contiguous(MemoryFormat.ChannelsLast);
+            Depthwise.Pad p = Depthwise.Pad.same(28, 28, 5, 2);
+            Tensor se1 = torch.zeros(new long[] {3, 96}, f32);
+            Tensor y1 = Depthwise.forward(x, w, b, 2, p, Depthwise.Activation.SILU, se1, 1);
+            Depthwise.Grads g1 = Depthwise.backward(x, w, dy, 2, p, true, true, true, 1);
+            try {
+                for (Depthwise.Threading t : Depthwise.Threading.values()) {
+                    Depthwise.setThreading(t);
+                    assertEquals(t == Depthwise.Threading.POOL ? Depthwise.Threading.POOL : Depthwise.Threading.OPENMP,
+                            Depthwise.threading());
+                    for (int threads : new int[] {2, 3, 16}) {
+                        Tensor se = torch.zeros(new long[] {3, 96}, f32);
+                        Tensor y = Depthwise.forward(x, w, b, 2, p, Depthwise.Activation.SILU, se, threads);
+                        assertTrue(torch.equal(y, y1) && torch.equal(se, se1), t + ", " + threads + " threads");
+                        Depthwise.Grads g = Depthwise.backward(x, w, dy, 2, p, true, true, true, threads);
+                        assertTrue(torch.equal(g.input(), g1.input()) && torch.equal(g.weight(), g1.weight())
+                                && torch.equal(g.bias(), g1.bias()), "backward, " + t + ", " + threads + " threads");
+                    }
+                }
+            } finally {
+                Depthwise.setThreading(Depthwise.Threading.AUTO);
+            }
+        }
+    }
 }
