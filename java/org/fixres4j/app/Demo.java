@@ -246,7 +246,7 @@ public final class Demo {
         long t0 = System.nanoTime();
         PrintStream out = o.out;
         org.fixres4j.torch.Torch.ensureLoaded();
-        org.bytedeco.pytorch.global.torch.set_num_threads(o.threads);
+        org.fixres4j.kernels.ComputeThreads.set(o.threads);
         DemoData d = DemoData.open(resolveData(o.data));
         String note = autoNote(o.data);
         if (note != null && !o.noteShown) {

@@ -87,7 +87,7 @@ public final class DepthwiseBench {
         torch.manual_seed(0);
         try {
             for (int t : threads) {
-                torch.set_num_threads(t);
+                org.fixres4j.kernels.ComputeThreads.set(t);
                 double fusedTot = 0, nchwTot = 0, clTot = 0, bestTot = 0, bytesTot = 0;
                 for (Layer l : layers) {
                     try (PointerScope scope = new PointerScope()) {

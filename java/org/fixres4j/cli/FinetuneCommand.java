@@ -131,7 +131,7 @@ final class FinetuneCommand implements Callable<Integer> {
         run.applyTo(cfg);
         int t = run.compute.threadsOr(org.fixres4j.fixres.TrainConfig.defaultThreads());
         cfg.threads(t).collective(group);
-        org.fixres4j.torch.Torch.setThreads(t);
+        org.fixres4j.kernels.ComputeThreads.set(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Report report;

@@ -47,7 +47,7 @@ final class ModelOptions {
         Classifier.Options o = toOptions().device(device);
         Classifier c = Classifier.load(model.source(), o);
         if (compute.threads != null) {
-            org.fixres4j.torch.Torch.setThreads(compute.threads);
+            org.fixres4j.kernels.ComputeThreads.set(compute.threads);
         }
         return c;
     }

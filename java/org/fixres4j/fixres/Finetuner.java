@@ -135,7 +135,7 @@ public final class Finetuner {
         }
         Dataset data = config.trainingSet(train);
         Collective c = config.group();
-        torch.set_num_threads(config.threads);
+        org.fixres4j.kernels.ComputeThreads.set(config.threads);
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
         }

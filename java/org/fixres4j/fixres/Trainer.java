@@ -132,7 +132,7 @@ public final class Trainer {
      */
     public Result run(Dataset train, Dataset val, Path checkpointDir, boolean resume) throws IOException {
         Dataset data = config.trainingSet(train);
-        torch.set_num_threads(config.threads);
+        org.fixres4j.kernels.ComputeThreads.set(config.threads);
         RunCheckpoint.RunKey runKey = RunCheckpoint.runKey(config, info, null, data);
         torch.manual_seed(config.seed);
         EfficientNet model = ModelRegistry.create(info.spec());
