@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.fixres4j.data.Dataset;
+import org.fixres4j.data.EvalPipeline;
 import org.fixres4j.data.LabelledData;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.fixres.Sweep;
@@ -185,7 +186,8 @@ final class EvalCommand implements Callable<Integer> {
         int batch;
 
         @Option(names = "--threads", paramLabel = "T",
-                description = "Decoding threads and libtorch threads (default: all processors).")
+                description = "Cores to use, split between decoding threads and libtorch threads (default: all "
+                        + "processors).")
         Integer threads;
 
         @Option(names = "--strict", description = "Stop at the first image that cannot be read (exit 1, naming it).")
@@ -214,6 +216,12 @@ final class EvalCommand implements Callable<Integer> {
             Threads.check("--threads", threads);
             ProgressBar.Mode.parse(progress);
             preprocessing.mode();
+        }
+
+        /** How {@code --threads} (default: all processors) is split between the loader and the model. */
+        EvalPipeline.Split split() {
+            return EvalPipeline.split(threads != null ? threads
+                    : Math.max(1, Runtime.getRuntime().availableProcessors()));
         }
 
         /** The model's eval preprocessing with these overrides (the resolution is the sweep's). */
@@ -303,9 +311,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "the c-th folder in sorted order; for a subset of ImageNet pass --class-list with the 1000 "
                     + "synsets");
         }
-        if (pre.threads != null) {
-            org.fixres4j.torch.Torch.setThreads(pre.threads);
-        }
+        // the cores asked for (all by default), split between the loader and libtorch's threads (EvalPipeline)
+        org.fixres4j.torch.Torch.setThreads(pre.split().computeThreads());
         return new Opened(ld, model);
     }
 
@@ -326,7 +333,7 @@ final class EvalCommand implements Callable<Integer> {
         return Sweep.over(o.dataset(), transforms)
                 .collective(ranks)
                 .batchSize(pre.batch)
-                .threads(pre.threads != null ? pre.threads : Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .threads(pre.split().loaderThreads())
                 .strict(pre.strict)
                 .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.data().real())
