@@ -62,10 +62,10 @@ import org.fixres4j.transform.SampleTransform;
  *       epoch instead stops at the first failure: {@code next()} throws an {@link UncheckedIOException} naming the
  *       file. Any other exception (a bug) ends the epoch with that exception.</li>
  *   <li><b>No idle consumer.</b> While the consumer waits in {@link Epoch#hasNext()} for a batch that is not ready,
- *       it loads queued samples itself (the oldest first) instead of sleeping, unless {@link
- *       Builder#consumerHelps(boolean) consumerHelps(false)} or a {@code PointerScope} is open on its thread. So a
- *       pipeline that gives the loader fewer threads than cores (to leave the rest to the model's compute threads)
- *       loses no core while the model has nothing to do, e.g. at the start of an epoch. Which thread loads a sample
+ *       it can load that batch's queued samples itself instead of sleeping ({@link Builder#consumerHelps(boolean)
+ *       consumerHelps(true)}; the sweep that eval runs turns it on), unless a {@code PointerScope} is open on its
+ *       thread. So a pipeline that gives the loader fewer threads than cores (to leave the rest to the model's
+ *       compute threads) loses no core while the model has nothing to do, e.g. at the start of an epoch. Which thread loads a sample
  *       changes nothing in the batch: every sample is written into its own row, with its own generator.</li>
  * </ul>
  *
@@ -259,7 +259,7 @@ public final class BatchLoader implements AutoCloseable {
         private boolean strict;
         private int shard;
         private int shards = 1;
-        private boolean consumerHelps = true;
+        private boolean consumerHelps;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -365,8 +365,8 @@ public final class BatchLoader implements AutoCloseable {
         }
 
         /**
-         * Whether the consumer thread loads queued samples itself while it waits for a batch (default true; see
-         * {@link BatchLoader}). Off, it only sleeps: the worker threads alone load.
+         * Whether the consumer thread loads the queued samples of the batch it waits for itself (default false: the
+         * worker threads alone load, so {@code threads(n)} means n threads load; see {@link BatchLoader}).
          */
         public Builder consumerHelps(boolean on) {
             this.consumerHelps = on;
@@ -657,7 +657,7 @@ public final class BatchLoader implements AutoCloseable {
                     pending.set(k, p);
                     for (int j = 0; j < count; j++) {
                         int row = j;
-                        workers.execute(() -> load(p, row));
+                        workers.execute(new LoadTask(this, p, row));
                     }
                 }
             } catch (InterruptedException e) {
@@ -789,7 +789,7 @@ public final class BatchLoader implements AutoCloseable {
                 }
                 Batch b;
                 try {
-                    help(f);
+                    help(f, next);
                     long w0 = System.nanoTime();
                     b = f.get();
                     waitNanos += System.nanoTime() - w0;
@@ -812,24 +812,28 @@ public final class BatchLoader implements AutoCloseable {
         }
 
         /**
-         * Until batch {@code f} is ready, runs queued sample loads on this thread (the oldest first), as long as
-         * no {@code PointerScope} is open here: a scope would adopt, and free when it closes, the native memory a
-         * load makes, which belongs to the loader.
+         * Until batch {@code f} (number {@code number}) is ready, runs its queued sample loads on this thread, as
+         * long as no {@code PointerScope} is open here: a scope would adopt, and free when it closes, the native
+         * memory a load makes, which belongs to the loader.
          */
-        private void help(CompletableFuture<Batch> f) throws InterruptedException {
+        private void help(CompletableFuture<Batch> f, int number) throws InterruptedException {
             if (!consumerHelps || PointerScope.getInnerScope() != null) {
                 return;
             }
             while (!f.isDone() && !cancelled) {
-                // the batch's last samples may still be on their way to the queue: look again every millisecond
-                long w0 = System.nanoTime();
-                Runnable task = tasks.poll(1, TimeUnit.MILLISECONDS);
-                if (task == null) {
-                    waitNanos += System.nanoTime() - w0;
+                // only a sample of this batch (or an earlier one of this epoch): a later batch's sample could be slow
+                // and hold up a batch that is ready
+                Runnable head = tasks.peek();
+                if (head instanceof LoadTask t && t.epoch == this && t.pending.number <= number
+                        && tasks.remove(head)) {
+                    loadedByConsumer.incrementAndGet();
+                    head.run();
                     continue;
                 }
-                loadedByConsumer.incrementAndGet();
-                task.run();
+                // the batch's last samples may still be on their way to the queue: look again every millisecond
+                long w0 = System.nanoTime();
+                Thread.sleep(1);
+                waitNanos += System.nanoTime() - w0;
             }
         }
 
@@ -911,6 +915,24 @@ public final class BatchLoader implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** One sample's load, queued for the workers (or the waiting consumer). */
+    private static final class LoadTask implements Runnable {
+        final Epoch epoch;
+        final Pending pending;
+        final int row;
+
+        LoadTask(Epoch epoch, Pending pending, int row) {
+            this.epoch = epoch;
+            this.pending = pending;
+            this.row = row;
+        }
+
+        @Override
+        public void run() {
+            epoch.load(pending, row);
         }
     }
 

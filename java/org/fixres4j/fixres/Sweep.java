@@ -441,7 +441,7 @@ public final class Sweep {
             progress.start(collective == null ? n
                     : n / collective.worldSize() + (collective.rank() < n % collective.worldSize() ? 1 : 0));
             BatchLoader.Builder lb = BatchLoader.builder(dataset, transforms).batchSize(batch).threads(threads)
-                    .poolSize(DEPTH).seed(seed);
+                    .poolSize(DEPTH).seed(seed).consumerHelps(true);
             if (collective != null) {
                 lb.shard(collective.rank(), collective.worldSize());
             }

@@ -120,7 +120,8 @@ class LoaderOverlapTest {
         Gated gated = new Gated(new SubsetDataset(images, six, "six"));
         SampleTransform t = RandomResizedCropTransform.of(16);
         List<BatchLoaderTest.Copy> helped;
-        try (BatchLoader loader = BatchLoader.builder(gated, t).batchSize(6).threads(1).seed(2).build();
+        try (BatchLoader loader = BatchLoader.builder(gated, t).batchSize(6).threads(1).seed(2)
+                .consumerHelps(true).build();
              BatchLoader.Epoch e = loader.epoch(0)) {
             helped = new ArrayList<>();
             while (e.hasNext()) {
