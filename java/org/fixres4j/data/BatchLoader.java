@@ -65,8 +65,9 @@ import org.fixres4j.transform.SampleTransform;
  *       it can load that batch's queued samples itself instead of sleeping ({@link Builder#consumerHelps(boolean)
  *       consumerHelps(true)}; the sweep that eval runs turns it on), unless a {@code PointerScope} is open on its
  *       thread. So a pipeline that gives the loader fewer threads than cores (to leave the rest to the model's
- *       compute threads) loses no core while the model has nothing to do, e.g. at the start of an epoch. Which thread loads a sample
- *       changes nothing in the batch: every sample is written into its own row, with its own generator.</li>
+ *       compute threads) loses no core while the model has nothing to do, e.g. at the start of an epoch. Which
+ *       thread loads a sample changes nothing in the batch: every sample is written into its own row, with its own
+ *       generator.</li>
  * </ul>
  *
  * <p><b>Use and memory discipline.</b>
