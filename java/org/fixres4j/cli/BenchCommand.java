@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import org.fixres4j.model.ModelFile;
 import org.fixres4j.bench.DepthwiseBench;
+import org.fixres4j.bench.EvalBench;
 import org.fixres4j.bench.ModelBench;
 import org.fixres4j.bench.PreprocessBench;
 import org.fixres4j.io.Json;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 /** {@code fixres bench}: quick benchmark tables (the JMH suite in tests/jmh gives the rigorous figures). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Quick benchmarks: each pipeline against its named baseline, in the same run.",
-        subcommands = {BenchCommand.Preprocess.class, BenchCommand.Model.class, BenchCommand.Depthwise.class})
+        subcommands = {BenchCommand.Preprocess.class, BenchCommand.Model.class, BenchCommand.Depthwise.class,
+            BenchCommand.Eval.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -168,6 +170,104 @@ final class BenchCommand implements Runnable {
             Map<String, Object> report = DepthwiseBench.run(DepthwiseBench.DEFAULT_MODEL, DepthwiseBench.DEFAULT_RES,
                     batch, threads, seconds);
             System.out.println(json ? Json.writePretty(report) : DepthwiseBench.table(report));
+            return 0;
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = {"Where eval's time goes, on one image folder, batch size and core count: the decoder alone, "
+                    + "decode + preprocess, the model alone (fast path), eval end to end and their ratio; with --timm, "
+                    + "timm's validate.py on the same folder, side by side. Without --data, a folder of 400 JPEGs "
+                    + "(about 500x375, 4 classes) is generated from the bundled photograph (seeded)."})
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the report as JSON instead of a table.")
+        boolean json;
+
+        @Option(names = "--data", paramLabel = "DIR",
+                description = "The image folder (one folder per class). A path that does not exist yet: the generated "
+                        + "folder is written there and kept (default: generated in a temporary folder).")
+        java.nio.file.Path data;
+
+        @Option(names = "--images", paramLabel = "N", defaultValue = "400",
+                description = "Images of the generated folder (default: ${DEFAULT-VALUE}).")
+        int images;
+
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+                description = "Seed of the generated folder (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = {"--arch", "--model"}, paramLabel = "A", defaultValue = EvalBench.DEFAULT_MODEL,
+                description = "timm model name, random weights (default: ${DEFAULT-VALUE}).")
+        String arch;
+
+        @Option(names = {"--res", "--img-size"}, paramLabel = "R",
+                description = "Test resolution (default: the model's input size).")
+        Integer res;
+
+        @Option(names = {"-b", "--batch"}, paramLabel = "B", defaultValue = "32",
+                description = "Images per batch (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--threads", paramLabel = "T",
+                description = "Cores to use: the model alone's libtorch threads, split by eval between its loader "
+                        + "and libtorch (default: all processors).")
+        Integer threads;
+
+        @Option(names = "--loader-threads", paramLabel = "N", description = "Override eval's loader threads.")
+        Integer loaderThreads;
+
+        @Option(names = "--compute-threads", paramLabel = "N", description = "Override eval's libtorch threads.")
+        Integer computeThreads;
+
+        @Option(names = "--chunk", paramLabel = "N",
+                description = "Run the end-to-end forward passes N images at a time (default: the whole batch, as eval "
+                        + "does; logits may then differ in the last bit).")
+        Integer chunk;
+
+        @Option(names = "--repeats", paramLabel = "N", defaultValue = "3",
+                description = "Timed end-to-end runs; the median is reported (default: ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "3.0",
+                description = "Measured seconds of the model alone (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--baseline", description = "Also time eval as it ran before the pipeline split: T loader and "
+                + "T libtorch threads, the whole batch per forward pass.")
+        boolean baseline;
+
+        @Option(names = "--timm", paramLabel = "DIR",
+                description = "A timm source tree (e.g. timm 0.9.16) with validate.py: run it on the same folder "
+                        + "(put on PYTHONPATH; Pillow DataLoader; random weights) and report eval / timm.")
+        java.nio.file.Path timm;
+
+        @Option(names = "--python", paramLabel = "EXE",
+                description = "The Python that runs timm (needs torch and Pillow; default: /usr/bin/python3, "
+                        + "Debian's, where it exists, else python3 on PATH).")
+        String python;
+
+        @Option(names = "--timm-workers", paramLabel = "N", defaultValue = "2",
+                description = "validate.py's DataLoader workers (-j; default: ${DEFAULT-VALUE}).")
+        int timmWorkers;
+
+        @Override
+        public Integer call() throws Exception {
+            Threads.check("--threads", threads);
+            Threads.check("--loader-threads", loaderThreads);
+            Threads.check("--compute-threads", computeThreads);
+            if (res != null && (res < 32 || res > 1024)) {
+                throw new IllegalArgumentException("--res must be in 32..1024, got " + res);
+            }
+            if (data != null && java.nio.file.Files.exists(data) && !java.nio.file.Files.isDirectory(data)) {
+                throw new IllegalArgumentException("--data is not a folder: " + data);
+            }
+            int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            EvalBench.Options o = new EvalBench.Options(data, images, seed, arch, res, batch, t, loaderThreads,
+                    computeThreads, chunk, repeats, seconds, baseline, timm,
+                    python != null ? python : java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/python3"))
+                            ? "/usr/bin/python3" : "python3", timmWorkers);
+            Map<String, Object> report = EvalBench.run(o, System.err);
+            System.out.println(json ? Json.writePretty(report) : EvalBench.table(report));
             return 0;
         }
     }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.fixres4j.data.Dataset;
+import org.fixres4j.data.EvalPipeline;
 import org.fixres4j.data.LabelledData;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.fixres.Sweep;
@@ -209,6 +210,11 @@ final class EvalCommand implements Callable<Integer> {
             preprocessing.mode();
         }
 
+        /** How {@code --threads} (default: all processors) is split between the loader and the model. */
+        EvalPipeline.Split split() {
+            return EvalPipeline.split(compute.threadsOr(Math.max(1, Runtime.getRuntime().availableProcessors())));
+        }
+
         /** The model's eval preprocessing with these overrides (the resolution is the sweep's). */
         EvalPreprocessing preprocessing(ModelSource source) {
             return source.preprocessing(preprocessing.overrides(null));
@@ -319,9 +325,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "the c-th folder in sorted order; for a subset of ImageNet pass --class-list with the 1000 "
                     + "synsets");
         }
-        if (pre.compute.threads != null) {
-            org.fixres4j.torch.Torch.setThreads(pre.compute.threads);
-        }
+        // the cores asked for (all by default), split between the loader and libtorch's threads (EvalPipeline)
+        org.fixres4j.kernels.ComputeThreads.set(pre.split().computeThreads());
         return new Opened(ld, model);
     }
 
@@ -349,7 +354,7 @@ final class EvalCommand implements Callable<Integer> {
                 .collective(ranks)
                 .device(device)
                 .batchSize(pre.compute.batch())
-                .threads(pre.compute.threadsOr(Math.max(1, Runtime.getRuntime().availableProcessors())))
+                .threads(pre.split().loaderThreads())
                 .strict(pre.strict)
                 .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.data().real())

@@ -15,8 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.LayoutOptional;
@@ -60,6 +61,13 @@ import org.fixres4j.transform.SampleTransform;
  *       recorded as a {@link LoadFailure} (index, name, message) and left out of its batch; with {@code strict} the
  *       epoch instead stops at the first failure: {@code next()} throws an {@link UncheckedIOException} naming the
  *       file. Any other exception (a bug) ends the epoch with that exception.</li>
+ *   <li><b>No idle consumer.</b> While the consumer waits in {@link Epoch#hasNext()} for a batch that is not ready,
+ *       it can load that batch's queued samples itself instead of sleeping ({@link Builder#consumerHelps(boolean)
+ *       consumerHelps(true)}; the sweep that eval runs turns it on), unless a {@code PointerScope} is open on its
+ *       thread. So a pipeline that gives the loader fewer threads than cores (to leave the rest to the model's
+ *       compute threads) loses no core while the model has nothing to do, e.g. at the start of an epoch. Which
+ *       thread loads a sample changes nothing in the batch: every sample is written into its own row, with its own
+ *       generator.</li>
  * </ul>
  *
  * <p><b>Use and memory discipline.</b>
@@ -100,7 +108,9 @@ public final class BatchLoader implements AutoCloseable {
     private final int shard;
     private final int shards;
     private final String name;
-    private final ExecutorService workers;
+    private final boolean consumerHelps;
+    private final ThreadPoolExecutor workers;
+    private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final List<Thread> workerThreads = new ArrayList<>();
     private final List<Slot> slots = new ArrayList<>();
     private final BlockingQueue<Slot> free;
@@ -171,6 +181,7 @@ public final class BatchLoader implements AutoCloseable {
         this.strict = b.strict;
         this.shard = b.shard;
         this.shards = b.shards;
+        this.consumerHelps = b.consumerHelps;
         this.name = "fixres4j-loader-" + IDS.incrementAndGet();
         Torch.ensureLoaded();
         this.preprocessor = new CpuPreprocessor(1);
@@ -197,7 +208,7 @@ public final class BatchLoader implements AutoCloseable {
             throw e;
         }
         AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(threads, r -> {
+        this.workers = new ThreadPoolExecutor(threads, threads, 0L, TimeUnit.MILLISECONDS, tasks, r -> {
             Thread t = new Thread(r, name + "-worker-" + n.getAndIncrement());
             t.setDaemon(true);
             synchronized (workerThreads) {
@@ -249,6 +260,7 @@ public final class BatchLoader implements AutoCloseable {
         private boolean strict;
         private int shard;
         private int shards = 1;
+        private boolean consumerHelps;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -353,6 +365,15 @@ public final class BatchLoader implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the consumer thread loads the queued samples of the batch it waits for itself (default false: the
+         * worker threads alone load, so {@code threads(n)} means n threads load; see {@link BatchLoader}).
+         */
+        public Builder consumerHelps(boolean on) {
+            this.consumerHelps = on;
+            return this;
+        }
+
         /** Allocates the pool and starts the worker threads. */
         public BatchLoader build() {
             return new BatchLoader(this);
@@ -394,6 +415,11 @@ public final class BatchLoader implements AutoCloseable {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /** Whether the consumer loads queued samples while it waits ({@link Builder#consumerHelps(boolean)}). */
+    public boolean consumerHelps() {
+        return consumerHelps;
     }
 
     public long seed() {
@@ -557,6 +583,8 @@ public final class BatchLoader implements AutoCloseable {
         private final AtomicReferenceArray<Pending> pending;
         private final List<CompletableFuture<Batch>> futures;
         private final ConcurrentLinkedQueue<LoadFailure> failures = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger loadedByConsumer = new AtomicInteger();
+        private long waitNanos;
         private final Thread dispatcher;
         private volatile boolean cancelled;
         private volatile boolean closed;
@@ -596,6 +624,19 @@ public final class BatchLoader implements AutoCloseable {
             return numBatches;
         }
 
+        /** Samples the consumer thread loaded itself while it waited (see {@link Builder#consumerHelps}). */
+        public int loadedByConsumer() {
+            return loadedByConsumer.get();
+        }
+
+        /**
+         * Seconds the consumer spent in {@link #hasNext()} waiting for batches, the samples it loaded meanwhile
+         * excluded: the time the consumer had nothing to do.
+         */
+        public double idleSeconds() {
+            return waitNanos / 1e9;
+        }
+
         /** The samples that failed so far, in epoch order (all of them once the iteration has ended). */
         public List<LoadFailure> failures() {
             List<LoadFailure> out = new ArrayList<>(failures);
@@ -617,7 +658,7 @@ public final class BatchLoader implements AutoCloseable {
                     pending.set(k, p);
                     for (int j = 0; j < count; j++) {
                         int row = j;
-                        workers.execute(() -> load(p, row));
+                        workers.execute(new LoadTask(this, p, row));
                     }
                 }
             } catch (InterruptedException e) {
@@ -749,7 +790,10 @@ public final class BatchLoader implements AutoCloseable {
                 }
                 Batch b;
                 try {
+                    help(f, next);
+                    long w0 = System.nanoTime();
                     b = f.get();
+                    waitNanos += System.nanoTime() - w0;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while waiting for batch " + next, e);
@@ -766,6 +810,32 @@ public final class BatchLoader implements AutoCloseable {
                 return true;
             }
             return false;
+        }
+
+        /**
+         * Until batch {@code f} (number {@code number}) is ready, runs its queued sample loads on this thread, as
+         * long as no {@code PointerScope} is open here: a scope would adopt, and free when it closes, the native
+         * memory a load makes, which belongs to the loader.
+         */
+        private void help(CompletableFuture<Batch> f, int number) throws InterruptedException {
+            if (!consumerHelps || PointerScope.getInnerScope() != null) {
+                return;
+            }
+            while (!f.isDone() && !cancelled) {
+                // only a sample of this batch (or an earlier one of this epoch): a later batch's sample could be slow
+                // and hold up a batch that is ready
+                Runnable head = tasks.peek();
+                if (head instanceof LoadTask t && t.epoch == this && t.pending.number <= number
+                        && tasks.remove(head)) {
+                    loadedByConsumer.incrementAndGet();
+                    head.run();
+                    continue;
+                }
+                // the batch's last samples may still be on their way to the queue: look again every millisecond
+                long w0 = System.nanoTime();
+                Thread.sleep(1);
+                waitNanos += System.nanoTime() - w0;
+            }
         }
 
         /**
@@ -846,6 +916,24 @@ public final class BatchLoader implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** One sample's load, queued for the workers (or the waiting consumer). */
+    private static final class LoadTask implements Runnable {
+        final Epoch epoch;
+        final Pending pending;
+        final int row;
+
+        LoadTask(Epoch epoch, Pending pending, int row) {
+            this.epoch = epoch;
+            this.pending = pending;
+            this.row = row;
+        }
+
+        @Override
+        public void run() {
+            epoch.load(pending, row);
         }
     }
 

@@ -175,7 +175,8 @@ public final class Sweep {
             if (Objects.requireNonNull(transforms, "transforms").isEmpty()) {
                 throw new IllegalArgumentException("a sweep needs at least one transform");
             }
-            this.loader = BatchLoader.builder(dataset, transforms).poolSize(DEPTH); // checks each transform
+            // checks each transform; the model's thread loads samples of the batch it waits for
+            this.loader = BatchLoader.builder(dataset, transforms).poolSize(DEPTH).consumerHelps(true);
             this.transforms = List.copyOf(transforms);
         }
 

@@ -1,0 +1,99 @@
+package org.fixres4j.data;
+
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * How an evaluation on the CPU shares the cores between the {@link BatchLoader}'s decode threads and the forward
+ * pass, and how large a forward pass is.
+ *
+ * <p><b>The thread split.</b> Decoding a JPEG of about 500x375 and preprocessing it costs about a tenth of what the
+ * forward pass of EfficientNet-B0 costs per image (on a 2-vCPU Sapphire Rapids VM: about 650 images/s per thread
+ * against about 60 images/s for the model on both). So the model gets every core as libtorch intra-op threads (the
+ * fused depthwise kernel's pool follows libtorch's count), and the loader gets one thread per eight cores (at least
+ * one), which is busy about a tenth of the time; on more than four cores its threads are taken from the model's,
+ * so that they never share a core. The loader's consumer thread, the one that runs the model, loads samples itself
+ * whenever it would otherwise wait for a batch ({@link BatchLoader.Builder#consumerHelps(boolean)}), so the cores are
+ * not idle at the start of an epoch either. On two cores, one loader thread and two compute threads ran eval end to
+ * end 12% faster than one and one (the loader's thread rarely runs, the model's second thread always does).
+ *
+ * <p><b>Forward passes in chunks.</b> On the CPU the activations of a large batch outgrow the caches: at one thread,
+ * EfficientNet-B0 at 224 runs faster at batch 8 than at batch 32. {@link #chunked(UnaryOperator, int)} runs a batch
+ * through the model a few images at a time and concatenates the logits. It is not eval's default: libtorch's kernels
+ * do not promise the same result for a row whatever the batch around it (on a small EfficientNet at 64 px, chunks of
+ * two gave logits one unit in the last place away from one pass over a batch of four), and eval's logits must not
+ * depend on how it runs. At two compute threads, where eval runs on two cores, chunks gain nothing measurable
+ * (docs/PERFORMANCE.md); {@code fixres bench eval --chunk} measures them.
+ */
+public final class EvalPipeline {
+    static { org.fixres4j.torch.Torch.ensureLoaded(); }
+
+    private EvalPipeline() {}
+
+    /**
+     * A split of {@code cores} between the loader and the model.
+     *
+     * @param loaderThreads the loader's decode and preprocessing threads
+     * @param computeThreads libtorch's intra-op threads for the forward pass (the fused depthwise kernel uses as many)
+     */
+    public record Split(int loaderThreads, int computeThreads) {
+        /** Checks that both counts are at least one. */
+        public Split {
+            if (loaderThreads < 1 || computeThreads < 1) {
+                throw new IllegalArgumentException("a split needs at least one loader and one compute thread, got "
+                        + loaderThreads + " and " + computeThreads);
+            }
+        }
+    }
+
+    /**
+     * The split of {@code cores} for an evaluation: one loader thread per eight cores (at least one); the model gets
+     * every core up to four, and the cores the loader does not take above four. One core: 1 + 1, two: 1 + 2, four:
+     * 1 + 4, eight: 1 + 7, sixteen: 2 + 14.
+     */
+    public static Split split(int cores) {
+        if (cores < 1) {
+            throw new IllegalArgumentException("cores must be >= 1, got " + cores);
+        }
+        int loader = Math.max(1, cores / 8);
+        return new Split(loader, cores <= 4 ? cores : cores - loader);
+    }
+
+    /**
+     * {@code forward} applied to {@code chunk} images at a time of its input's first dimension, the outputs
+     * concatenated along it. No chunk holds a single image: a chunk of 1 means 2, a batch no larger than {@code
+     * chunk + 1} goes through in one call, and a last chunk of one image joins the one before it. The logits may differ
+     * in the last bit from one pass over the whole batch (see above). The caller's {@code PointerScope} owns the
+     * result, as it would own {@code forward}'s.
+     */
+    public static UnaryOperator<Tensor> chunked(UnaryOperator<Tensor> forward, int chunk) {
+        Objects.requireNonNull(forward, "forward");
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        }
+        // never a chunk of one image: libtorch may compute a single row another way (for the classifier, say) and
+        // its logits can then differ in the last bit from the same row in a larger batch (seen with chunks of one)
+        int c = Math.max(2, chunk);
+        return x -> {
+            long n = x.size(0);
+            if (n <= c + 1) {
+                return forward.apply(x);
+            }
+            TensorVector parts = new TensorVector();
+            for (long i = 0; i < n; ) {
+                long len = n - i <= c + 1 ? n - i : c;
+                // each chunk's temporaries end with its scope; the vector keeps its logits
+                try (PointerScope scope = new PointerScope()) {
+                    parts.push_back(forward.apply(x.narrow(0, i, len)));
+                }
+                i += len;
+            }
+            return torch.cat(parts);
+        };
+    }
+}
