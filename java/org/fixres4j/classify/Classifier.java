@@ -18,6 +18,8 @@ import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EvalPreprocessing;
 import org.fixres4j.model.FastEfficientNet;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.AmpScope;
 import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
 import org.fixres4j.preprocess.CpuPreprocessor;
@@ -59,6 +61,7 @@ public final class Classifier implements AutoCloseable {
         int batchSize = 8;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         boolean fast = true;
+        Amp amp = Amp.NONE;
         boolean channelsLast;
         boolean strict = true;
         List<String> classNames;
@@ -134,6 +137,16 @@ public final class Classifier implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Reduced precision on the CPU (default {@link Amp#NONE}, float32: timm's logits): {@link Amp#BF16} runs the
+         * fast path in bfloat16 ({@link FastEfficientNet#fuse(EfficientNet, Amp)}) or the plain module under
+         * libtorch's bfloat16 autocast; logits are float32 either way. {@link Amp#FP16} is refused (CPU).
+         */
+        public Options amp(Amp a) {
+            this.amp = java.util.Objects.requireNonNull(a, "amp").checkDevice("cpu");
+            return this;
+        }
+
         /** Strict weight loading (default): every key present, no extra, same shapes. */
         public Options strict(boolean on) {
             this.strict = on;
@@ -149,6 +162,7 @@ public final class Classifier implements AutoCloseable {
             o.channelsLast = channelsLast;
             o.strict = strict;
             o.classNames = classNames;
+            o.amp = amp;
             return o;
         }
 
@@ -161,6 +175,7 @@ public final class Classifier implements AutoCloseable {
 
     private final EfficientNet model;
     private final FastEfficientNet fastModel;
+    private final Amp amp;
     private final SampleTransform transform;
     private final OutputSpec spec;
     private final CpuPreprocessor preprocessor;
@@ -186,7 +201,8 @@ public final class Classifier implements AutoCloseable {
         if (o.channelsLast && !model.isChannelsLast()) {
             model.toChannelsLast();
         }
-        fastModel = o.fast ? FastEfficientNet.fuse(model) : null;
+        amp = o.amp;
+        fastModel = o.fast ? FastEfficientNet.fuse(model, amp) : null;
         if (o.classNames != null) {
             if (o.classNames.size() != numClasses) {
                 throw new IllegalArgumentException(o.classNames.size() + " class names for a model with "
@@ -328,7 +344,8 @@ public final class Classifier implements AutoCloseable {
                     samples.add(new Sample(im, transform.plan(im.width(), im.height(), null), i));
                 }
                 preprocessor.run(samples, spec, input);
-                Tensor logits = (fastModel != null ? fastModel.forward(input) : model.forward(input)).contiguous();
+                Tensor logits = (fastModel != null ? fastModel.forward(input)
+                        : AmpScope.forward(amp, "cpu", model::forward, input)).contiguous();
                 float[] flat = new float[n * numClasses];
                 new FloatPointer(logits.data_ptr()).get(flat);
                 for (int i = 0; i < n; i++) {

@@ -96,6 +96,9 @@ final class BenchCommand implements Runnable {
                 description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
         double seconds;
 
+        @picocli.CommandLine.Mixin
+        AmpOptions amp;
+
         @Override
         public Integer call() throws java.io.IOException {
             if (!(seconds > 0 && seconds <= 600)) {
@@ -108,10 +111,11 @@ final class BenchCommand implements Runnable {
                     || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
                 throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
             }
+            org.fixres4j.torch.Amp precision = amp.cpu();
             Map<String, Object> report;
             if (weights == null) {
                 report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
-                        : ModelBench.DEFAULT_RES, batches, threads, seconds);
+                        : ModelBench.DEFAULT_RES, batches, threads, seconds, precision);
             } else {
                 org.fixres4j.model.ModelSource source = org.fixres4j.model.ModelSource.of(arch, weights);
                 int r = res != null ? res : source.config().inputSize();
@@ -125,7 +129,7 @@ final class BenchCommand implements Runnable {
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                }, r, batches, threads, seconds);
+                }, r, batches, threads, seconds, precision);
                 report.put("weights", weights.toString());
             }
             System.out.println(json ? Json.writePretty(report) : ModelBench.table(report));

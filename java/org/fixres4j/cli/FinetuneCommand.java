@@ -105,6 +105,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     DistOptions dist;
 
+    @Mixin
+    AmpOptions amp;
+
     /** The data-parallel group: every rank trains its shard; rank 0 alone writes the outputs. */
     private org.fixres4j.dist.Collective group;
 
@@ -121,6 +124,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     private Integer finetune() throws Exception {
         run.validate();
+        org.fixres4j.torch.Amp precision = amp.cpu();
         EvalCommand.checkOutputs(out, json);
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "no such model file");
@@ -132,7 +136,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         FinetuneConfig.Mode mode = lastStage ? FinetuneConfig.Mode.LAST_STAGE
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
-        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
+        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode).amp(precision)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
                 .epochs(epochs).batchSize(batch).lr(lr).momentum(momentum).weightDecay(weightDecay);
         run.applyTo(cfg);

@@ -25,6 +25,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    AmpOptions amp;
+
     @Option(names = {"--out", "--results-file"}, required = true, paramLabel = "FILE.npy",
             description = "Output file.")
     Path out;
@@ -35,12 +38,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EvalCommand.checkOutputs(out);
+        org.fixres4j.torch.Amp precision = amp.cpu();
         for (Path p : images) {
             if (!Files.isRegularFile(p)) {
                 throw new IllegalArgumentException("no such image file: " + p);
             }
         }
-        try (Classifier c = model.load()) {
+        try (Classifier c = model.load(precision)) {
             int classes = c.labels().size();
             try (AtomicFiles.Replacement replacement = AtomicFiles.begin(out)) {
                 Path tmp = replacement.tmp();

@@ -46,7 +46,12 @@ final class ModelOptions {
 
     /** Loads the classifier through the one model loader; sets libtorch's thread count when --threads is given. */
     Classifier load() throws java.io.IOException {
-        Classifier.Options o = toOptions();
+        return load(org.fixres4j.torch.Amp.NONE);
+    }
+
+    /** {@link #load()} in a precision (--amp). */
+    Classifier load(org.fixres4j.torch.Amp amp) throws java.io.IOException {
+        Classifier.Options o = toOptions().amp(amp);
         Classifier c = Classifier.load(model.source(), o);
         if (threads != null) {
             org.fixres4j.torch.Torch.setThreads(threads);

@@ -16,7 +16,10 @@ import org.fixres4j.torch.Torch;
  * the plain convolution's backward (input, weight and bias gradients) for training.
  *
  * <p>Inputs are float32 CPU tensors {@code [N, C, H, W]}, contiguous in NCHW or in channels-last; the output keeps
- * the input's memory format. The weight is PyTorch's depthwise layout {@code [C, 1, k, k]}, contiguous. Every shape,
+ * the input's memory format. The forward also takes bfloat16 ({@code x}, {@code w} and {@code b} all bfloat16, the
+ * SE sums float32): float32 arithmetic inside, each output rounded once to bfloat16 by the rule of the C ABI
+ * ({@code fx_depthwise_forward_cpu_dtype}: round to nearest even, float32 subnormals to signed zero), so within half a
+ * bfloat16 ulp (2^-8 relative) of the float32 result on the same inputs. The weight is PyTorch's depthwise layout {@code [C, 1, k, k]}, contiguous. Every shape,
  * dtype, device and layout is checked here and again natively; a mismatch is an {@link IllegalArgumentException}.
  */
 public final class Depthwise {
@@ -61,9 +64,12 @@ public final class Depthwise {
      */
     public static Tensor forward(Tensor x, Tensor w, Tensor b, int stride, Pad pad, Activation act, Tensor seSums,
                                  int threads) {
-        Geometry g = Geometry.of(x, w, stride, pad);
+        boolean bf16 = x != null && !x.isNull() && x.defined()
+                && x.scalar_type().value == ScalarType.BFloat16.value;
+        ScalarType type = bf16 ? ScalarType.BFloat16 : ScalarType.Float;
+        Geometry g = Geometry.of(x, w, stride, pad, type);
         if (b != null) {
-            check(b, "bias", new long[] {g.c});
+            check(b, "bias", new long[] {g.c}, type);
             requireContiguous(b, "bias");
         }
         if (seSums != null) {
@@ -71,13 +77,20 @@ public final class Depthwise {
             requireContiguous(seSums, "seSums");
         }
         long[] outShape = {g.n, g.c, g.outH, g.outW};
-        Tensor y = alloc(outShape, g.nhwc);
-        int status = FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
-                pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b), act.code,
-                address(y), seSums == null ? 0 : address(seSums), threads);
+        Tensor y = alloc(outShape, g.nhwc, type);
+        int status = bf16
+                ? FxNative.fxj_depthwise_forward_cpu_dtype(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
+                        pad.bottom(), pad.right(), g.layout(), DTYPE_BFLOAT16, address(x), address(w),
+                        b == null ? 0 : address(b), act.code, address(y), seSums == null ? 0 : address(seSums), threads)
+                : FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
+                        pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b),
+                        act.code, address(y), seSums == null ? 0 : address(seSums), threads);
         Kernels.check(status, "depthwise forward");
         return y;
     }
+
+    /** FX_DTYPE_BFLOAT16 of the C ABI (kernels.h). */
+    private static final int DTYPE_BFLOAT16 = 2;
 
     /**
      * Gradients of the plain convolution {@code conv(x, w) (+ b)} given {@code dy}, the gradient of its output;
@@ -88,7 +101,7 @@ public final class Depthwise {
         if (!input && !weight && !bias) {
             throw new IllegalArgumentException("depthwise backward: ask for at least one gradient");
         }
-        Geometry g = Geometry.of(x, w, stride, pad);
+        Geometry g = Geometry.of(x, w, stride, pad, ScalarType.Float);
         check(dy, "dy", new long[] {g.n, g.c, g.outH, g.outW});
         requireLayout(dy, "dy", g.nhwc);
         Tensor dx = input ? alloc(new long[] {g.n, g.c, g.h, g.w}, g.nhwc) : null;
@@ -115,7 +128,7 @@ public final class Depthwise {
             return nhwc ? 1 : 0;
         }
 
-        static Geometry of(Tensor x, Tensor w, int stride, Pad pad) {
+        static Geometry of(Tensor x, Tensor w, int stride, Pad pad, ScalarType type) {
             Torch.ensureLoaded();
             Kernels.ensureLoaded();
             if (x == null || w == null || pad == null) {
@@ -130,8 +143,8 @@ public final class Depthwise {
                 throw new IllegalArgumentException("depthwise: w must be [C, 1, k, k] with C = " + xs[1] + ", got "
                         + Arrays.toString(ws));
             }
-            requireFloatCpu(x, "x");
-            requireFloatCpu(w, "w");
+            requireTypeCpu(x, "x", type);
+            requireTypeCpu(w, "w", type);
             requireContiguous(w, "w");
             boolean nhwc = !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
             requireLayout(x, "x", nhwc);
@@ -149,17 +162,22 @@ public final class Depthwise {
     }
 
     private static void check(Tensor t, String name, long[] shape) {
+        check(t, name, shape, ScalarType.Float);
+    }
+
+    private static void check(Tensor t, String name, long[] shape, ScalarType type) {
         long[] s = sizes(t, name);
         if (!Arrays.equals(s, shape)) {
             throw new IllegalArgumentException("depthwise: " + name + " must be " + Arrays.toString(shape) + ", got "
                     + Arrays.toString(s));
         }
-        requireFloatCpu(t, name);
+        requireTypeCpu(t, name, type);
     }
 
-    private static void requireFloatCpu(Tensor t, String name) {
-        if (t.scalar_type().value != ScalarType.Float.value) {
-            throw new IllegalArgumentException("depthwise: " + name + " must be float32, got " + t.scalar_type());
+    private static void requireTypeCpu(Tensor t, String name, ScalarType type) {
+        if (t.scalar_type().value != type.value) {
+            String want = type.value == ScalarType.BFloat16.value ? "bfloat16 (like x)" : "float32";
+            throw new IllegalArgumentException("depthwise: " + name + " must be " + want + ", got " + t.scalar_type());
         }
         if (!t.is_cpu()) {
             throw new IllegalArgumentException("depthwise: " + name + " must be a CPU tensor (CUDA goes through the "
@@ -183,7 +201,11 @@ public final class Depthwise {
 
     /** An uninitialised float32 CPU tensor, NCHW-contiguous or channels-last. */
     private static Tensor alloc(long[] shape, boolean channelsLast) {
-        return torch.empty(shape, new TensorOptions(ScalarType.Float), new org.bytedeco.pytorch.MemoryFormatOptional(
+        return alloc(shape, channelsLast, ScalarType.Float);
+    }
+
+    private static Tensor alloc(long[] shape, boolean channelsLast, ScalarType type) {
+        return torch.empty(shape, new TensorOptions(type), new org.bytedeco.pytorch.MemoryFormatOptional(
                 channelsLast && shape.length == 4 ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous));
     }
 

@@ -15,6 +15,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.MemoryFormat;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.fixres4j.kernels.Depthwise;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.AmpScope;
 
 /**
  * The fast inference path of an {@link EfficientNet}: made once from a loaded model by {@link #fuse(EfficientNet)},
@@ -29,6 +31,13 @@ import org.fixres4j.kernels.Depthwise;
  * {@code s = gamma / sqrt(var + eps)}, {@code W' = W * s} per output channel and {@code b' = beta - mean * s}.
  * Results equal the plain path within float32 rounding (the tests require 1e-4 of the largest logit).
  *
+ * <p><b>Reduced precision</b> ({@link #fuse(EfficientNet, Amp)}): the same path with the folded convolution weights and
+ * biases rounded once (from the float64 fold) to bfloat16 (or float16 on CUDA), the input cast to that type, and the
+ * activations kept in it; the depthwise layers on the CPU stay on the fused kernel (bfloat16: float32 arithmetic,
+ * each output rounded once). What needs the range or the sums stays float32: the SE's spatial sums, its two small
+ * matrix products and gates (cast to the activation type for the scaling), the global pooling (accumulated in
+ * float32) and the classifier, so the logits are float32.
+ *
  * <p>The folded weights are copies: later changes to the model do not reach this object (fuse again). Thread-safe:
  * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
  */
@@ -42,10 +51,18 @@ public final class FastEfficientNet implements AutoCloseable {
     private final Tensor classifierBias;
     private final List<Pointer> kept = new ArrayList<>();
     private final boolean nativeDepthwise;
+    private final Amp amp;
+    private final ScalarType dtype; // of the activations and the folded conv weights
 
     private FastEfficientNet(EfficientNet model, boolean nativeDepthwise) {
+        this(model, nativeDepthwise, Amp.NONE);
+    }
+
+    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise, Amp amp) {
         this.spec = model.spec();
         this.nativeDepthwise = nativeDepthwise;
+        this.amp = amp;
+        this.dtype = AmpScope.scalarType(amp);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             stem = fold(model.convStem(), model.bn1());
             for (EfficientNet.Block b : model.blocks()) {
@@ -84,6 +101,29 @@ public final class FastEfficientNet implements AutoCloseable {
         return new FastEfficientNet(model, nativeDepthwise);
     }
 
+    /**
+     * Folds a model into the fast path in a reduced precision ({@link Amp#NONE}: {@link #fuse(EfficientNet)}). On the
+     * CPU: {@link Amp#BF16} with the fused depthwise kernel's bfloat16 instance; {@link Amp#FP16} is refused. On CUDA
+     * both, with libtorch's depthwise convolution.
+     *
+     * @throws IllegalArgumentException for float16 on the CPU
+     */
+    public static FastEfficientNet fuse(EfficientNet model, Amp amp) {
+        if (!amp.enabled()) {
+            return fuse(model);
+        }
+        model.checkOpen();
+        Tensor w = model.convStem().weight();
+        boolean cpu = w.is_cpu();
+        amp.checkDevice(cpu ? "cpu" : "cuda");
+        return new FastEfficientNet(model, cpu && amp == Amp.BF16, amp);
+    }
+
+    /** The precision the path runs in ({@link Amp#NONE}: float32). */
+    public Amp amp() {
+        return amp;
+    }
+
     /** Whether the depthwise layers run on FixRes4J's fused kernel. */
     public boolean usesNativeDepthwise() {
         return nativeDepthwise;
@@ -106,7 +146,7 @@ public final class FastEfficientNet implements AutoCloseable {
     public Tensor forwardFeatures(Tensor input) {
         checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
-            return features(input, false);
+            return amp.enabled() ? Scopes.run(() -> AmpScope.toFloat(features(input, true))) : features(input, false);
         }
     }
 
@@ -114,7 +154,8 @@ public final class FastEfficientNet implements AutoCloseable {
     public Features features(Tensor input) {
         checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
-            Tensor map = features(input, false);
+            Tensor map = amp.enabled() ? Scopes.run(() -> AmpScope.toFloat(features(input, true)))
+                    : features(input, false);
             Tensor pooled = Scopes.run(() -> head(map, true));
             Tensor logits = classifierWeight == null ? null
                     : Scopes.run(() -> torch.linear(pooled, classifierWeight, new TensorOptional(classifierBias)));
@@ -124,7 +165,8 @@ public final class FastEfficientNet implements AutoCloseable {
 
     private Tensor features(Tensor input, boolean nested) {
         return Scopes.run(() -> {
-            Tensor x = input.contiguous(MemoryFormat.ChannelsLast);
+            Tensor x = amp.enabled() ? input.to(dtype).contiguous(MemoryFormat.ChannelsLast)
+                    : input.contiguous(MemoryFormat.ChannelsLast);
             Tensor y = Scopes.run(() -> silu(stem.apply(x)));
             for (FusedBlock b : blocks) {
                 Tensor next = b.forward(y);
@@ -137,7 +179,9 @@ public final class FastEfficientNet implements AutoCloseable {
     }
 
     private Tensor head(Tensor map, boolean preLogits) {
-        Tensor pooled = map.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+        // reduced precision: the pooling accumulates (and returns) float32
+        Tensor pooled = map.mean(new long[] {2, 3}, false, amp.enabled() ? new ScalarTypeOptional(ScalarType.Float)
+                : new ScalarTypeOptional());
         if (preLogits || classifierWeight == null) {
             return pooled;
         }
@@ -223,8 +267,8 @@ public final class FastEfficientNet implements AutoCloseable {
         Tensor mean = bn.running_mean().detach().to(ScalarType.Double);
         Tensor var = bn.running_var().detach().to(ScalarType.Double);
         Tensor scale = gamma.mul(var.add(new org.bytedeco.pytorch.Scalar(eps)).rsqrt());
-        Tensor wf = w.mul(scale.reshape(-1, 1, 1, 1)).to(ScalarType.Float).contiguous(MemoryFormat.ChannelsLast);
-        Tensor bf = beta.sub(mean.mul(scale)).to(ScalarType.Float).contiguous();
+        Tensor wf = w.mul(scale.reshape(-1, 1, 1, 1)).to(dtype).contiguous(MemoryFormat.ChannelsLast);
+        Tensor bf = beta.sub(mean.mul(scale)).to(dtype).contiguous();
         return new FusedConv(conv, wf, bf);
     }
 
@@ -282,9 +326,13 @@ public final class FastEfficientNet implements AutoCloseable {
                 }
                 if (seReduceW != null) {
                     Tensor s = sums != null ? sums.div_(new org.bytedeco.pytorch.Scalar((double) (y.size(2) * y.size(3))))
-                            : y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+                            : y.mean(new long[] {2, 3}, false, amp.enabled()
+                                    ? new ScalarTypeOptional(ScalarType.Float) : new ScalarTypeOptional());
                     s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
                     s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
+                    if (amp.enabled()) {
+                        s = s.to(dtype);
+                    }
                     y.mul_(s.reshape(s.size(0), s.size(1), 1, 1));
                 }
                 y = project.apply(y);
