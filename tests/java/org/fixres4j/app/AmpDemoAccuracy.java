@@ -64,8 +64,8 @@ public final class AmpDemoAccuracy {
                         diff = Math.max(diff, Math.abs(a[j] - b[j]));
                     }
                     System.out.printf(Locale.ROOT, "%-22s top-1 %.2f%%  change %+.2f points  max |logit diff| %.4g "
-                            + "(%.3g of max |logit| %.3g)  forward %.1f s%n", names[i], 100 * e.top1(),
-                            100 * (e.top1() - ref.top1()), diff, diff / max, max, e.forwardSeconds());
+                            + "(%.3g of max |logit| %.3g)  forward %.1f s%n", names[i], e.top1(),
+                            e.top1() - ref.top1(), diff, diff / max, max, e.forwardSeconds());
                 }
             }
         } finally {
