@@ -184,6 +184,23 @@ static inline int32_t fxj_depthwise_forward_cpu(long long n, long long c, long l
                                     (float *)(uintptr_t)se_sums, threads);
 }
 
+/* fx_depthwise_forward_cpu_dtype: dtype FX_DTYPE_FLOAT32 or FX_DTYPE_BFLOAT16 (x, weight, bias, y of that type) */
+static inline int32_t fxj_depthwise_forward_cpu_dtype(long long n, long long c, long long h, long long w, int32_t k,
+                                                      int32_t stride, int32_t pad_top, int32_t pad_left,
+                                                      int32_t pad_bottom, int32_t pad_right, int32_t layout,
+                                                      int32_t dtype, long long x, long long weight, long long bias,
+                                                      int32_t act, long long y, long long se_sums, int32_t threads) {
+    fx_depthwise_shape shape;
+    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
+    fx_status status = fx_depthwise_shape_derive(&shape);
+    if (status != FX_OK) {
+        return status;
+    }
+    return fx_depthwise_forward_cpu_dtype(&shape, dtype, (const void *)(uintptr_t)x, (const void *)(uintptr_t)weight,
+                                          (const void *)(uintptr_t)bias, act, (void *)(uintptr_t)y,
+                                          (float *)(uintptr_t)se_sums, threads);
+}
+
 static inline int32_t fxj_depthwise_backward_cpu(long long n, long long c, long long h, long long w, int32_t k,
                                                  int32_t stride, int32_t pad_top, int32_t pad_left,
                                                  int32_t pad_bottom, int32_t pad_right, int32_t layout, long long x,

@@ -87,10 +87,32 @@ struct Portable {
         return a;
     }
     static inline void to_array(float *dst, V v) { store(dst, v); }
+    // bfloat16 storage (depthwise_fwd.h); defined after it (they use dw_bf16_to_f32 / dw_f32_to_bf16)
+    static inline V load_bf(const uint16_t *p);
+    static inline V loadm_bf(const uint16_t *p, M m);
+    static inline void store_bf(uint16_t *p, V v);
+    static inline void storem_bf(uint16_t *p, V v, M m);
 };
 
 #include "depthwise_fwd.h"
 #include "depthwise_dw.h"
+
+inline Portable::V Portable::load_bf(const uint16_t *p) {
+    V r;
+    for (int i = 0; i < 8; ++i) r.v[i] = dw_bf16_to_f32(p[i]);
+    return r;
+}
+inline Portable::V Portable::loadm_bf(const uint16_t *p, M m) {
+    V r = zero();
+    for (int i = 0; i < m.n; ++i) r.v[i] = dw_bf16_to_f32(p[i]);
+    return r;
+}
+inline void Portable::store_bf(uint16_t *p, V v) {
+    for (int i = 0; i < 8; ++i) p[i] = dw_f32_to_bf16(v.v[i]);
+}
+inline void Portable::storem_bf(uint16_t *p, V v, M m) {
+    for (int i = 0; i < m.n; ++i) p[i] = dw_f32_to_bf16(v.v[i]);
+}
 
 const DwFwdOps kPortableOps = {"portable", &dw_nhwc_dispatch<Portable>, &dw_nhwc_scratch, &dw_nchw_dispatch<Portable>,
                                &dw_grad_dispatch<Portable>, &dw_grad_nchw_dispatch<Portable>};
@@ -154,6 +176,17 @@ const DwFwdOps &forward_ops() {
     }
 #endif
     return kPortableOps;
+}
+
+// The kernels for a forward call: bfloat16 calls under FX_ISA_AVX512 take the AVX512-BF16 instance where the CPU
+// has it (same rounding rule, one instruction); everything else forward_ops().
+const DwFwdOps &forward_ops_for(bool bf16) {
+#if defined(FIXRES4J_HAVE_AVX512_BF16_DW)
+    if (bf16 && fx_cpu_isa() == FX_ISA_AVX512 && dw_cpu_has_avx512_bf16()) return dw_avx512_bf16_ops();
+#else
+    (void)bf16;
+#endif
+    return forward_ops();
 }
 
 int64_t round8(int64_t v) { return (v + 7) & ~(int64_t)7; }
@@ -298,16 +331,19 @@ int64_t row_bands(const fx_depthwise_shape &s, int32_t threads) {
 }
 
 // The forward pass on a validated shape (may throw std::bad_alloc; writes nothing before its scratch exists).
+// bfloat16: xb and yb instead of x and y (nullptr); w and b are float32 here (the entry point widened them).
 void forward_run(const fx_depthwise_shape *shape, const float *x, const float *w, const float *b, int32_t act, float *y,
-                 float *se_sums, int32_t threads) {
+                 float *se_sums, int32_t threads, const uint16_t *xb = nullptr, uint16_t *yb = nullptr) {
     const fx_depthwise_shape &s = *shape;
     const int32_t K = s.k, KK = K * K;
     DwFwdJob job = shape_job(s, x);
     job.wgt = w;
     job.y = y;
+    job.xb = xb;
+    job.yb = yb;
     job.se = se_sums;
     job.act = act;
-    const DwFwdOps &ops = forward_ops();
+    const DwFwdOps &ops = forward_ops_for(xb != nullptr);
     {
         std::vector<float> bias((size_t)job.cpad, 0.0f);
         if (b != nullptr) std::memcpy(bias.data(), b, sizeof(float) * (size_t)s.c);
@@ -507,6 +543,60 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
 
     try {
         forward_run(shape, x, w, b, act, y, se_sums, threads);
+    } catch (const std::bad_alloc &) {
+        return fail(FX_ERR_OUT_OF_MEMORY, "%s: out of memory for the scratch buffers", fn);
+    } catch (...) {
+        return fail(FX_ERR_STATE, "%s: unexpected internal error", fn);
+    }
+    return fx::ok();
+}
+
+FX_API fx_status fx_depthwise_forward_cpu_dtype(const fx_depthwise_shape *shape, int32_t dtype, const void *x,
+                                                const void *w, const void *b, int32_t act, void *y, float *se_sums,
+                                                int32_t threads) {
+    using namespace fx::cpu;
+    static const char *fn = "fx_depthwise_forward_cpu_dtype";
+    if (dtype == FX_DTYPE_FLOAT32)
+        return fx_depthwise_forward_cpu(shape, static_cast<const float *>(x), static_cast<const float *>(w),
+                                        static_cast<const float *>(b), act, static_cast<float *>(y), se_sums, threads);
+    if (dtype == FX_DTYPE_FLOAT16)
+        return fail(FX_ERR_UNSUPPORTED, "%s: float16 is not supported on the CPU (FX_DTYPE_FLOAT32 or FX_DTYPE_BFLOAT16)",
+                    fn);
+    if (dtype != FX_DTYPE_BFLOAT16)
+        return fail(FX_ERR_INVALID_ARGUMENT,
+                    "%s: dtype must be FX_DTYPE_FLOAT32 (0) or FX_DTYPE_BFLOAT16 (2) on the CPU (got %d)", fn,
+                    (int)dtype);
+    fx::DwCounts cnt;
+    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    if (st != FX_OK) return st;
+    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
+    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
+    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
+    if (((uintptr_t)x & 1u) != 0 || ((uintptr_t)w & 1u) != 0 || ((uintptr_t)b & 1u) != 0 || ((uintptr_t)y & 1u) != 0)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: x, w, b and y must be aligned to 2 bytes (bfloat16)", fn);
+    if (!aligned4(se_sums))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums must be aligned to 4 bytes (float32)", fn);
+    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
+    if (threads < 1 || threads > kMaxThreads)
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
+                    (int)threads);
+    const int64_t xb = cnt.x * 2, yb = cnt.y * 2, wb = cnt.w * 2, cb = shape->c * 2, sb = cnt.nc * 4;
+    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
+        fx::dw_overlap(y, yb, se_sums, sb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
+    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
+        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
+    try {
+        const uint16_t *wh = static_cast<const uint16_t *>(w), *bh = static_cast<const uint16_t *>(b);
+        std::vector<float> wf((size_t)cnt.w), bf;
+        for (int64_t i = 0; i < cnt.w; ++i) wf[(size_t)i] = dw_bf16_to_f32(wh[i]);
+        if (bh != nullptr) {
+            bf.resize((size_t)shape->c);
+            for (int64_t i = 0; i < shape->c; ++i) bf[(size_t)i] = dw_bf16_to_f32(bh[i]);
+        }
+        forward_run(shape, nullptr, wf.data(), bh != nullptr ? bf.data() : nullptr, act, nullptr, se_sums, threads,
+                    static_cast<const uint16_t *>(x), static_cast<uint16_t *>(y));
     } catch (const std::bad_alloc &) {
         return fail(FX_ERR_OUT_OF_MEMORY, "%s: out of memory for the scratch buffers", fn);
     } catch (...) {

@@ -44,6 +44,42 @@ struct Avx2 {
     static inline V fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
     static inline V rcp(V a) { return _mm256_rcp_ps(a); }
     static inline V pow2_bits(V t) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)); }
+
+    // bfloat16 storage (depthwise_fwd.h): widened exactly; rounded by dw_f32_to_bf16's rule in integer arithmetic.
+    // Masked (a short last group) through a small buffer.
+    static inline V widen(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+    static inline V load_bf(const uint16_t *p) { return widen(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+    static inline V loadm_bf(const uint16_t *p, M m) {
+        alignas(16) uint16_t t[8] = {};
+        alignas(32) int32_t on[8];
+        _mm256_store_si256(reinterpret_cast<__m256i *>(on), m);
+        for (int i = 0; i < 8; ++i)
+            if (on[i] != 0) t[i] = p[i];
+        return widen(_mm_load_si128(reinterpret_cast<const __m128i *>(t)));
+    }
+    static inline __m128i narrow(V v) {
+        const __m256i u = _mm256_castps_si256(v), hi = _mm256_srli_epi32(u, 16);
+        const __m256i lsb = _mm256_and_si256(hi, _mm256_set1_epi32(1));
+        __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+        // NaN: |u| > 0x7F800000 (signed compare is right: both sides are non-negative)
+        const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)),
+                                               _mm256_set1_epi32(0x7F800000));
+        const __m256i tiny = _mm256_cmpeq_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7F800000)),
+                                                _mm256_setzero_si256());
+        r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, _mm256_set1_epi32(0x0040)), nan);
+        r = _mm256_blendv_epi8(r, _mm256_and_si256(hi, _mm256_set1_epi32(0x8000)), tiny);
+        const __m256i packed = _mm256_packus_epi32(r, r); // r0-3 r0-3 | r4-7 r4-7 (every value <= 0xFFFF)
+        return _mm256_castsi256_si128(_mm256_permute4x64_epi64(packed, _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+    static inline void store_bf(uint16_t *p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i *>(p), narrow(v)); }
+    static inline void storem_bf(uint16_t *p, V v, M m) {
+        alignas(16) uint16_t t[8];
+        alignas(32) int32_t on[8];
+        _mm_store_si128(reinterpret_cast<__m128i *>(t), narrow(v));
+        _mm256_store_si256(reinterpret_cast<__m256i *>(on), m);
+        for (int i = 0; i < 8; ++i)
+            if (on[i] != 0) p[i] = t[i];
+    }
 };
 
 #include "depthwise_fwd.h"

@@ -18,6 +18,10 @@ struct DwFwdJob {
     const float *bias; // [cpad], zero past c (and all zero without a bias)
     // cpad: c rounded up to 16 (the NHWC kernels' channel group)
     float *y;
+    // bfloat16 x and y (forward only; then x and y are nullptr): the kernels widen x to float32 as they read it and
+    // round y once as they store it (depthwise_fwd.h)
+    const uint16_t *xb;
+    uint16_t *yb;
     float *se; // [n][c] or nullptr
     int64_t n, c, h, w, cpad;
     int32_t k, s, pt, pl, oh, ow;
@@ -51,6 +55,12 @@ const DwFwdOps &dw_avx2_ops();
 #endif
 #if defined(FIXRES4J_HAVE_AVX512_DW)
 const DwFwdOps &dw_avx512_ops(); // NHWC in AVX-512, NCHW the AVX2 kernels
+#endif
+#if defined(FIXRES4J_HAVE_AVX512_BF16_DW)
+// The AVX-512 kernels with AVX512-BF16's vcvtneps2bf16 rounding bfloat16 outputs (depthwise_avx512_bf16.cpp); the
+// forward's bfloat16 calls use them under FX_ISA_AVX512 when dw_cpu_has_avx512_bf16() says the CPU has the extension.
+const DwFwdOps &dw_avx512_bf16_ops();
+bool dw_cpu_has_avx512_bf16();
 #endif
 
 } // namespace cpu

@@ -9,6 +9,12 @@
 // kExactSilu and V silu(V) when true, else min, max, sub, mul, fnma (c - a b), rcp (>= 12 bits) and pow2_bits (the
 // low 9 bits of each lane shifted into the exponent field: see dw_silu); M mask(int n) (the first n lanes, 1 <= n <= 8); V keep(V, M) (other lanes 0); void to_array(float *, V).
 //
+// Storage types: x and y are float (job.x, job.y) or bfloat16 (job.xb, job.yb: the upper 16 bits of a float32, as
+// uint16_t). bfloat16 is widened exactly when a row is packed (NHWC) or copied into the row buffer (NCHW), so the
+// kernels compute in float32 as they do for float input; outputs are rounded once by X::store_bf / storem_bf with
+// the rule of dw_f32_to_bf16. For bfloat16 X also provides V load_bf(const uint16_t *) (L elements), V
+// loadm_bf(const uint16_t *, M), void store_bf(uint16_t *, V) and void storem_bf(uint16_t *, V, M).
+//
 // NHWC: an item is (image n, a band of output rows), all channels; vectors over channels (see dw_nhwc_group). NCHW: an item is one plane; its rows are first copied into a zero-bordered row buffer so that every
 // output vector (8 consecutive columns; stride 2 through load_even) reads with no bounds checks; rows outside the
 // image are skipped through the tap range. Row sums of y go into double per row (the SE sums).
@@ -53,6 +59,58 @@ DW_INLINE typename X::V dw_silu(typename X::V v) {
 }
 
 
+// bfloat16 <-> float32, scalar. Widening is exact. Narrowing (the one rounding of every bfloat16 output, all ISA
+// instances alike): NaN -> a quiet NaN (same sign and upper payload bits, 0x0040 set); zero and float32 subnormals
+// -> zero of the same sign (as vcvtneps2bf16, which treats subnormal inputs as zero); otherwise round to nearest,
+// ties to even, on the upper 16 bits (values past the largest finite bfloat16 round to infinity).
+DW_INLINE float dw_bf16_to_f32(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+}
+
+DW_INLINE uint16_t dw_f32_to_bf16(float f) {
+    uint32_t u;
+    __builtin_memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    if ((u & 0x7F800000u) == 0) return (uint16_t)((u >> 16) & 0x8000u);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+// Vector access by storage type (overloads on the pointer type) and the job's x and y of that type.
+template <class X>
+DW_INLINE typename X::V dw_vload(const float *p) { return X::load(p); }
+template <class X>
+DW_INLINE typename X::V dw_vload(const uint16_t *p) { return X::load_bf(p); }
+template <class X>
+DW_INLINE typename X::V dw_vloadm(const float *p, typename X::M m) { return X::loadm(p, m); }
+template <class X>
+DW_INLINE typename X::V dw_vloadm(const uint16_t *p, typename X::M m) { return X::loadm_bf(p, m); }
+template <class X>
+DW_INLINE void dw_vstore(float *p, typename X::V v) { X::store(p, v); }
+template <class X>
+DW_INLINE void dw_vstore(uint16_t *p, typename X::V v) { X::store_bf(p, v); }
+template <class X>
+DW_INLINE void dw_vstorem(float *p, typename X::V v, typename X::M m) { X::storem(p, v, m); }
+template <class X>
+DW_INLINE void dw_vstorem(uint16_t *p, typename X::V v, typename X::M m) { X::storem_bf(p, v, m); }
+DW_INLINE float dw_widen(float v) { return v; }
+DW_INLINE float dw_widen(uint16_t v) { return dw_bf16_to_f32(v); }
+
+template <class T>
+struct DwIo;
+template <>
+struct DwIo<float> {
+    static const float *x(const DwFwdJob &j) { return j.x; }
+    static float *y(const DwFwdJob &j) { return j.y; }
+};
+template <>
+struct DwIo<uint16_t> {
+    static const uint16_t *x(const DwFwdJob &j) { return j.xb; }
+    static uint16_t *y(const DwFwdJob &j) { return j.yb; }
+};
+
 template <class X, bool Mk>
 inline typename X::V dw_ld(const float *p, typename X::M m) {
     return Mk ? X::loadm(p, m) : X::load(p);
@@ -63,14 +121,14 @@ inline typename X::V dw_lds(const float *p) {
     return S == 1 ? X::load(p) : X::load_even(p);
 }
 
-template <class X, bool Mk>
-inline void dw_emit(float *yp, typename X::V acc, int32_t act, typename X::M m, typename X::V &rs) {
+template <class X, bool Mk, class T>
+inline void dw_emit(T *yp, typename X::V acc, int32_t act, typename X::M m, typename X::V &rs) {
     if (act == FX_ACT_SILU) acc = dw_silu<X>(acc);
     if (Mk) {
-        X::storem(yp, acc, m);
+        dw_vstorem<X>(yp, acc, m);
         rs = X::add(rs, X::keep(acc, m));
     } else {
-        X::store(yp, acc);
+        dw_vstore<X>(yp, acc);
         rs = X::add(rs, acc);
     }
 }
@@ -87,29 +145,29 @@ inline int64_t dw_nhwc_scratch(const DwFwdJob &j) { return (int64_t)(j.k + 1) * 
 // Packs input row ih of image n (xn: x of image n) into dst ([G][span][16]). The row is read in memory order
 // (pixel by pixel, all channels), so that the hardware prefetcher streams it from DRAM; the writes scatter over the
 // G group rows, which stay in cache.
-template <class X>
-DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const float *xn, int64_t ih, float *dst) {
+template <class X, class T>
+DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const T *xn, int64_t ih, float *dst) {
     typedef typename X::V V;
     constexpr int L = X::L, NV = 16 / X::L;
     const int64_t C = j.c, W = j.w, span = dw_nhwc_span(j), G = dw_nhwc_groups(j), gstride = span * 16;
     const int64_t gfull = C >> 4;
     const int rest = (int)(C & 15);
-    const float *src = xn + ih * W * C;
+    const T *src = xn + ih * W * C;
     const V z = X::zero();
     const int64_t qlo = DW_MIN(span, (int64_t)j.pl), qhi = DW_MIN(span, (int64_t)j.pl + W);
     for (int64_t q = 0; q < qlo; ++q)
         for (int64_t g = 0; g < G; ++g)
             for (int h = 0; h < NV; ++h) X::store(dst + g * gstride + q * 16 + h * L, z);
     for (int64_t q = qlo; q < qhi; ++q) {
-        const float *sp = src + (q - j.pl) * C;
+        const T *sp = src + (q - j.pl) * C;
         float *d = dst + q * 16;
         for (int64_t g = 0; g < gfull; ++g, sp += 16, d += gstride)
-            for (int h = 0; h < NV; ++h) X::store(d + h * L, X::load(sp + h * L));
+            for (int h = 0; h < NV; ++h) X::store(d + h * L, dw_vload<X>(sp + h * L));
         if (rest != 0)
             for (int h = 0; h < NV; ++h) {
                 const int lanes = rest - h * L;
-                X::store(d + h * L, lanes >= L ? X::load(sp + h * L)
-                                    : lanes > 0 ? X::loadm(sp + h * L, X::mask(lanes)) : z);
+                X::store(d + h * L, lanes >= L ? dw_vload<X>(sp + h * L)
+                                    : lanes > 0 ? dw_vloadm<X>(sp + h * L, X::mask(lanes)) : z);
             }
     }
     for (int64_t q = qhi; q < span; ++q)
@@ -170,8 +228,8 @@ DW_INLINE void dw_nhwc_blk(const float *const *rp, const float *wg, const typena
 
 // Activation, store (pixels C apart; masked for a short last group, slices wholly past c skipped) and the row sums
 // of P pixels. Lanes past c hold act(0) = 0 (zero weights, bias and x), so they add nothing to the sums.
-template <class X, int P, bool Mk, bool Silu>
-DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, const typename X::M *m,
+template <class X, int P, bool Mk, bool Silu, class T>
+DW_INLINE void dw_nhwc_out(T *yp, int64_t C, const typename X::V *a, int r, const typename X::M *m,
                            typename X::V *rs) {
     constexpr int L = X::L, NV = 16 / X::L;
 #pragma GCC unroll 16
@@ -181,17 +239,17 @@ DW_INLINE void dw_nhwc_out(float *yp, int64_t C, const typename X::V *a, int r, 
             typename X::V o = a[NV * p + h];
             if (Silu) o = dw_silu<X>(o);
             if (Mk) {
-                if (r > h * L) X::storem(yp + p * C + h * L, o, m[h]);
+                if (r > h * L) dw_vstorem<X>(yp + p * C + h * L, o, m[h]);
             } else {
-                X::store(yp + p * C + h * L, o);
+                dw_vstore<X>(yp + p * C + h * L, o);
             }
             rs[h] = X::add(rs[h], o);
         }
 }
 
 // One block of P pixels, then the row pointers and the output move on by P pixels.
-template <class X, int K, int S, int P, bool Mk, bool Silu>
-DW_INLINE void dw_nhwc_step(const float **rp, const float *wg, const typename X::V *b, typename X::V *a, float *&yp,
+template <class X, int K, int S, int P, bool Mk, bool Silu, class T>
+DW_INLINE void dw_nhwc_step(const float **rp, const float *wg, const typename X::V *b, typename X::V *a, T *&yp,
                             int64_t C, int r, const typename X::M *m, typename X::V *rs) {
     dw_nhwc_blk<X, K, S, P>(rp, wg, b, a);
     dw_nhwc_out<X, P, Mk, Silu>(yp, C, a, r, m, rs);
@@ -201,8 +259,8 @@ DW_INLINE void dw_nhwc_step(const float **rp, const float *wg, const typename X:
 }
 
 // One 16-channel group of one output row: blocks of X::P pixels (X::P2 for stride 2), then 4, 2 and 1 for the rest of the row.
-template <class X, int K, int S, bool Mk, bool Silu>
-DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_t g, float *yrow, double *se) {
+template <class X, int K, int S, bool Mk, bool Silu, class T>
+DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_t g, T *yrow, double *se) {
     typedef typename X::V V;
     constexpr int L = X::L, NV = 16 / X::L, P = S == 1 ? X::P : X::P2;
     const int64_t C = j.c, OW = j.ow, span = dw_nhwc_span(j), c0 = g * 16;
@@ -221,7 +279,7 @@ DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_
     for (int kh = 0; kh < K; ++kh) rp[kh] = rows[kh] + g * span * 16;
     const float *wg = j.wt + g * K * K * 16;
     V a[NV * P];
-    float *yp = yrow + c0;
+    T *yp = yrow + c0;
     int64_t ow = 0;
     for (; ow + P <= OW; ow += P) dw_nhwc_step<X, K, S, P, Mk, Silu>(rp, wg, b, a, yp, C, r, m, rs);
     if constexpr (P > 4) {
@@ -248,17 +306,17 @@ DW_INLINE void dw_nhwc_group(const DwFwdJob &j, const float *const *rows, int64_
 // The ring of packed input rows of one NHWC item (scratch: K rows and a zero row, dw_nhwc_scratch floats): get(oh)
 // gives the K rows output row oh reads, packing each input row once per item (slot ih % K) and pointing rows outside
 // the image at the zero row. Shared by the forward and the weight-gradient kernels.
-template <class X, int K, int S>
+template <class X, int K, int S, class T = float>
 struct DwRing {
     const DwFwdJob &j;
-    const float *xn; // x of the item's image
+    const T *xn; // x of the item's image
     float *scratch;
     int64_t rowsz; // floats per packed row
     float *zero;
     int64_t held[K]; // the input row each slot holds, -1 none
 
     DwRing(const DwFwdJob &job, int64_t n, float *buf)
-        : j(job), xn(job.x + n * job.h * job.w * job.c), scratch(buf),
+        : j(job), xn(DwIo<T>::x(job) + n * job.h * job.w * job.c), scratch(buf),
           rowsz(dw_nhwc_groups(job) * dw_nhwc_span(job) * 16), zero(buf + K * rowsz) {
         const typename X::V z = X::zero();
         for (int64_t i = 0; i < rowsz; i += X::L) X::store(zero + i, z);
@@ -285,19 +343,19 @@ struct DwRing {
 
 // Output rows [oh0, oh1) of image n, all channels: per row, the K input rows it reads are packed into the ring
 // (each input row once per item), then group by group.
-template <class X, int K, int S, bool Silu>
+template <class X, int K, int S, bool Silu, class T>
 void dw_nhwc_rows_t(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
     const int64_t C = j.c, OW = j.ow, G = dw_nhwc_groups(j);
-    float *yn = j.y + n * j.oh * OW * C;
-    DwRing<X, K, S> ring(j, n, scratch);
+    T *yn = DwIo<T>::y(j) + n * j.oh * OW * C;
+    DwRing<X, K, S, T> ring(j, n, scratch);
     const bool partial = (C & 15) != 0;
     for (int64_t oh = oh0; oh < oh1; ++oh) {
         const float *rows[K];
         ring.get(oh, rows);
-        float *yrow = yn + oh * OW * C;
+        T *yrow = yn + oh * OW * C;
         const int64_t gfull = partial ? G - 1 : G;
-        for (int64_t g = 0; g < gfull; ++g) dw_nhwc_group<X, K, S, false, Silu>(j, rows, g, yrow, se);
-        if (partial) dw_nhwc_group<X, K, S, true, Silu>(j, rows, G - 1, yrow, se);
+        for (int64_t g = 0; g < gfull; ++g) dw_nhwc_group<X, K, S, false, Silu, T>(j, rows, g, yrow, se);
+        if (partial) dw_nhwc_group<X, K, S, true, Silu, T>(j, rows, G - 1, yrow, se);
     }
 }
 
@@ -314,26 +372,26 @@ inline void dw_nchw_vecs(const float *buf, int64_t Wp, int64_t ih0, int64_t khlo
     }
 }
 
-template <class X, int K, int S>
+template <class X, int K, int S, class T>
 void dw_nchw_item(const DwFwdJob &j, int64_t n, int64_t c, float *buf) {
     typedef typename X::V V;
     const int64_t H = j.h, W = j.w, OH = j.oh, OW = j.ow, Wp = j.wp;
-    const float *xp = j.x + (n * j.c + c) * H * W;
+    const T *xp = DwIo<T>::x(j) + (n * j.c + c) * H * W;
     for (int64_t r = 0; r < H; ++r) {
         float *dst = buf + r * Wp + j.pl;
-        const float *src = xp + r * W;
-        for (int64_t i = 0; i < W; ++i) dst[i] = src[i];
+        const T *src = xp + r * W;
+        for (int64_t i = 0; i < W; ++i) dst[i] = dw_widen(src[i]);
     }
     V wv[K * K];
     for (int t = 0; t < K * K; ++t) wv[t] = X::set1(j.wgt[c * K * K + t]);
     const V bv = X::set1(j.bias[c]);
-    float *yp = j.y + (n * j.c + c) * OH * OW;
+    T *yp = DwIo<T>::y(j) + (n * j.c + c) * OH * OW;
     double sum = 0.0;
     for (int64_t oh = 0; oh < OH; ++oh) {
         const int64_t ih0 = oh * S - j.pt;
         const int64_t khlo = DW_MAX((int64_t)0, -ih0), khhi = DW_MIN((int64_t)K, H - ih0);
         V rs = X::zero();
-        float *yrow = yp + oh * OW;
+        T *yrow = yp + oh * OW;
         int64_t ow = 0;
         V acc[4];
         for (; ow + 32 <= OW; ow += 32) {
@@ -391,16 +449,27 @@ template <class X>
 void dw_nhwc_dispatch(const DwFwdJob &j, int64_t n, int64_t oh0, int64_t oh1, double *se, float *scratch) {
     dw_with_ks(j.k, j.s, [&](auto k, auto s) {
         constexpr int K = decltype(k)::value, S = decltype(s)::value;
-        if (j.act == FX_ACT_SILU)
-            dw_nhwc_rows_t<X, K, S, true>(j, n, oh0, oh1, se, scratch);
-        else
-            dw_nhwc_rows_t<X, K, S, false>(j, n, oh0, oh1, se, scratch);
+        if (j.xb != nullptr) {
+            if (j.act == FX_ACT_SILU)
+                dw_nhwc_rows_t<X, K, S, true, uint16_t>(j, n, oh0, oh1, se, scratch);
+            else
+                dw_nhwc_rows_t<X, K, S, false, uint16_t>(j, n, oh0, oh1, se, scratch);
+        } else if (j.act == FX_ACT_SILU) {
+            dw_nhwc_rows_t<X, K, S, true, float>(j, n, oh0, oh1, se, scratch);
+        } else {
+            dw_nhwc_rows_t<X, K, S, false, float>(j, n, oh0, oh1, se, scratch);
+        }
     });
 }
 
 template <class X>
 void dw_nchw_dispatch(const DwFwdJob &j, int64_t n, int64_t c, float *buf) {
-    dw_with_ks(j.k, j.s, [&](auto k, auto s) { dw_nchw_item<X, decltype(k)::value, decltype(s)::value>(j, n, c, buf); });
+    dw_with_ks(j.k, j.s, [&](auto k, auto s) {
+        if (j.xb != nullptr)
+            dw_nchw_item<X, decltype(k)::value, decltype(s)::value, uint16_t>(j, n, c, buf);
+        else
+            dw_nchw_item<X, decltype(k)::value, decltype(s)::value, float>(j, n, c, buf);
+    });
 }
 
 #endif

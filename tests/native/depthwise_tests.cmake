@@ -37,3 +37,7 @@ if(FIXRES_DW_CUDA)
   set_target_properties(bench_depthwise_cuda PROPERTIES CUDA_RUNTIME_LIBRARY None CUDA_STANDARD 17
                         BUILD_RPATH "${CMAKE_BINARY_DIR}")
 endif()
+
+# The bfloat16 forward: the rounding rule bit for bit on every ISA the CPU runs, accuracy, validation.
+fixres_abi_test(test_depthwise_bf16_cpu test_depthwise_bf16_cpu.cpp)
+add_test(NAME depthwise_bf16_cpu COMMAND test_depthwise_bf16_cpu)

@@ -53,6 +53,22 @@ fx_status fx_depthwise_shape_derive(fx_depthwise_shape *shape);
 fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const float *x, const float *w, const float *b,
                                    int32_t act, float *y, float *se_sums, int32_t threads);
 
+/* CPU forward with a dtype, the same semantics as fx_depthwise_forward_cpu. dtype FX_DTYPE_FLOAT32: exactly
+ * fx_depthwise_forward_cpu (x, w, b, y are float *). FX_DTYPE_BFLOAT16: x, w, b (NULL or [c]) and y are bfloat16
+ * (uint16_t holding the upper 16 bits of a float32), aligned to 2 bytes; se_sums stays float32 [n, c] (or NULL),
+ * aligned to 4. w and b are widened to float32 once per call, x as it is read (widening is exact); arithmetic and
+ * accumulation are float32 as in the float path (same kernels, same ISA choice: fx_cpu_isa(); under FX_ISA_AVX512
+ * on a CPU with AVX512-BF16 the outputs are rounded with vcvtneps2bf16). Each output is rounded once, from the
+ * float32 value act(pre), by this rule (every ISA instance alike, bit for bit): a NaN becomes a quiet NaN (its sign
+ * and upper 16 bits kept, bit 0x0040 set); zero and float32 subnormals become zero of the same sign; any other value
+ * rounds to nearest, ties to even, on its upper 16 bits (past the largest finite bfloat16: infinity). So y is within
+ * half a bfloat16 ulp (2^-8 relative) of the float32 result for normal values. se_sums are float32 sums (in double
+ * per row, as the float path) of the float32 outputs before rounding (as the CUDA kernels). FX_DTYPE_FLOAT16:
+ * FX_ERR_UNSUPPORTED (the CUDA kernels have it); any other dtype FX_ERR_INVALID_ARGUMENT. Nothing is written on an
+ * error. */
+fx_status fx_depthwise_forward_cpu_dtype(const fx_depthwise_shape *shape, int32_t dtype, const void *x, const void *w,
+                                         const void *b, int32_t act, void *y, float *se_sums, int32_t threads);
+
 /* CPU backward of the *unfused* convolution (act = FX_ACT_NONE; the gradient of a bias b is the same whether or
  * not b was passed forward): dy is the gradient of the convolution's output (pre-activation), shaped like y.
  * dx (shaped like x), dw ([c, 1, k, k]) and db ([c]) are each NULL (not wanted) or overwritten (not

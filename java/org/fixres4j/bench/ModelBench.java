@@ -13,6 +13,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.AmpScope;
 import org.fixres4j.torch.Torch;
 
 /**
@@ -74,10 +76,35 @@ public final class ModelBench {
      *
      * @param name the model's name in the report
      */
-    @SuppressWarnings("try")
     public static Map<String, Object> run(String name, java.util.function.Supplier<EfficientNet> factory, int res,
                                           int[] batches, int[] threads, double secondsPerRow) {
+        return run(name, factory, res, batches, threads, secondsPerRow, Amp.NONE);
+    }
+
+    /** {@link #run(String, int, int[], int[], double)} with the timm model's seeded weights, in a precision too. */
+    public static Map<String, Object> run(String model, int res, int[] batches, int[] threads, double secondsPerRow,
+                                          Amp amp) {
         Torch.ensureLoaded();
+        torch.manual_seed(0);
+        return run(ModelRegistry.resolve(model).name(), () -> ModelRegistry.create(model), res, batches, threads,
+                secondsPerRow, amp);
+    }
+
+    /**
+     * {@link #run(String, java.util.function.Supplier, int, int[], int[], double)}; with {@code amp} enabled (CPU:
+     * bf16) two more paths are timed interleaved with the float32 ones: the plain module under libtorch's autocast
+     * and the fast path in that precision ({@link FastEfficientNet#fuse(EfficientNet, Amp)}), and the report gains
+     * {@code amp}, {@code amp_speedup} (float32 / reduced ms per image, plain and fast) and
+     * {@code amp_max_logit_deviation} (the largest |logit difference| from the float32 path on the timed input,
+     * relative to the largest |float32 logit|).
+     */
+    @SuppressWarnings("try")
+    public static Map<String, Object> run(String name, java.util.function.Supplier<EfficientNet> factory, int res,
+                                          int[] batches, int[] threads, double secondsPerRow, Amp amp) {
+        Torch.ensureLoaded();
+        amp.checkDevice("cpu");
+        Map<String, Object> ampSpeedups = new LinkedHashMap<>();
+        Map<String, Object> ampDeviation = new LinkedHashMap<>();
         if (res < 32 || batches.length == 0 || threads.length == 0 || !(secondsPerRow > 0)) {
             throw new IllegalArgumentException("need res >= 32, batches, threads and a positive time");
         }
@@ -92,15 +119,21 @@ public final class ModelBench {
             channelsLast.eval();
             channelsLast.toChannelsLast();
             try (FastEfficientNet fastTorchDw = FastEfficientNet.fuse(plain, false);
-                 FastEfficientNet fast = FastEfficientNet.fuse(plain, true)) {
+                 FastEfficientNet fast = FastEfficientNet.fuse(plain, true);
+                 FastEfficientNet fastAmp = amp.enabled() ? FastEfficientNet.fuse(plain, amp) : null) {
                 for (int t : threads) {
                     org.fixres4j.kernels.ComputeThreads.set(t); // libtorch's threads, OpenBLAS on one
                     for (int b : batches) {
                         try (PointerScope scope = new PointerScope()) {
                             Tensor x = torch.randn(b, inChannels, res, res);
-                            Timing[] ms = interleavedTimings(4 * secondsPerRow, b, List.of(() -> plain.forward(x),
-                                    () -> channelsLast.forward(x), () -> fastTorchDw.forward(x),
-                                    () -> fast.forward(x)));
+                            List<java.util.function.Supplier<Tensor>> paths = new ArrayList<>(List.of(
+                                    () -> plain.forward(x), () -> channelsLast.forward(x),
+                                    () -> fastTorchDw.forward(x), () -> fast.forward(x)));
+                            if (fastAmp != null) {
+                                paths.add(() -> AmpScope.forward(amp, "cpu", plain::forward, x));
+                                paths.add(() -> fastAmp.forward(x));
+                            }
+                            Timing[] ms = interleavedTimings(paths.size() * secondsPerRow, b, paths);
                             double plainMs = ms[0].msPerItem();
                             double fastMs = ms[3].msPerItem();
                             rows.add(row("plain", b, t, ms[0], plainMs));
@@ -108,8 +141,24 @@ public final class ModelBench {
                             rows.add(row("fast, libtorch depthwise (BN folded, channels-last, InferenceMode)", b, t,
                                     ms[2], plainMs));
                             rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, ms[3], plainMs));
-                            speedups.put("batch " + b + ", " + t + (t == 1 ? " thread" : " threads"),
-                                    plainMs / fastMs);
+                            String key = "batch " + b + ", " + t + (t == 1 ? " thread" : " threads");
+                            speedups.put(key, plainMs / fastMs);
+                            if (fastAmp != null) {
+                                rows.add(row("plain, " + amp.label() + " autocast", b, t, ms[4], plainMs));
+                                rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel", b, t, ms[5],
+                                        plainMs));
+                                Map<String, Object> sp = new LinkedHashMap<>();
+                                sp.put("plain", plainMs / ms[4].msPerItem());
+                                sp.put("fast", fastMs / ms[5].msPerItem());
+                                ampSpeedups.put(key, sp);
+                                Map<String, Object> dev = new LinkedHashMap<>();
+                                try (NoGradGuard g = new NoGradGuard()) {
+                                    dev.put("plain", deviation(plain.forward(x),
+                                            AmpScope.forward(amp, "cpu", plain::forward, x)));
+                                    dev.put("fast", deviation(fast.forward(x), fastAmp.forward(x)));
+                                }
+                                ampDeviation.put(key, dev);
+                            }
                         }
                     }
                 }
@@ -124,7 +173,7 @@ public final class ModelBench {
         report.put("benchmark", "model");
         report.put("model", name);
         report.put("res", res);
-        report.put("dtype", "float32, CPU");
+        report.put("dtype", amp.enabled() ? "float32 and " + amp.label() + ", CPU" : "float32, CPU");
         report.put("machine", Machine.describe());
         report.put("seconds_per_row", secondsPerRow);
         report.put("rows", rows);
@@ -132,6 +181,11 @@ public final class ModelBench {
         report.put("scaling", scaling(rows));
         report.put("depthwise_threading", org.fixres4j.kernels.Depthwise.threading().name());
         report.put("blas_threads_while_timed", savedBlas > 0 ? 1 : null);
+        if (amp.enabled()) {
+            report.put("amp", amp.label());
+            report.put("amp_speedup", ampSpeedups);
+            report.put("amp_max_logit_deviation", ampDeviation);
+        }
         Long peak = peakRssBytes();
         report.put("peak_rss_mb", peak == null ? null : peak / 1e6);
         report.put("peak_rss_source", peak == null ? "not available (no /proc/self/status)"
@@ -231,6 +285,16 @@ public final class ModelBench {
     }
 
     @SuppressWarnings("try")
+    /** max |b - a| / max |a| over two logit tensors. */
+    private static double deviation(Tensor a, Tensor b) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor fa = AmpScope.toFloat(a).contiguous();
+            double scale = fa.abs().max().item_double();
+            double diff = AmpScope.toFloat(b).sub(fa).abs().max().item_double();
+            return scale > 0 ? diff / scale : diff;
+        }
+    }
+
     private static void call(java.util.function.Supplier<Tensor> forward) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             forward.get();

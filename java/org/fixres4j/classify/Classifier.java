@@ -18,6 +18,8 @@ import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.EvalPreprocessing;
 import org.fixres4j.model.FastEfficientNet;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.AmpScope;
 import org.fixres4j.model.ModelSource;
 import org.fixres4j.model.PretrainedConfig;
 import org.fixres4j.kernels.Backends;
@@ -63,6 +65,7 @@ public final class Classifier implements AutoCloseable {
         int batchSize = 8;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         boolean fast = true;
+        Amp amp = Amp.NONE;
         boolean channelsLast;
         boolean strict = true;
         List<String> classNames;
@@ -155,6 +158,16 @@ public final class Classifier implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Reduced precision (default {@link Amp#NONE}, float32: timm's logits): {@link Amp#BF16} runs the fast path in
+         * bfloat16 ({@link FastEfficientNet#fuse(EfficientNet, Amp)}) or the plain module under libtorch's autocast;
+         * logits are float32 either way. {@link Amp#FP16} needs a CUDA {@link #device}: loading refuses it on the CPU.
+         */
+        public Options amp(Amp a) {
+            this.amp = java.util.Objects.requireNonNull(a, "amp"); // checked against the device when loading
+            return this;
+        }
+
         /** Strict weight loading (default): every key present, no extra, same shapes. */
         public Options strict(boolean on) {
             this.strict = on;
@@ -171,6 +184,7 @@ public final class Classifier implements AutoCloseable {
             o.strict = strict;
             o.classNames = classNames;
             o.device = device;
+            o.amp = amp;
             return o;
         }
 
@@ -183,6 +197,7 @@ public final class Classifier implements AutoCloseable {
 
     private final EfficientNet model;
     private final FastEfficientNet fastModel;
+    private final Amp amp;
     private final SampleTransform transform;
     private final OutputSpec spec;
     private final CpuPreprocessor preprocessor;
@@ -215,7 +230,8 @@ public final class Classifier implements AutoCloseable {
         if (o.channelsLast && !model.isChannelsLast()) {
             model.toChannelsLast();
         }
-        fastModel = o.fast ? FastEfficientNet.fuse(model) : null;
+        amp = o.amp.checkDevice(device.toString());
+        fastModel = o.fast ? FastEfficientNet.fuse(model, amp) : null;
         cudaPreprocessor = device.isCuda() && Backends.cudaKernels().available()
                 ? new CudaPreprocessor(device.index()) : null;
         if (o.classNames != null) {
@@ -369,7 +385,7 @@ public final class Classifier implements AutoCloseable {
                     samples.add(new Sample(im, transform.plan(im.width(), im.height(), null), i));
                 }
                 Tensor input = input(samples, n);
-                // logits come back to the host once, at the end
+                // logits come back to the host once, at the end, as float32
                 Tensor logits = forward(input).to(DeviceSpec.CPU.torchDevice(), torch.ScalarType.Float).contiguous();
                 float[] flat = new float[n * numClasses];
                 new FloatPointer(logits.data_ptr()).get(flat);
@@ -405,11 +421,12 @@ public final class Classifier implements AutoCloseable {
     }
 
     /**
-     * The model on a batch already on its device. Mixed precision belongs here: autocast for
-     * {@code device.type().id()} ("cpu" or "cuda") around this call is the one place to apply it.
+     * The model on a batch already on its device, in the chosen precision: the fast path is folded in it; the plain
+     * module runs under autocast for this device.
      */
     private Tensor forward(Tensor input) {
-        return fastModel != null ? fastModel.forward(input) : model.forward(input);
+        return fastModel != null ? fastModel.forward(input)
+                : AmpScope.forward(amp, device.toString(), model::forward, input);
     }
 
     /** The device the model runs on. */

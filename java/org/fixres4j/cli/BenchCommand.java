@@ -98,6 +98,8 @@ final class BenchCommand implements Runnable {
 
         @Mixin
         DeviceOptions device;
+        @picocli.CommandLine.Mixin
+        AmpOptions amp;
 
         @Override
         public Integer call() throws java.io.IOException {
@@ -112,12 +114,13 @@ final class BenchCommand implements Runnable {
                     || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
                 throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
             }
+            org.fixres4j.torch.Amp precision = amp.cpu();
             Map<String, Object> report;
             String arch = modelArgs.arch();
             java.nio.file.Path weights = modelArgs.weights();
             if (weights == null) {
                 report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
-                        : ModelBench.DEFAULT_RES, batches, threads, seconds);
+                        : ModelBench.DEFAULT_RES, batches, threads, seconds, precision);
             } else {
                 org.fixres4j.model.ModelSource source = org.fixres4j.model.ModelSource.of(arch, weights);
                 int r = res != null ? res : source.config().inputSize();
@@ -131,7 +134,7 @@ final class BenchCommand implements Runnable {
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                }, r, batches, threads, seconds);
+                }, r, batches, threads, seconds, precision);
                 report.put("weights", weights.toString());
             }
             System.out.println(json ? Json.writePretty(report) : ModelBench.table(report));

@@ -87,6 +87,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOptions device;
+    AmpOptions amp;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -104,6 +105,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--k-train must be >= 1, got " + kTrain);
         }
         pre.validate();
+        org.fixres4j.torch.Amp precision = amp.on(device.device.toString());
 
         // with torchrun's variables (or fixres launch) each rank scores its shard; rank 0 reports the whole
         try (Collective ranks = dist.connect()) {
@@ -111,8 +113,12 @@ final class EvalCommand implements Callable<Integer> {
             PrintStream log = main ? System.err : new PrintStream(OutputStream.nullOutputStream());
             Opened opened = open(data, dataOptions, source, pre, log, dev);
             try (LoadedModel loaded = opened.model) {
+                loaded.amp(precision);
                 Map<String, Object> config = config("eval", spec, source, loaded, opened, pre, preprocessing,
                         transforms);
+                if (precision.enabled()) {
+                    config.put("amp", precision.label());
+                }
                 log.printf(Locale.ROOT, "fixres eval: %s on %s, resolution%s %s%s%n", source.name(),
                         opened.dataset().describe(), resolutions.size() == 1 ? "" : "s", join(resolutions),
                         ranks.worldSize() > 1 ? ", shared by " + ranks.worldSize() + " ranks" : "");
@@ -224,10 +230,11 @@ final class EvalCommand implements Callable<Integer> {
     /** A model with its weights, in eval mode, fused unless plain, on its device. */
     static final class LoadedModel implements AutoCloseable {
         final EfficientNet model;
-        final FastEfficientNet fast;
+        FastEfficientNet fast;
         final int numClasses;
-        /** Where the model runs; mixed precision (autocast) applies to {@link #fn()} with {@code device.type().id()}. */
+        /** Where the model runs; the plain module's autocast ({@link #fn()}) is for this device. */
         final DeviceSpec device;
+        org.fixres4j.torch.Amp amp = org.fixres4j.torch.Amp.NONE;
 
         LoadedModel(EfficientNet model, FastEfficientNet fast) {
             this(model, fast, DeviceSpec.CPU);
@@ -242,7 +249,25 @@ final class EvalCommand implements Callable<Integer> {
 
         /** The model as the sweep calls it: the place an autocast for {@link #device}'s type wraps. */
         Sweep.ModelFn fn() {
+            if (fast == null && amp.enabled()) {
+                org.fixres4j.torch.Amp a = amp;
+                String on = device.toString();
+                return x -> org.fixres4j.torch.AmpScope.forward(a, on, model::forward, x);
+            }
             return fast != null ? fast::forward : model::forward;
+        }
+
+        /** Runs in this precision from now on (the fast path is folded again in it; --amp). */
+        void amp(org.fixres4j.torch.Amp a) {
+            if (a == amp) {
+                return;
+            }
+            if (fast != null) {
+                FastEfficientNet f = FastEfficientNet.fuse(model, a);
+                fast.close();
+                fast = f;
+            }
+            amp = a;
         }
 
         @Override

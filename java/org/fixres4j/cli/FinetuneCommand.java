@@ -95,6 +95,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     DistOptions dist;
 
+    @Mixin
+    AmpOptions amp;
+
     /** The data-parallel group: every rank trains its shard; rank 0 alone writes the outputs. */
     private org.fixres4j.dist.Collective group;
 
@@ -112,6 +115,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     private Integer finetune() throws Exception {
         run.validate();
+        org.fixres4j.torch.Amp precision = amp.cpu();
         EvalCommand.checkOutputs(out, json);
         Path model = modelArgs.requiredWeights();
         if (!Files.isRegularFile(model)) {
@@ -124,7 +128,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         FinetuneConfig.Mode mode = lastStage ? FinetuneConfig.Mode.LAST_STAGE
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
-        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode)
+        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode).amp(precision)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
                 .epochs(run.epochs).batchSize(run.batch()).lr(run.lr).momentum(run.momentum)
                 .weightDecay(run.weightDecay);

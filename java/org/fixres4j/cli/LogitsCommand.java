@@ -28,6 +28,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOptions device;
+    AmpOptions amp;
 
     @Option(names = {"--out", "--results-file"}, required = true, paramLabel = "FILE.npy",
             description = "Output file.")
@@ -39,12 +40,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EvalCommand.checkOutputs(out);
+        org.fixres4j.torch.Amp precision = amp.on(device.device.toString());
         for (Path p : images) {
             if (!Files.isRegularFile(p)) {
                 throw new IllegalArgumentException("no such image file: " + p);
             }
         }
-        try (Classifier c = model.load(device.checked())) {
+        try (Classifier c = model.load(device.checked(), precision)) {
             int classes = c.labels().size();
             try (AtomicFiles.Replacement replacement = AtomicFiles.begin(out)) {
                 Path tmp = replacement.tmp();

@@ -39,12 +39,17 @@ final class ModelOptions {
 
     /** Loads the classifier through the one model loader; sets libtorch's thread count when --threads is given. */
     Classifier load() throws java.io.IOException {
-        return load(org.fixres4j.torch.DeviceSpec.CPU);
+        return load(org.fixres4j.torch.DeviceSpec.CPU, org.fixres4j.torch.Amp.NONE);
     }
 
     /** {@link #load()} on {@code device} (refused before any loading when this process cannot use it). */
     Classifier load(org.fixres4j.torch.DeviceSpec device) throws java.io.IOException {
-        Classifier.Options o = toOptions().device(device);
+        return load(device, org.fixres4j.torch.Amp.NONE);
+    }
+
+    /** {@link #load()} on {@code device} in a precision (--amp, already checked for that device). */
+    Classifier load(org.fixres4j.torch.DeviceSpec device, org.fixres4j.torch.Amp amp) throws java.io.IOException {
+        Classifier.Options o = toOptions().device(device).amp(amp);
         Classifier c = Classifier.load(model.source(), o);
         if (compute.threads != null) {
             org.fixres4j.kernels.ComputeThreads.set(compute.threads);

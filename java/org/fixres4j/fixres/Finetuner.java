@@ -176,6 +176,14 @@ public final class Finetuner {
                         if (syncBn != null) {
                             syncBn.newStep();
                         }
+                        if (config.amp.enabled()) {
+                            // autocast for the forward only: float32 logits into the loss, float32 master weights
+                            try (org.fixres4j.torch.AmpScope amp = config.amp.autocast("cpu")) {
+                                return org.fixres4j.torch.AmpScope.toFloat(
+                                        config.mode == FinetuneConfig.Mode.CLASSIFIER
+                                                ? classifierLogits(model, b, weight, bias) : model.forward(b.input()));
+                            }
+                        }
                         return config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
                                 : model.forward(b.input());
                     },

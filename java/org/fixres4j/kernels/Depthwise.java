@@ -16,7 +16,11 @@ import org.fixres4j.torch.Torch;
  * the plain convolution's backward (input, weight and bias gradients) for training.
  *
  * <p>Inputs are float32 CPU tensors {@code [N, C, H, W]}, contiguous in NCHW or in channels-last; the output keeps
- * the input's memory format. The weight is PyTorch's depthwise layout {@code [C, 1, k, k]}, contiguous. Every shape,
+ * the input's memory format. On the CPU the forward also takes bfloat16 ({@code x}, {@code w} and {@code b} all
+ * bfloat16, the SE sums float32): float32 arithmetic inside, each output rounded once to bfloat16 by the rule of the C
+ * ABI ({@code fx_depthwise_forward_cpu_dtype}: round to nearest even, float32 subnormals to signed zero), so within
+ * half a bfloat16 ulp (2^-8 relative) of the float32 result on the same inputs. The weight is PyTorch's depthwise
+ * layout {@code [C, 1, k, k]}, contiguous. Every shape,
  * dtype, device and layout is checked here and again natively; a mismatch is an {@link IllegalArgumentException}.
  *
  * <p><b>CUDA.</b> When {@code x} is a CUDA tensor the CUDA kernels run ({@link CudaDepthwise}): float32, float16 or
@@ -109,7 +113,7 @@ public final class Depthwise {
             requireContiguous(b, "bias");
         }
         if (seSums != null) {
-            check(seSums, "seSums", new long[] {g.n, g.c}, g.cuda ? g.withDtype(CudaDepthwise.DType.FLOAT32) : g);
+            check(seSums, "seSums", new long[] {g.n, g.c}, g.withDtype(CudaDepthwise.DType.FLOAT32));
             requireContiguous(seSums, "seSums");
         }
         long[] outShape = {g.n, g.c, g.outH, g.outW};
@@ -120,12 +124,19 @@ public final class Depthwise {
                     seSums == null ? 0 : address(seSums), CudaStreams.current(g.device));
             return y;
         }
-        int status = FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
-                pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b), act.code,
-                address(y), seSums == null ? 0 : address(seSums), threads);
+        int status = g.dtype == CudaDepthwise.DType.BFLOAT16
+                ? FxNative.fxj_depthwise_forward_cpu_dtype(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
+                        pad.bottom(), pad.right(), g.layout(), DTYPE_BFLOAT16, address(x), address(w),
+                        b == null ? 0 : address(b), act.code, address(y), seSums == null ? 0 : address(seSums), threads)
+                : FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
+                        pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b),
+                        act.code, address(y), seSums == null ? 0 : address(seSums), threads);
         Kernels.check(status, "depthwise forward");
         return y;
     }
+
+    /** FX_DTYPE_BFLOAT16 of the C ABI (kernels.h). */
+    private static final int DTYPE_BFLOAT16 = 2;
 
     /**
      * Gradients of the plain convolution {@code conv(x, w) (+ b)} given {@code dy}, the gradient of its output;
@@ -137,6 +148,9 @@ public final class Depthwise {
             throw new IllegalArgumentException("depthwise backward: ask for at least one gradient");
         }
         Geometry g = Geometry.of(x, w, stride, pad);
+        if (!g.cuda && g.dtype != CudaDepthwise.DType.FLOAT32) {
+            throw new IllegalArgumentException("depthwise backward on the CPU takes float32, got " + x.scalar_type());
+        }
         check(dy, "dy", new long[] {g.n, g.c, g.outH, g.outW}, g);
         requireLayout(dy, "dy", g.nhwc);
         Tensor dx = input ? alloc(new long[] {g.n, g.c, g.h, g.w}, g.nhwc, x) : null;
@@ -205,7 +219,9 @@ public final class Depthwise {
             }
             boolean cuda = x.is_cuda();
             Geometry probe = cuda ? new Geometry(0, 0, 0, 0, 0, false, 0, 0, true, x.device().index(), cudaDtype(x))
-                    : new Geometry(0, 0, 0, 0, 0, false, 0, 0, false, -1, CudaDepthwise.DType.FLOAT32);
+                    : new Geometry(0, 0, 0, 0, 0, false, 0, 0, false, -1,
+                            x.scalar_type().value == ScalarType.BFloat16.value
+                                    ? CudaDepthwise.DType.BFLOAT16 : CudaDepthwise.DType.FLOAT32);
             requireKind(x, "x", probe);
             requireKind(w, "w", probe);
             requireContiguous(w, "w");
@@ -250,10 +266,10 @@ public final class Depthwise {
                 + x.scalar_type());
     }
 
-    /** CPU: float32 on the CPU. CUDA: g's dtype on g's device. */
+    /** CPU: float32 (forward also bfloat16, like x) on the CPU. CUDA: g's dtype on g's device. */
     private static void requireKind(Tensor t, String name, Geometry g) {
         if (!g.cuda) {
-            requireFloatCpu(t, name);
+            requireTypeCpu(t, name, g.dtype == CudaDepthwise.DType.BFLOAT16 ? ScalarType.BFloat16 : ScalarType.Float);
             return;
         }
         if (!t.is_cuda() || t.device().index() != g.device) {
@@ -271,9 +287,10 @@ public final class Depthwise {
         }
     }
 
-    private static void requireFloatCpu(Tensor t, String name) {
-        if (t.scalar_type().value != ScalarType.Float.value) {
-            throw new IllegalArgumentException("depthwise: " + name + " must be float32, got " + t.scalar_type());
+    private static void requireTypeCpu(Tensor t, String name, ScalarType type) {
+        if (t.scalar_type().value != type.value) {
+            String want = type.value == ScalarType.BFloat16.value ? "bfloat16 (like x)" : "float32";
+            throw new IllegalArgumentException("depthwise: " + name + " must be " + want + ", got " + t.scalar_type());
         }
         if (!t.is_cpu()) {
             throw new IllegalArgumentException("depthwise: " + name + " must be a CPU tensor (CUDA goes through the "
@@ -295,9 +312,9 @@ public final class Depthwise {
         }
     }
 
-    /** An uninitialised tensor like {@code like} (float32 CPU, or its CUDA dtype and device), NCHW or channels-last. */
+    /** An uninitialised tensor of {@code like}'s dtype (and CUDA device), NCHW or channels-last. */
     private static Tensor alloc(long[] shape, boolean channelsLast, Tensor like) {
-        TensorOptions options = like.is_cuda() ? like.options() : new TensorOptions(ScalarType.Float);
+        TensorOptions options = like.is_cuda() ? like.options() : new TensorOptions(like.scalar_type());
         return torch.empty(shape, options, new org.bytedeco.pytorch.MemoryFormatOptional(
                 channelsLast && shape.length == 4 ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous));
     }

@@ -99,6 +99,13 @@ public final class FxNative {
             int layout, @Cast("long long") long x, @Cast("long long") long weight, @Cast("long long") long bias,
             int act, @Cast("long long") long y, @Cast("long long") long seSums, int threads);
 
+    public static native int fxj_depthwise_forward_cpu_dtype(
+            @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
+            @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,
+            int layout, int dtype, @Cast("long long") long x, @Cast("long long") long weight,
+            @Cast("long long") long bias, int act, @Cast("long long") long y, @Cast("long long") long seSums,
+            int threads);
+
     public static native int fxj_depthwise_backward_cpu(
             @Cast("long long") long n, @Cast("long long") long c, @Cast("long long") long h,
             @Cast("long long") long w, int k, int stride, int padTop, int padLeft, int padBottom, int padRight,

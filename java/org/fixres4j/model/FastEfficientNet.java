@@ -14,9 +14,11 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.MemoryFormat;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.fixres4j.kernels.Depthwise;
 import org.fixres4j.kernels.CudaDepthwise;
 import org.fixres4j.kernels.CudaDepthwiseSwitch;
-import org.fixres4j.kernels.Depthwise;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.AmpScope;
 
 /**
  * The fast inference path of an {@link EfficientNet}: made once from a loaded model by {@link #fuse(EfficientNet)},
@@ -31,6 +33,13 @@ import org.fixres4j.kernels.Depthwise;
  * {@code s = gamma / sqrt(var + eps)}, {@code W' = W * s} per output channel and {@code b' = beta - mean * s}.
  * Results equal the plain path within float32 rounding (the tests require 1e-4 of the largest logit).
  *
+ * <p><b>Reduced precision</b> ({@link #fuse(EfficientNet, Amp)}): the same path with the folded convolution weights and
+ * biases rounded once (from the float64 fold) to bfloat16 (or float16 on CUDA), the input cast to that type, and the
+ * activations kept in it; the depthwise layers on the CPU stay on the fused kernel (bfloat16: float32 arithmetic,
+ * each output rounded once). What needs the range or the sums stays float32: the SE's spatial sums, its two small
+ * matrix products and gates (cast to the activation type for the scaling), the global pooling (accumulated in
+ * float32) and the classifier, so the logits are float32.
+ *
  * <p>The folded weights are copies: later changes to the model do not reach this object (fuse again). Thread-safe:
  * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
  */
@@ -44,12 +53,20 @@ public final class FastEfficientNet implements AutoCloseable {
     private final Tensor classifierBias;
     private final List<Pointer> kept = new ArrayList<>();
     private final boolean nativeDepthwise;
+    private final Amp amp;
+    private final ScalarType dtype; // of the activations and the folded conv weights
     /** On CUDA with {@link #fuse(EfficientNet)}: which layer kinds run on our kernels; null: all or none. */
     private final CudaDepthwiseSwitch cudaSwitch;
 
-    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise, CudaDepthwiseSwitch cudaSwitch) {
+    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise) {
+        this(model, nativeDepthwise, Amp.NONE, null);
+    }
+
+    private FastEfficientNet(EfficientNet model, boolean nativeDepthwise, Amp amp, CudaDepthwiseSwitch cudaSwitch) {
         this.spec = model.spec();
         this.nativeDepthwise = nativeDepthwise;
+        this.amp = amp;
+        this.dtype = AmpScope.scalarType(amp);
         this.cudaSwitch = cudaSwitch;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             stem = fold(model.convStem(), model.bn1());
@@ -78,10 +95,10 @@ public final class FastEfficientNet implements AutoCloseable {
         model.checkOpen();
         Tensor w = model.convStem().weight();
         if (w.is_cuda()) {
-            return new FastEfficientNet(model, true, CudaDepthwiseSwitch.current());
+            return new FastEfficientNet(model, true, Amp.NONE, CudaDepthwiseSwitch.current());
         }
         boolean cpuFloat = w.is_cpu() && w.scalar_type().value == ScalarType.Float.value;
-        return new FastEfficientNet(model, cpuFloat, null);
+        return new FastEfficientNet(model, cpuFloat);
     }
 
     /**
@@ -91,7 +108,30 @@ public final class FastEfficientNet implements AutoCloseable {
      */
     public static FastEfficientNet fuse(EfficientNet model, boolean nativeDepthwise) {
         model.checkOpen();
-        return new FastEfficientNet(model, nativeDepthwise, null);
+        return new FastEfficientNet(model, nativeDepthwise);
+    }
+
+    /**
+     * Folds a model into the fast path in a reduced precision ({@link Amp#NONE}: {@link #fuse(EfficientNet)}). On the
+     * CPU: {@link Amp#BF16} with the fused depthwise kernel's bfloat16 instance; {@link Amp#FP16} is refused. On CUDA
+     * both, with libtorch's depthwise convolution.
+     *
+     * @throws IllegalArgumentException for float16 on the CPU
+     */
+    public static FastEfficientNet fuse(EfficientNet model, Amp amp) {
+        if (!amp.enabled()) {
+            return fuse(model);
+        }
+        model.checkOpen();
+        Tensor w = model.convStem().weight();
+        boolean cpu = w.is_cpu();
+        amp.checkDevice(cpu ? "cpu" : "cuda");
+        return new FastEfficientNet(model, cpu && amp == Amp.BF16, amp, null);
+    }
+
+    /** The precision the path runs in ({@link Amp#NONE}: float32). */
+    public Amp amp() {
+        return amp;
     }
 
     /** Whether the depthwise layers run on FixRes4J's fused kernel (on CUDA with a switch: at least one of them). */
@@ -116,7 +156,7 @@ public final class FastEfficientNet implements AutoCloseable {
     public Tensor forwardFeatures(Tensor input) {
         checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
-            return features(input, false);
+            return amp.enabled() ? Scopes.run(() -> AmpScope.toFloat(features(input, true))) : features(input, false);
         }
     }
 
@@ -124,7 +164,8 @@ public final class FastEfficientNet implements AutoCloseable {
     public Features features(Tensor input) {
         checkOpen();
         try (InferenceMode guard = new InferenceMode()) {
-            Tensor map = features(input, false);
+            Tensor map = amp.enabled() ? Scopes.run(() -> AmpScope.toFloat(features(input, true)))
+                    : features(input, false);
             Tensor pooled = Scopes.run(() -> head(map, true));
             Tensor logits = classifierWeight == null ? null
                     : Scopes.run(() -> torch.linear(pooled, classifierWeight, new TensorOptional(classifierBias)));
@@ -134,7 +175,8 @@ public final class FastEfficientNet implements AutoCloseable {
 
     private Tensor features(Tensor input, boolean nested) {
         return Scopes.run(() -> {
-            Tensor x = input.contiguous(MemoryFormat.ChannelsLast);
+            Tensor x = amp.enabled() ? input.to(dtype).contiguous(MemoryFormat.ChannelsLast)
+                    : input.contiguous(MemoryFormat.ChannelsLast);
             Tensor y = Scopes.run(() -> silu(stem.apply(x)));
             for (FusedBlock b : blocks) {
                 Tensor next = b.forward(y);
@@ -147,7 +189,9 @@ public final class FastEfficientNet implements AutoCloseable {
     }
 
     private Tensor head(Tensor map, boolean preLogits) {
-        Tensor pooled = map.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+        // reduced precision: the pooling accumulates (and returns) float32
+        Tensor pooled = map.mean(new long[] {2, 3}, false, amp.enabled() ? new ScalarTypeOptional(ScalarType.Float)
+                : new ScalarTypeOptional());
         if (preLogits || classifierWeight == null) {
             return pooled;
         }
@@ -233,8 +277,8 @@ public final class FastEfficientNet implements AutoCloseable {
         Tensor mean = bn.running_mean().detach().to(ScalarType.Double);
         Tensor var = bn.running_var().detach().to(ScalarType.Double);
         Tensor scale = gamma.mul(var.add(new org.bytedeco.pytorch.Scalar(eps)).rsqrt());
-        Tensor wf = w.mul(scale.reshape(-1, 1, 1, 1)).to(ScalarType.Float).contiguous(MemoryFormat.ChannelsLast);
-        Tensor bf = beta.sub(mean.mul(scale)).to(ScalarType.Float).contiguous();
+        Tensor wf = w.mul(scale.reshape(-1, 1, 1, 1)).to(dtype).contiguous(MemoryFormat.ChannelsLast);
+        Tensor bf = beta.sub(mean.mul(scale)).to(dtype).contiguous();
         return new FusedConv(conv, wf, bf);
     }
 
@@ -296,11 +340,16 @@ public final class FastEfficientNet implements AutoCloseable {
                     y = silu(dw.apply(y));
                 }
                 if (seReduceW != null) {
+                    // the SE runs in float32 under --amp (its sums are float32); otherwise in the activations' type
                     Tensor s = sums != null ? sums.div_(new org.bytedeco.pytorch.Scalar((double) (y.size(2) * y.size(3))))
-                            .to(y.scalar_type())
-                            : y.mean(new long[] {2, 3}, false, new ScalarTypeOptional());
+                            .to(amp.enabled() ? ScalarType.Float : y.scalar_type())
+                            : y.mean(new long[] {2, 3}, false, amp.enabled()
+                                    ? new ScalarTypeOptional(ScalarType.Float) : new ScalarTypeOptional());
                     s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
                     s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
+                    if (amp.enabled()) {
+                        s = s.to(dtype);
+                    }
                     y.mul_(s.reshape(s.size(0), s.size(1), 1, 1));
                 }
                 y = project.apply(y);
