@@ -59,7 +59,6 @@ import org.fixres4j.weights.SafeTensors;
  * Whatever comes out is printed as measured, including a loss of accuracy.
  */
 public final class Demo {
-    static { org.fixres4j.torch.Torch.ensureLoaded(); }
     private Demo() {}
 
     /**

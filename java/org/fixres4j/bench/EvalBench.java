@@ -82,11 +82,14 @@ public final class EvalBench {
      * @param timm a timm source tree with {@code validate.py} (put on PYTHONPATH), or null: no timm run
      * @param python the Python interpreter for timm
      * @param timmWorkers timm's DataLoader workers
+     * @param amp the precision of the fast path, in the model-alone and the end-to-end figures alike (--amp)
      */
     public record Options(Path data, int images, long seed, String model, Integer res, int batch, int threads,
                           Integer loaderThreads, Integer computeThreads, Integer chunk, int repeats, double seconds,
-                          boolean baseline, Path timm, String python, int timmWorkers) {
+                          boolean baseline, Path timm, String python, int timmWorkers,
+                          org.fixres4j.torch.Amp amp) {
         public Options {
+            java.util.Objects.requireNonNull(amp, "amp").checkDevice("cpu");
             if (images < 1 || images > 100_000) {
                 throw new IllegalArgumentException("--images must be in 1..100000, got " + images);
             }
@@ -158,6 +161,9 @@ public final class EvalBench {
         report.put("benchmark", "eval");
         report.put("model", ModelRegistry.resolve(o.model()).name());
         report.put("res", res);
+        if (o.amp().enabled()) {
+            report.put("amp", o.amp().label());
+        }
         report.put("folder", generated ? "generated: " + n + " JPEGs, seed " + o.seed() : folder.toString());
         report.put("images", n);
         report.put("batch", o.batch());
@@ -176,7 +182,8 @@ public final class EvalBench {
             torch.manual_seed(0);
             try (EfficientNet plain = ModelRegistry.create(o.model())) {
                 plain.eval();
-                try (FastEfficientNet fast = FastEfficientNet.fuse(plain, true)) {
+                try (FastEfficientNet fast = o.amp().enabled() ? FastEfficientNet.fuse(plain, o.amp())
+                        : FastEfficientNet.fuse(plain, true)) {
                     log.println("fixres bench eval: the model alone (fast path)");
                     org.fixres4j.kernels.ComputeThreads.set(o.threads());
                     double modelAlone;
@@ -439,8 +446,9 @@ public final class EvalBench {
     public static String table(Map<String, Object> r) {
         StringBuilder b = new StringBuilder();
         Map<String, Object> split = (Map<String, Object>) r.get("eval_split");
-        b.append(String.format(Locale.ROOT, "Model: %s at %s px, batch %s, %s threads; folder: %s (%s images)%n",
-                r.get("model"), r.get("res"), r.get("batch"), r.get("threads"), r.get("folder"), r.get("images")));
+        b.append(String.format(Locale.ROOT, "Model: %s at %s px%s, batch %s, %s threads; folder: %s (%s images)%n",
+                r.get("model"), r.get("res"), r.get("amp") != null ? ", " + r.get("amp") + " fast path" : "",
+                r.get("batch"), r.get("threads"), r.get("folder"), r.get("images")));
         b.append("Machine: ").append(r.get("machine")).append("\n\n");
         b.append("| stage | images/s | note |\n|---|---:|---|\n");
         row(b, "decoder alone", r.get("decode_images_per_s"), r.get("threads") + " threads");

@@ -98,7 +98,8 @@ final class BenchCommand implements Runnable {
 
         @Mixin
         DeviceOptions device;
-        @picocli.CommandLine.Mixin
+
+        @Mixin
         AmpOptions amp;
 
         @Override
@@ -253,6 +254,9 @@ final class BenchCommand implements Runnable {
                 description = "validate.py's DataLoader workers (-j; default: ${DEFAULT-VALUE}).")
         int timmWorkers;
 
+        @Mixin
+        AmpOptions amp;
+
         @Override
         public Integer call() throws Exception {
             Threads.check("--threads", threads);
@@ -268,7 +272,7 @@ final class BenchCommand implements Runnable {
             EvalBench.Options o = new EvalBench.Options(data, images, seed, arch, res, batch, t, loaderThreads,
                     computeThreads, chunk, repeats, seconds, baseline, timm,
                     python != null ? python : java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/python3"))
-                            ? "/usr/bin/python3" : "python3", timmWorkers);
+                            ? "/usr/bin/python3" : "python3", timmWorkers, amp.cpu());
             Map<String, Object> report = EvalBench.run(o, System.err);
             System.out.println(json ? Json.writePretty(report) : EvalBench.table(report));
             return 0;

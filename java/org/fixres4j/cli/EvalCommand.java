@@ -87,6 +87,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOptions device;
+
+    @Mixin
     AmpOptions amp;
 
     @CommandLine.Spec

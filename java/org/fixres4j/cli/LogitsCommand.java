@@ -28,6 +28,8 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOptions device;
+
+    @Mixin
     AmpOptions amp;
 
     @Option(names = {"--out", "--results-file"}, required = true, paramLabel = "FILE.npy",
