@@ -24,7 +24,7 @@ fi
 echo "depthwise_compare.py: the corrupted fake bench was caught"
 
 # The ABI harness (abi_harness.py) in its dry run: the CPU entry points through ctypes against torch's float64
-# convolution, and every CUDA entry point of the CPU-only library answering FX_ERR_UNSUPPORTED with its name. Needs
+# convolution, and every CUDA entry point refused with its reason (FX_ERR_UNSUPPORTED in a CPU-only library, FX_ERR_STATE "no usable CUDA device" in a CUDA build without a GPU). Needs
 # torch (Debian's python3-torch); skipped with the reason where python3 has none.
 klib=target/classes/org/fixres4j/kernels/linux-x86_64/libfixres4j_kernels.so
 PY=python3

@@ -50,7 +50,7 @@ cp "$JAVACPP" "$DEST/javacpp.jar"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-javac --release 17 -Xlint:all -Werror -d "$TMP/classes" -cp "$DEST/fixres4j.jar:$DEST/javacpp.jar" \
+javac --release 17 -Xlint:all,-classfile -Werror -d "$TMP/classes" -cp "$DEST/fixres4j.jar:$DEST/javacpp.jar" \
   $(find tests/device/jvm/src -name '*.java')
 jar --create --file "$DEST/device-check.jar" -C "$TMP/classes" .
 
