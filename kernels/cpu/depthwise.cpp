@@ -510,6 +510,40 @@ void dwdb_nhwc(const fx_depthwise_shape &s, const float *x, const float *dy, flo
 
 const DwFwdOps &dw_portable_ops() { return kPortableOps; }
 
+/* The forward's argument checks, shared by float32 (elem 4) and bfloat16 (elem 2) x, w, b and y; se_sums is float32
+ * either way. Fills cnt on success. */
+fx_status dw_validate_forward(const char *fn, const fx_depthwise_shape *shape, int64_t elem, const void *x,
+                              const void *w, const void *b, int32_t act, const void *y, const float *se_sums,
+                              int32_t threads, fx::DwCounts *cnt) {
+    fx_status st = fx::dw_validate_shape(fn, shape, cnt);
+    if (st != FX_OK) return st;
+    if (x == nullptr) return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
+    if (w == nullptr) return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
+    if (y == nullptr) return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
+    const uintptr_t mask = (uintptr_t)(elem - 1);
+    if (((uintptr_t)x & mask) != 0 || ((uintptr_t)w & mask) != 0 || ((uintptr_t)b & mask) != 0 ||
+        ((uintptr_t)y & mask) != 0)
+        return elem == 4 ? fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn)
+                         : fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: x, w, b and y must be aligned to 2 bytes (bfloat16)",
+                                    fn);
+    if (!aligned4(se_sums))
+        return elem == 4 ? fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn)
+                         : fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums must be aligned to 4 bytes (float32)", fn);
+    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn,
+                        (int)act);
+    if (threads < 1 || threads > kMaxThreads)
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
+                        (int)threads);
+    const int64_t xb = cnt->x * elem, yb = cnt->y * elem, wb = cnt->w * elem, cb = shape->c * elem, sb = cnt->nc * 4;
+    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
+        fx::dw_overlap(y, yb, se_sums, sb))
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
+    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
+        return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
+    return FX_OK;
+}
+
 } // namespace cpu
 } // namespace fx
 
@@ -522,24 +556,8 @@ FX_API fx_status fx_depthwise_forward_cpu(const fx_depthwise_shape *shape, const
     using namespace fx::cpu;
     static const char *fn = "fx_depthwise_forward_cpu";
     fx::DwCounts cnt;
-    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    fx_status st = dw_validate_forward(fn, shape, 4, x, w, b, act, y, se_sums, threads, &cnt);
     if (st != FX_OK) return st;
-    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
-    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
-    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
-    if (!aligned4(x) || !aligned4(w) || !aligned4(b) || !aligned4(y) || !aligned4(se_sums))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn);
-    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
-    if (threads < 1 || threads > kMaxThreads)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
-                    (int)threads);
-    const int64_t xb = cnt.x * 4, yb = cnt.y * 4, wb = cnt.w * 4, cb = shape->c * 4, sb = cnt.nc * 4;
-    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
-        fx::dw_overlap(y, yb, se_sums, sb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
-    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
 
     try {
         forward_run(shape, x, w, b, act, y, se_sums, threads);
@@ -567,26 +585,8 @@ FX_API fx_status fx_depthwise_forward_cpu_dtype(const fx_depthwise_shape *shape,
                     "%s: dtype must be FX_DTYPE_FLOAT32 (0) or FX_DTYPE_BFLOAT16 (2) on the CPU (got %d)", fn,
                     (int)dtype);
     fx::DwCounts cnt;
-    fx_status st = fx::dw_validate_shape(fn, shape, &cnt);
+    fx_status st = dw_validate_forward(fn, shape, 2, x, w, b, act, y, se_sums, threads, &cnt);
     if (st != FX_OK) return st;
-    if (x == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
-    if (w == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
-    if (y == nullptr) return fail(FX_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
-    if (((uintptr_t)x & 1u) != 0 || ((uintptr_t)w & 1u) != 0 || ((uintptr_t)b & 1u) != 0 || ((uintptr_t)y & 1u) != 0)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: x, w, b and y must be aligned to 2 bytes (bfloat16)", fn);
-    if (!aligned4(se_sums))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums must be aligned to 4 bytes (float32)", fn);
-    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn, (int)act);
-    if (threads < 1 || threads > kMaxThreads)
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
-                    (int)threads);
-    const int64_t xb = cnt.x * 2, yb = cnt.y * 2, wb = cnt.w * 2, cb = shape->c * 2, sb = cnt.nc * 4;
-    if (fx::dw_overlap(y, yb, x, xb) || fx::dw_overlap(y, yb, w, wb) || fx::dw_overlap(y, yb, b, cb) ||
-        fx::dw_overlap(y, yb, se_sums, sb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: y overlaps x, w, b or se_sums", fn);
-    if (fx::dw_overlap(se_sums, sb, x, xb) || fx::dw_overlap(se_sums, sb, w, wb) || fx::dw_overlap(se_sums, sb, b, cb))
-        return fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums overlaps x, w or b", fn);
     try {
         const uint16_t *wh = static_cast<const uint16_t *>(w), *bh = static_cast<const uint16_t *>(b);
         std::vector<float> wf((size_t)cnt.w), bf;
