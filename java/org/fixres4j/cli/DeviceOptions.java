@@ -21,20 +21,6 @@ final class DeviceOptions {
         return device.check();
     }
 
-    /**
-     * For the commands whose loops run on the CPU only so far (train, finetune, bench model): the device is checked
-     * like everywhere (so a machine without CUDA gets the real reason), and a usable CUDA device is then refused by
-     * name rather than silently ignored.
-     */
-    DeviceSpec cpuOnly(String command) {
-        DeviceSpec d = checked();
-        if (d.isCuda()) {
-            throw new IllegalArgumentException("fixres " + command + " runs on the CPU only so far (--device " + d
-                    + " is taken by eval, logits and predict)");
-        }
-        return d;
-    }
-
     /** Reads the option through {@link DeviceSpec#parse}, its message becoming picocli's invalid-value error. */
     static final class Converter implements CommandLine.ITypeConverter<DeviceSpec> {
         @Override
