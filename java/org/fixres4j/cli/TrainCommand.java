@@ -141,6 +141,9 @@ final class TrainCommand implements Callable<Integer> {
         org.fixres4j.torch.Amp precision = amp.training(dev);
         try (org.fixres4j.dist.Collective c = dist.connect()) {
             group = c;
+            if (c.worldSize() > 1) {
+                dev = device.forLocalRank(dist.config().localRank()); // one device per process of a machine
+            }
             return train(dev, precision);
         }
     }

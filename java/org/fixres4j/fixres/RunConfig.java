@@ -230,18 +230,12 @@ public abstract class RunConfig<C extends RunConfig<C>> {
 
     /**
      * Checks the device and the precision together before a run: the device must be usable
-     * ({@link DeviceSpec#check()}), bfloat16 must suit it ({@link Amp#checkDevice}), and a data-parallel group of
-     * several processes trains on the CPU only (its collectives, Gloo over host tensors, are not wired to device
-     * tensors).
+     * ({@link DeviceSpec#check()}) and the precision must suit it ({@link Amp#checkDevice}). A data-parallel group on
+     * CUDA devices reduces over host copies (Gloo; see {@code dist.Buckets}): every rank should have its own device.
      */
     public void checkDevice() {
         device.check();
         amp.checkDevice(device.toString());
-        if (device.isCuda() && collective != null && collective.worldSize() > 1) {
-            throw new IllegalArgumentException("data-parallel training on CUDA devices is not supported yet (the "
-                    + "collectives run on host tensors): run one process with --device " + device
-                    + ", or several on the CPU");
-        }
     }
 
     /** The data-parallel group ({@link LocalCollective} when none was given). */

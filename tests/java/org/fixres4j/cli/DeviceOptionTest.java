@@ -107,6 +107,19 @@ class DeviceOptionTest {
     }
 
     @Test
+    void eachLocalRankOfADataParallelJobGetsItsOwnDevice() throws Exception {
+        DeviceOptions cpu = new DeviceOptions();
+        assertEquals(org.fixres4j.torch.DeviceSpec.CPU, cpu.forLocalRank(3), "the CPU is shared");
+        DeviceOptions cuda = new DeviceOptions();
+        cuda.device = org.fixres4j.torch.DeviceSpec.cuda(1);
+        // here every CUDA device is refused, the shifted one with the same reason
+        org.fixres4j.torch.DeviceUnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.fixres4j.torch.DeviceUnavailableException.class, () -> cuda.forLocalRank(2));
+        assertTrue(e.getMessage().startsWith("cuda:1 is not usable"), e.getMessage());
+        assertTorchCudaUntouched();
+    }
+
+    @Test
     void aValueThatIsNoDeviceIsAUsageError() {
         Run r = run("predict", "--weights", demo.toString(), "--device", "gpu", photo.toString());
         assertEquals(2, r.code(), r.err());
