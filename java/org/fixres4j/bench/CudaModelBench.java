@@ -65,6 +65,7 @@ public final class CudaModelBench {
         Map<String, Object> speedups = new LinkedHashMap<>();
         Map<String, Object> ampSpeedups = new LinkedHashMap<>();
         CudaDepthwiseSwitch sw = CudaDepthwiseSwitch.current();
+        Map<String, Object> kernelErrors = new LinkedHashMap<>();
         boolean ours = Backends.cudaKernels().available();
         try (EfficientNet plain = factory.get();
              EfficientNet channelsLast = factory.get()) {
@@ -87,7 +88,7 @@ public final class CudaModelBench {
                                 "fast, depthwise per " + sw));
                         List<Supplier<Tensor>> paths = new ArrayList<>(List.of(() -> plain.forward(x),
                                 () -> channelsLast.forward(x), () -> cudnn.forward(x), () -> switched.forward(x)));
-                        if (fused != null) {
+                        if (fused != null && works(fused, x, device, kernelErrors, b)) {
                             names.add("fast, FixRes4J CUDA depthwise kernel (every layer)");
                             paths.add(() -> fused.forward(x));
                         }
@@ -137,6 +138,9 @@ public final class CudaModelBench {
         report.put("fast_speedup", speedups);
         report.put("cuda_depthwise_switch", sw.toString());
         report.put("cuda_kernels", ours);
+        if (!kernelErrors.isEmpty()) {
+            report.put("cuda_kernels_errors", kernelErrors); // the kernels' row left out, and why
+        }
         if (amp.enabled()) {
             report.put("amp", amp.label());
             report.put("amp_speedup", ampSpeedups);
@@ -146,6 +150,25 @@ public final class CudaModelBench {
         report.put("peak_rss_source", peak == null ? "not available (no /proc/self/status)"
                 : "VmHWM of /proc/self/status: host memory of the Java process (device memory is not counted)");
         return report;
+    }
+
+    /**
+     * Whether the fast path with every depthwise layer on FixRes4J's CUDA kernels runs at this batch size: one
+     * synchronised forward before timing, so that a kernel that refuses a layer drops this row (its reason recorded
+     * under {@code batch b}) instead of stopping the whole benchmark.
+     */
+    @SuppressWarnings("try")
+    private static boolean works(FastEfficientNet fused, Tensor x, DeviceSpec device, Map<String, Object> errors,
+                                 int batch) {
+        try (PointerScope scope = new PointerScope(); org.bytedeco.pytorch.NoGradGuard g =
+                new org.bytedeco.pytorch.NoGradGuard()) {
+            fused.forward(x);
+            DeviceTensors.synchronize(device);
+            return true;
+        } catch (RuntimeException e) {
+            errors.put("batch " + batch, String.valueOf(e.getMessage()));
+            return false;
+        }
     }
 
     /** A row in {@link ModelBench}'s keys; threads 0 (libtorch's CPU threads play no part on the device). */
