@@ -205,19 +205,23 @@ public abstract class RunConfig<C extends RunConfig<C>> {
     }
 
     /**
-     * {@code a} if a training loop can run it on {@code device}: {@link Amp#checkDevice} (no float16 on the CPU, with
-     * the CPU's message), and never float16 ({@link #amp(Amp)}).
+     * {@code a} if a training loop can run it on {@code device}: never float16 ({@link #amp(Amp)}; on the CPU the
+     * message starts as {@link Amp#checkDevice}'s does), else {@link Amp#checkDevice}.
      *
      * @throws IllegalArgumentException in one line naming why
      */
     public static Amp trainingAmp(Amp a, DeviceSpec device) {
         Objects.requireNonNull(a, "amp");
-        a.checkDevice(device.toString());
         if (a == Amp.FP16) {
-            throw new IllegalArgumentException(FP16_TRAINING);
+            // (on the CPU, Amp's own refusal would point to CUDA, where training refuses float16 too)
+            throw new IllegalArgumentException(device.isCuda() ? FP16_TRAINING : FP16_CPU_TRAINING);
         }
-        return a;
+        return a.checkDevice(device.toString());
     }
+
+    /** Why float16 training is refused on the CPU (one line, starting as {@link Amp#checkDevice}'s refusal does). */
+    static final String FP16_CPU_TRAINING = "--amp fp16 is not supported on the CPU, nor for training on CUDA (float16 "
+            + "needs loss scaling, GradScaler, which libtorch's Java preset does not map): use --amp bf16";
 
     /** Why float16 training is refused (one line). */
     static final String FP16_TRAINING = "--amp fp16 is not supported for training: float16 needs loss scaling "

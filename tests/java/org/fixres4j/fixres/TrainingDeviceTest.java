@@ -89,7 +89,9 @@ class TrainingDeviceTest {
     void ampIsValidatedPerDeviceAndFloat16NeverTrains() {
         IllegalArgumentException cpu = assertThrows(IllegalArgumentException.class,
                 () -> new TrainConfig().amp(Amp.FP16));
-        assertTrue(cpu.getMessage().startsWith("--amp fp16 is not supported on the CPU"), cpu.getMessage());
+        assertTrue(cpu.getMessage().startsWith("--amp fp16 is not supported on the CPU, nor for training on CUDA"),
+                cpu.getMessage());
+        assertFalse(cpu.getMessage().contains("on a CUDA device"), "no pointer to where training refuses it too");
         IllegalArgumentException cuda = assertThrows(IllegalArgumentException.class,
                 () -> new FinetuneConfig(40).device(DeviceSpec.cuda(0)).amp(Amp.FP16));
         assertEquals(RunConfig.FP16_TRAINING, cuda.getMessage());
