@@ -5,8 +5,9 @@ import org.fixres4j.torch.Amp;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --amp}: the precision a command runs its model in ({@link Amp}). One mixin for eval, finetune, logits and
- * bench model; the device's check ({@link #on(String)}: fp16 only on CUDA) runs before any work.
+ * {@code --amp}: the precision a command runs its model in ({@link Amp}). One mixin for eval, finetune, train, logits
+ * and bench model; the device's check ({@link #on(String)}: fp16 only on CUDA; {@link #training}: no fp16 training)
+ * runs before any work.
  */
 final class AmpOptions {
     @Option(names = "--amp", paramLabel = "M", defaultValue = "none",
@@ -18,6 +19,15 @@ final class AmpOptions {
     /** The parsed mode, checked for the CPU. */
     Amp cpu() {
         return on("cpu");
+    }
+
+    /**
+     * The parsed mode for a training loop (train, finetune) on {@code device}: as {@link #on(String)}, and float16
+     * refused, whose training needs a loss scaler the preset does not map
+     * ({@link org.fixres4j.fixres.RunConfig#trainingAmp}).
+     */
+    Amp training(org.fixres4j.torch.DeviceSpec device) {
+        return org.fixres4j.fixres.RunConfig.trainingAmp(Amp.parse(amp), device);
     }
 
     /** The parsed mode, checked for a device ({@code cpu}, {@code cuda}, {@code cuda:N}). */

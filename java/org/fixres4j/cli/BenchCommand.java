@@ -104,7 +104,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws java.io.IOException {
-            device.cpuOnly("bench model");
+            org.fixres4j.torch.DeviceSpec dev = device.checked();
             if (!(seconds > 0 && seconds <= 600)) {
                 throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
             }
@@ -115,11 +115,32 @@ final class BenchCommand implements Runnable {
                     || Arrays.stream(threads).anyMatch(t -> t < 1 || t > 256)) {
                 throw new IllegalArgumentException("--batch and --threads values must be in 1..256");
             }
-            org.fixres4j.torch.Amp precision = amp.cpu();
+            org.fixres4j.torch.Amp precision = amp.on(dev.toString());
             Map<String, Object> report;
             String arch = modelArgs.arch();
             java.nio.file.Path weights = modelArgs.weights();
-            if (weights == null) {
+            if (dev.isCuda()) {
+                // on the device: synchronised timings, no thread counts (--threads is not used)
+                String name = arch != null ? arch : ModelBench.DEFAULT_MODEL;
+                org.fixres4j.model.ModelSource source = weights == null ? null
+                        : org.fixres4j.model.ModelSource.of(arch, weights);
+                int r = res != null ? res : source != null ? source.config().inputSize() : ModelBench.DEFAULT_RES;
+                if (r < 32 || r > 1024) {
+                    throw new IllegalArgumentException("the input size is " + r + ", outside 32..1024: give --res");
+                }
+                report = source == null
+                        ? org.fixres4j.bench.CudaModelBench.run(name, r, batches, seconds, precision, dev)
+                        : org.fixres4j.bench.CudaModelBench.run(source.name(), () -> {
+                            try {
+                                return source.load().model();
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        }, r, batches, seconds, precision, dev);
+                if (weights != null) {
+                    report.put("weights", weights.toString());
+                }
+            } else if (weights == null) {
                 report = ModelBench.run(arch != null ? arch : ModelBench.DEFAULT_MODEL, res != null ? res
                         : ModelBench.DEFAULT_RES, batches, threads, seconds, precision);
             } else {

@@ -22,17 +22,22 @@ final class DeviceOptions {
     }
 
     /**
-     * For the commands whose loops run on the CPU only so far (train, finetune, bench model): the device is checked
-     * like everywhere (so a machine without CUDA gets the real reason), and a usable CUDA device is then refused by
-     * name rather than silently ignored.
+     * The device of a process with local rank {@code localRank} in a data-parallel job (the rank among the job's
+     * processes on this machine, torchrun's {@code LOCAL_RANK}): the CPU stays the CPU, and {@code cuda:N} becomes
+     * {@code cuda:N+localRank}, so that {@code --device cuda} gives the processes of a machine one GPU each
+     * ({@code cuda:0}, {@code cuda:1}, ...), checked like {@link #checked()} (a rank beyond the devices gets "no such
+     * device").
      */
-    DeviceSpec cpuOnly(String command) {
+    DeviceSpec forLocalRank(int localRank) {
         DeviceSpec d = checked();
-        if (d.isCuda()) {
-            throw new IllegalArgumentException("fixres " + command + " runs on the CPU only so far (--device " + d
-                    + " is taken by eval, logits and predict)");
+        if (d.isCpu() || localRank == 0) {
+            return d;
         }
-        return d;
+        if (d.index() + localRank > DeviceSpec.MAX_CUDA_INDEX) {
+            throw new IllegalArgumentException("--device " + d + " with local rank " + localRank + " names no CUDA "
+                    + "device");
+        }
+        return DeviceSpec.cuda(d.index() + localRank).check();
     }
 
     /** Reads the option through {@link DeviceSpec#parse}, its message becoming picocli's invalid-value error. */

@@ -106,16 +106,19 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        device.cpuOnly("finetune");
+        org.fixres4j.torch.DeviceSpec dev = device.checked();
+        org.fixres4j.torch.Amp precision = amp.training(dev);
         try (org.fixres4j.dist.Collective c = dist.connect()) {
             group = c;
-            return finetune();
+            if (c.worldSize() > 1) {
+                dev = device.forLocalRank(dist.config().localRank()); // one device per process of a machine
+            }
+            return finetune(dev, precision);
         }
     }
 
-    private Integer finetune() throws Exception {
+    private Integer finetune(org.fixres4j.torch.DeviceSpec dev, org.fixres4j.torch.Amp precision) throws Exception {
         run.validate();
-        org.fixres4j.torch.Amp precision = amp.cpu();
         EvalCommand.checkOutputs(out, json);
         Path model = modelArgs.requiredWeights();
         if (!Files.isRegularFile(model)) {
@@ -128,19 +131,23 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         FinetuneConfig.Mode mode = lastStage ? FinetuneConfig.Mode.LAST_STAGE
                 : bnAffine ? FinetuneConfig.Mode.BN_AFFINE : FinetuneConfig.Mode.CLASSIFIER;
-        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode).amp(precision)
+        FinetuneConfig cfg = new FinetuneConfig(res).mode(mode).device(dev).amp(precision)
                 .augment(FinetuneConfig.Augment.valueOf(augment.trim().toUpperCase(Locale.ROOT)))
                 .epochs(run.epochs).batchSize(run.batch()).lr(run.lr).momentum(run.momentum)
                 .weightDecay(run.weightDecay);
         run.applyTo(cfg);
         int t = run.compute.threadsOr(org.fixres4j.fixres.TrainConfig.defaultThreads());
         cfg.threads(t).collective(group);
+        cfg.checkDevice(); // e.g. several ranks on CUDA, before anything is read or written
         org.fixres4j.kernels.ComputeThreads.set(t);
         Path ckpt = checkpoints.dir(out);
         boolean resume = !bnOnly && checkpoints.resume(ckpt);
         Report report;
         try (ModelFile.Loaded loaded = source.load()) {
             ModelInfo info = loaded.info();
+            // everything below (scoring before and after, bn2 re-estimation, fine-tuning) runs where the model is;
+            // the saved model and the checkpoints are host copies
+            org.fixres4j.torch.DeviceTensors.moveModule(loaded.model(), dev);
             if (info.classNames().isEmpty() ? info.spec().numClasses() != d.train().numClasses()
                     : !info.classNames().equals(d.classNames())) {
                 throw new IllegalArgumentException(model + " has " + info.spec().numClasses() + " classes "
@@ -153,6 +160,10 @@ final class FinetuneCommand implements Callable<Integer> {
             System.out.printf("finetune: %s trained at %d, at test resolution %d, %s%n", info.describe(),
                     info.inputSize(), res, bnOnly ? "bn2 statistics only (no labels, no gradient)"
                             : "mode " + mode.spelling() + ", " + cfg.transform(info).describe());
+            if (dev.isCuda()) {
+                System.out.printf("device: %s%s%n", dev, precision.enabled() && !bnOnly
+                        ? ", autocast " + precision.label() : "");
+            }
             TrainEval.Result before = null;
             Accuracy beforeAcc = null;
             Accuracy afterAcc = null;

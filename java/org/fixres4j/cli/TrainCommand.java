@@ -105,6 +105,9 @@ final class TrainCommand implements Callable<Integer> {
     DeviceOptions device;
 
     @Mixin
+    AmpOptions amp;
+
+    @Mixin
     CheckpointOptions checkpoints;
 
     @Mixin
@@ -134,14 +137,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        device.cpuOnly("train");
+        org.fixres4j.torch.DeviceSpec dev = device.checked();
+        org.fixres4j.torch.Amp precision = amp.training(dev);
         try (org.fixres4j.dist.Collective c = dist.connect()) {
             group = c;
-            return train();
+            if (c.worldSize() > 1) {
+                dev = device.forLocalRank(dist.config().localRank()); // one device per process of a machine
+            }
+            return train(dev, precision);
         }
     }
 
-    private Integer train() throws Exception {
+    private Integer train(org.fixres4j.torch.DeviceSpec dev, org.fixres4j.torch.Amp precision) throws Exception {
         run.validate();
         EvalCommand.checkOutputs(out);
         DemoData d = DemoData.open(data);
@@ -159,7 +166,8 @@ final class TrainCommand implements Callable<Integer> {
                         nesterov, alpha, eps))
                 .lr(run.lr).minLr(minLr).warmupEpochs(warmup).nativeDepthwise(nativeDepthwise);
         run.applyTo(cfg);
-        cfg.collective(group);
+        cfg.collective(group).device(dev).amp(precision);
+        cfg.checkDevice();
         EfficientNetSpec spec = ModelFile.custom(arch, width, depth, 3, d.train().numClasses())
                 .withDropRate(drop).withDropPathRate(dropPath);
         ModelInfo info = new ModelInfo(spec, res, 0.875, cfg.interpolation(),
@@ -172,6 +180,9 @@ final class TrainCommand implements Callable<Integer> {
                 run.trainLimit > 0 ? " (stratified subset of " + run.trainLimit + ")" : "");
         if (nativeDepthwise) {
             System.out.println("depthwise: native kernels, forward and backward (--native-depthwise)");
+        }
+        if (dev.isCuda()) {
+            System.out.printf("device: %s%s%n", dev, precision.enabled() ? ", autocast " + precision.label() : "");
         }
         long t0 = System.nanoTime();
         Trainer trainer = new Trainer(cfg, info).listener(new Trainer.Listener() {

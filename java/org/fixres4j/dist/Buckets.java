@@ -24,6 +24,12 @@ import org.fixres4j.weights.TorchTensors;
  * buffers of at most {@code bucketBytes} (a larger tensor gets a bucket of its own), each buffer goes through one
  * collective, and the results are copied back. Fewer, larger messages amortise the per-operation latency (about
  * 10 ms on loopback Gloo) that hundreds of per-tensor calls would pay.
+ *
+ * <p>The flat buffers are host tensors whatever the tensors' device: a data-parallel run on CUDA devices reduces its
+ * gradients and broadcasts its state with Gloo over host copies (each bucket copied to a pinned host buffer, reduced,
+ * copied back; {@code copy_} waits for the device where it must). NCCL, which would reduce on the devices, is mapped by
+ * the preset ({@code org.bytedeco.pytorch.nccl.ProcessGroupNCCL}, JNI library only in the {@code -gpu} jar) but not
+ * wired.
  */
 final class Buckets {
     static {
@@ -46,8 +52,8 @@ final class Buckets {
             if (t == null || !t.defined()) {
                 throw new IllegalArgumentException("tensor " + i + " of " + tensors.size() + " is undefined");
             }
-            if (!t.is_cpu()) {
-                throw new IllegalArgumentException("tensor " + i + " is not on the CPU");
+            if (!t.is_cpu() && !t.is_cuda()) {
+                throw new IllegalArgumentException("tensor " + i + " is neither on the CPU nor on a CUDA device");
             }
             byType.computeIfAbsent(TorchTensors.dtype(t.scalar_type()), k -> new ArrayList<>()).add(i);
         }
@@ -96,9 +102,12 @@ final class Buckets {
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                 Tensor flat = buffers == null ? null : buffers[bi];
                 if (flat == null) {
+                    // always on the host: the collective (Gloo) takes host tensors; device tensors are copied
+                    // through page-locked memory (pin_memory, which only a CUDA build has, only for them)
+                    boolean pinned = tensors.get(b.indices().get(0)).is_cuda();
                     flat = torch.empty(new long[] {b.numel()}, new ScalarTypeOptional(tensors.get(b.indices().get(0))
-                            .scalar_type()), new LayoutOptional(), new DeviceOptional(), new BoolOptional(),
-                            new MemoryFormatOptional());
+                            .scalar_type()), new LayoutOptional(), new DeviceOptional(),
+                            pinned ? new BoolOptional(true) : new BoolOptional(), new MemoryFormatOptional());
                     if (buffers != null) {
                         flat.retainReference();
                         buffers[bi] = flat;

@@ -15,6 +15,8 @@ import org.fixres4j.data.Dataset;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.torch.DeviceSpec;
+import org.fixres4j.torch.DeviceTensors;
 import org.fixres4j.transform.SampleTransform;
 
 /**
@@ -74,6 +76,7 @@ public final class BnReestimate {
         if (!model.isChannelsLast()) {
             model.toChannelsLast(); // same values; faster
         }
+        DeviceSpec device = DeviceTensors.of(model); // it runs where the model is: batches are copied there
         int c = model.spec().numFeatures();
         double[] sum = new double[c];
         double[] sumSq = new double[c];
@@ -106,7 +109,8 @@ public final class BnReestimate {
                             runningVar.zero_();
                         }
                         try (InferenceMode im = new InferenceMode()) {
-                            map = model.forwardFeatures(b.input());
+                            map = model.forwardFeatures(DeviceTensors.toDevice(b.input(), device,
+                                    device.isCuda()));
                         }
                         long n = (long) b.size() * map.size(2) * map.size(3);
                         if (n < 2) {
@@ -168,7 +172,7 @@ public final class BnReestimate {
 
     private static double[] toDoubles(Tensor t, int c) {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            Tensor d = t.to(torch.ScalarType.Double).contiguous();
+            Tensor d = DeviceTensors.toHost(t).to(torch.ScalarType.Double).contiguous(); // a device's: read on the host
             double[] out = new double[c];
             new DoublePointer(d.data_ptr()).get(out);
             return out;

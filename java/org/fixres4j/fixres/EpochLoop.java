@@ -17,6 +17,9 @@ import org.fixres4j.dist.Collective;
 import org.fixres4j.dist.GradientAllReducer;
 import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.torch.AmpScope;
+import org.fixres4j.torch.DeviceSpec;
+import org.fixres4j.torch.DeviceTensors;
 import org.fixres4j.transform.SampleTransform;
 
 /**
@@ -25,6 +28,14 @@ import org.fixres4j.transform.SampleTransform;
  * the model's modes, takes one optimizer step per batch at the schedule's learning rate (label-smoothed
  * cross-entropy; a non-finite loss stops the run), puts the model in eval mode and hands the epoch's numbers to the
  * caller, which evaluates and checkpoints. Every batch runs in its own {@code PointerScope}.
+ *
+ * <p><b>Devices.</b> The loop runs where the model is ({@link RunConfig#device}): each batch's input and labels are
+ * moved there ({@link DeviceTensors#toDevice}: nothing on the CPU; pinned memory and a copy queued on the current
+ * stream on CUDA, the input in channels-last layout when the model is), the forward runs under the run's autocast
+ * ({@link RunConfig#amp}; logits in float32 for the loss), and the loss comes back to the host once a step (the
+ * non-finite check needs it, and it bounds how far the host runs ahead of the device). The loader stays on the CPU: its
+ * transforms are the training augmentations (random crops and flips seeded per sample), which the CUDA feed of
+ * evaluation does not implement.
  */
 final class EpochLoop {
     /** Called after every optimizer step ({@code step} counts from 0 within the epoch); may throw to stop a run. */
@@ -74,9 +85,10 @@ final class EpochLoop {
      * @param data the images trained on (already subset)
      * @param transform the training augmentation
      * @param modes sets the model's train / eval modes at the start of every epoch
-     * @param logits the forward pass of one batch
+     * @param logits the forward pass of one batch, given its input on the run's device (called under the run's
+     *     autocast)
      */
-    void run(Dataset data, SampleTransform transform, int start, Runnable modes, Function<Batch, Tensor> logits,
+    void run(Dataset data, SampleTransform transform, int start, Runnable modes, Function<Tensor, Tensor> logits,
              Steps steps, EpochEnd end) throws IOException {
         Collective c = config.group();
         int world = c.worldSize();
@@ -96,6 +108,8 @@ final class EpochLoop {
             // rank r's local batch k is its share of global batch k; the incomplete last global batch is dropped
             lb.batchSize(config.batchSize / world).shard(c.rank(), world).dropLast(true);
         }
+        DeviceSpec device = config.device;
+        boolean channelsLast = device.isCuda() && model.isChannelsLast();
         try (BatchLoader loader = lb.build();
              GradientAllReducer reducer = new GradientAllReducer(c)) {
             // in a world > 1 a shard can hold one local batch more than the others: every rank takes the global count
@@ -113,7 +127,10 @@ final class EpochLoop {
                     while (ep.hasNext() && step < stepsPerEpoch) {
                         try (Batch b = ep.next(); PointerScope scope = new PointerScope()) {
                             lr = schedule.at((long) epoch * stepsPerEpoch + step);
-                            double l = step(logits.apply(b), b, epoch, step, lr, c, reducer);
+                            Tensor input = DeviceTensors.toDevice(b.input(), device, channelsLast);
+                            Tensor labels = DeviceTensors.toDevice(b.labelTensor(), device, false);
+                            Tensor out = AmpScope.forward(config.amp, device.toString(), logits::apply, input);
+                            double l = step(out, labels, epoch, step, lr, c, reducer);
                             lossSum += l * b.size() * world; // in a world > 1: the global batch's mean loss
                             images += (long) b.size() * world;
                             steps.afterStep(epoch, step, stepsPerEpoch, l, lr);
@@ -136,9 +153,9 @@ final class EpochLoop {
     }
 
     /** One optimizer step on the batch's loss; returns the loss. */
-    private double step(Tensor logits, Batch b, int epoch, int step, double lr, Collective c,
+    private double step(Tensor logits, Tensor labels, int epoch, int step, double lr, Collective c,
                         GradientAllReducer reducer) {
-        Tensor loss = TrainSupport.labelSmoothingLoss(logits, b.labelTensor(), config.labelSmoothing);
+        Tensor loss = TrainSupport.labelSmoothingLoss(logits, labels, config.labelSmoothing);
         optimizer.zeroGrad();
         loss.backward();
         double l = loss.item_double();

@@ -56,25 +56,6 @@ public final class FinetuneConfig extends RunConfig<FinetuneConfig> {
     Augment augment = Augment.FIXRES;
     double momentum = 0.9;
     double weightDecay = 1e-4;
-    org.fixres4j.torch.Amp amp = org.fixres4j.torch.Amp.NONE;
-
-    /**
-     * Precision of the training forward passes (default {@link org.fixres4j.torch.Amp#NONE}): with
-     * {@link org.fixres4j.torch.Amp#BF16} each batch's forward runs under libtorch's bfloat16 autocast on the CPU
-     * (convolutions and matrix products in bfloat16), the logits are cast to float32 before the loss, and the
-     * weights the optimizer updates (the master weights), their gradients and BatchNorm's statistics stay float32.
-     * float16 is refused on the CPU.
-     */
-    public FinetuneConfig amp(org.fixres4j.torch.Amp a) {
-        this.amp = java.util.Objects.requireNonNull(a, "amp").checkDevice("cpu");
-        return this;
-    }
-
-    /** The precision of the training forward passes. */
-    public org.fixres4j.torch.Amp amp() {
-        return amp;
-    }
-
     /** @param resolution the test resolution K_test to fine-tune at */
     public FinetuneConfig(int resolution) {
         super(1, 32, 1e-3, 0, 0);

@@ -17,11 +17,11 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.model.ModelInfo;
-import org.fixres4j.data.Batch;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.dist.StateSync;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.torch.DeviceTensors;
 
 /**
  * FixRes fine-tuning (Touvron et al. 2019, section 4.2; the FixRes repository's {@code imnet_finetune}): adapt a
@@ -40,6 +40,10 @@ import org.fixres4j.model.EfficientNet;
  * autograd graph and no activation is kept, the backward pass is the classifier's alone, so a step costs about one
  * plain (unfused) forward. In the other modes autograd records from the first trained tensor on (the frozen
  * parameters do not require grad, so the trunk below is still graph-free).
+ *
+ * <p><b>Devices.</b> The model is moved to the configuration's device ({@link RunConfig#device}) before the run and
+ * stays there afterwards (the caller's before/after evaluation and its saving read it where it is); batches are
+ * copied there step by step ({@link EpochLoop}); checkpoints are written from host copies and resume on any device.
  *
  * <p><b>Resume.</b> As {@link Trainer}: a checkpoint after every epoch (model, optimizer tensors, JSON state, written
  * atomically); sample order and augmentation come from (seed, epoch, index), so a resumed run reaches the same
@@ -133,11 +137,14 @@ public final class Finetuner {
         if (model.spec().numClasses() < 1) {
             throw new IllegalArgumentException("the model has no classifier to fine-tune");
         }
+        config.checkDevice();
         Dataset data = config.trainingSet(train);
         Collective c = config.group();
         org.fixres4j.kernels.ComputeThreads.set(config.threads);
+        // the model, and with it the optimizer's state, on the run's device (a no-op where it is already)
+        DeviceTensors.moveModule(model, config.device);
         if (!model.isChannelsLast()) {
-            model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster
+            model.toChannelsLast(); // same values; the plain path's depthwise convolutions run faster (cuDNN's too)
         }
         ModelInfo outInfo = info.withInputSize(config.resolution);
         RunCheckpoint.RunKey runKey = RunCheckpoint.runKey(config, info, source == null ? "" : source, data);
@@ -172,20 +179,12 @@ public final class Finetuner {
             Tensor weight = live.get("classifier.weight");
             Tensor bias = live.get("classifier.bias");
             new EpochLoop(config, model, opt).run(data, config.transform(info), start, () -> fixresModes(model),
-                    b -> {
+                    x -> {
                         if (syncBn != null) {
                             syncBn.newStep();
                         }
-                        if (config.amp.enabled()) {
-                            // autocast for the forward only: float32 logits into the loss, float32 master weights
-                            try (org.fixres4j.torch.AmpScope amp = config.amp.autocast("cpu")) {
-                                return org.fixres4j.torch.AmpScope.toFloat(
-                                        config.mode == FinetuneConfig.Mode.CLASSIFIER
-                                                ? classifierLogits(model, b, weight, bias) : model.forward(b.input()));
-                            }
-                        }
-                        return config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, b, weight, bias)
-                                : model.forward(b.input());
+                        return config.mode == FinetuneConfig.Mode.CLASSIFIER ? classifierLogits(model, x, weight, bias)
+                                : model.forward(x);
                     },
                     listener::afterStep, s -> {
                         EpochResult r = new EpochResult(s);
@@ -226,10 +225,10 @@ public final class Finetuner {
      * The logits of {@link FinetuneConfig.Mode#CLASSIFIER}: trunk, bn2 and pooling under {@code InferenceMode} (no
      * graph), then the classifier with autograd.
      */
-    private static Tensor classifierLogits(EfficientNet model, Batch b, Tensor weight, Tensor bias) {
+    private static Tensor classifierLogits(EfficientNet model, Tensor input, Tensor weight, Tensor bias) {
         Tensor pooled;
         try (InferenceMode g = new InferenceMode()) {
-            pooled = model.forwardHead(model.forwardFeatures(b.input()), true);
+            pooled = model.forwardHead(model.forwardFeatures(input), true);
         }
         // an inference tensor cannot be saved for backward: a normal copy ([N, F])
         return torch.linear(pooled.clone(), weight, bias);

@@ -1,6 +1,7 @@
 package org.fixres4j.fixres;
 
 import java.util.Locale;
+import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -12,6 +13,8 @@ import org.fixres4j.data.Dataset;
 import org.fixres4j.data.Subsets;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.dist.LocalCollective;
+import org.fixres4j.torch.Amp;
+import org.fixres4j.torch.DeviceSpec;
 
 /**
  * The settings that a from-scratch run ({@link TrainConfig}) and a FixRes fine-tuning run ({@link FinetuneConfig})
@@ -40,6 +43,10 @@ public abstract class RunConfig<C extends RunConfig<C>> {
     int trainLimit = 0;
     /** The data-parallel group (not part of the run's identity: any world size resumes any checkpoint). */
     Collective collective;
+    /** Where the model trains (not part of the run's identity: a checkpoint resumes on any device). */
+    DeviceSpec device = DeviceSpec.CPU;
+    /** The precision of the training forward passes (not part of the run's identity, like the device). */
+    Amp amp = Amp.NONE;
 
     RunConfig(int epochs, int batchSize, double lr, double minLr, double warmupEpochs) {
         this.epochs = epochs;
@@ -165,6 +172,74 @@ public abstract class RunConfig<C extends RunConfig<C>> {
         }
         this.collective = c;
         return self();
+    }
+
+    /**
+     * Where the model, its optimizer state and every batch live during the run (default the CPU). A CUDA device must
+     * have passed {@link DeviceSpec#check()}; checkpoints are written from host copies and resume on any device, so
+     * the device is not part of the run's identity.
+     */
+    public C device(DeviceSpec d) {
+        this.device = Objects.requireNonNull(d, "device");
+        return self();
+    }
+
+    public DeviceSpec device() {
+        return device;
+    }
+
+    /**
+     * Precision of the training forward passes (default {@link Amp#NONE}): with {@link Amp#BF16} each batch's forward
+     * runs under libtorch's bfloat16 autocast on the run's device (convolutions and matrix products in bfloat16), the
+     * logits are cast to float32 before the loss, and the weights the optimizer updates (the master weights), their
+     * gradients and BatchNorm's statistics stay float32.
+     *
+     * @throws IllegalArgumentException for {@link Amp#FP16}: float16 training needs dynamic loss scaling (PyTorch's
+     *     {@code GradScaler}), and libtorch's Java preset maps neither a scaler nor the ops it is built on
+     *     ({@code _amp_foreach_non_finite_check_and_unscale_}, {@code _amp_update_scale_}); bfloat16 has float32's
+     *     exponent range and needs none
+     */
+    public C amp(Amp a) {
+        this.amp = trainingAmp(a, device);
+        return self();
+    }
+
+    /**
+     * {@code a} if a training loop can run it on {@code device}: never float16 ({@link #amp(Amp)}; on the CPU the
+     * message starts as {@link Amp#checkDevice}'s does), else {@link Amp#checkDevice}.
+     *
+     * @throws IllegalArgumentException in one line naming why
+     */
+    public static Amp trainingAmp(Amp a, DeviceSpec device) {
+        Objects.requireNonNull(a, "amp");
+        if (a == Amp.FP16) {
+            // (on the CPU, Amp's own refusal would point to CUDA, where training refuses float16 too)
+            throw new IllegalArgumentException(device.isCuda() ? FP16_TRAINING : FP16_CPU_TRAINING);
+        }
+        return a.checkDevice(device.toString());
+    }
+
+    /** Why float16 training is refused on the CPU (one line, starting as {@link Amp#checkDevice}'s refusal does). */
+    static final String FP16_CPU_TRAINING = "--amp fp16 is not supported on the CPU, nor for training on CUDA (float16 "
+            + "needs loss scaling, GradScaler, which libtorch's Java preset does not map): use --amp bf16";
+
+    /** Why float16 training is refused (one line). */
+    static final String FP16_TRAINING = "--amp fp16 is not supported for training: float16 needs loss scaling "
+            + "(GradScaler), which libtorch's Java preset does not map; use --amp bf16 (no scaling needed)";
+
+    /** The precision of the training forward passes. */
+    public Amp amp() {
+        return amp;
+    }
+
+    /**
+     * Checks the device and the precision together before a run: the device must be usable
+     * ({@link DeviceSpec#check()}) and the precision must suit it ({@link Amp#checkDevice}). A data-parallel group on
+     * CUDA devices reduces over host copies (Gloo; see {@code dist.Buckets}): every rank should have its own device.
+     */
+    public void checkDevice() {
+        device.check();
+        amp.checkDevice(device.toString());
     }
 
     /** The data-parallel group ({@link LocalCollective} when none was given). */

@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.fixres4j.torch.DeviceTensors;
 import org.fixres4j.dist.Collective;
 import org.fixres4j.model.EfficientNet;
 
@@ -71,7 +72,8 @@ final class SyncBatchNorm implements EfficientNet.BatchNormForward {
                 xd.mul(xd).sum(dims, false, new ScalarTypeOptional())));
         double[] sums = new double[2 * c + 1];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            new DoublePointer(local.detach().contiguous().data_ptr()).get(sums, 0, 2 * c);
+            // read on the host (a CUDA tensor's data pointer is a device address)
+            new DoublePointer(DeviceTensors.toHost(local.detach()).contiguous().data_ptr()).get(sums, 0, 2 * c);
         }
         sums[2 * c] = n;
         double[] global = collective.allReduceSum(sums);
@@ -82,17 +84,22 @@ final class SyncBatchNorm implements EfficientNet.BatchNormForward {
         }
         Tensor globalSums;
         try (NoGradGuard g = new NoGradGuard()) {
-            globalSums = local.detach().contiguous().clone(); // float64 [2C], filled with the global sums
+            // float64 [2C], filled with the global sums on the host, then put where the batch is
+            Tensor host = DeviceTensors.toHost(local.detach()).contiguous().clone();
+            new DoublePointer(host.data_ptr()).put(global, 0, 2 * c);
+            globalSums = DeviceTensors.like(host, local);
         }
-        new DoublePointer(globalSums.data_ptr()).put(global, 0, 2 * c);
         Tensor stats;
         if (grad) {
             stats = local.add(globalSums.sub(local.detach()));
             TensorTensorHook hook = new TensorTensorHook() {
                 @Override
                 public TensorBase call(TensorBase g) {
-                    Tensor summed = new Tensor(g).clone();
-                    collective.allReduceSum(summed);
+                    // the collective takes host tensors: a device gradient goes there and back
+                    Tensor grad = new Tensor(g);
+                    Tensor host = DeviceTensors.toHost(grad).contiguous().clone();
+                    collective.allReduceSum(host);
+                    Tensor summed = DeviceTensors.like(host, grad);
                     synchronized (SyncBatchNorm.this) {
                         handedOver.add(summed.retainReference());
                     }

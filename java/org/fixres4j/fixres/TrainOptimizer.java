@@ -220,8 +220,8 @@ public final class TrainOptimizer {
     }
 
     /**
-     * The state as tensors: {@code momentum_buffer.<param>} and {@code square_avg.<param>} (copies), plus
-     * {@code steps} (int64 scalar).
+     * The state as tensors: {@code momentum_buffer.<param>} and {@code square_avg.<param>} (host copies, whatever
+     * device the parameters train on), plus {@code steps} (int64 scalar).
      */
     public Map<String, TensorData> stateTensors() {
         Map<String, TensorData> m = new LinkedHashMap<>();
@@ -272,8 +272,9 @@ public final class TrainOptimizer {
                         + java.util.Arrays.toString(e.getValue().shape()) + ", the parameter "
                         + java.util.Arrays.toString(shape));
             }
-            Tensor t = TorchTensors.toTorch(e.getValue()).retainReference();
-            into.put(name, t);
+            // a checkpoint holds host tensors: the state goes where its parameter lives (a CUDA device, or the CPU)
+            Tensor t = org.fixres4j.torch.DeviceTensors.like(TorchTensors.toTorch(e.getValue()), p);
+            into.put(name, t.retainReference());
         }
     }
 

@@ -24,6 +24,7 @@ import org.fixres4j.dist.StateSync;
 import org.fixres4j.eval.TopKAccuracy;
 import org.fixres4j.model.EfficientNet;
 import org.fixres4j.model.ModelRegistry;
+import org.fixres4j.torch.DeviceTensors;
 import org.fixres4j.transform.FixResTestTransform;
 
 /**
@@ -38,6 +39,11 @@ import org.fixres4j.transform.FixResTestTransform;
  * killed at any point resumes from its last completed epoch and, on the same machine and thread count, ends with the
  * same weights as an uninterrupted run. A resumed run must have the same configuration ({@link TrainConfig#identity()}),
  * model and data (size and description).
+ *
+ * <p><b>Devices.</b> The initial weights are made on the host (the same on every device), then the model moves to the
+ * configuration's device ({@link RunConfig#device}; on CUDA in channels-last layout) and stays there: the returned
+ * model is on that device. Batches are copied there step by step ({@link EpochLoop}), the per-epoch validation runs
+ * there ({@link TrainEval}), and checkpoints are written from host copies, so a run resumes on any device.
  */
 public final class Trainer {
     static { org.fixres4j.torch.Torch.ensureLoaded(); }
@@ -131,13 +137,22 @@ public final class Trainer {
      * @throws IllegalArgumentException if the checkpoint belongs to another configuration
      */
     public Result run(Dataset train, Dataset val, Path checkpointDir, boolean resume) throws IOException {
+        config.checkDevice();
+        if (config.device.isCuda() && config.nativeDepthwise) {
+            throw new IllegalArgumentException("--native-depthwise trains with FixRes4J's CPU kernels: on "
+                    + config.device + " the depthwise convolutions are libtorch's (cuDNN); drop one of the two");
+        }
         Dataset data = config.trainingSet(train);
         org.fixres4j.kernels.ComputeThreads.set(config.threads);
         RunCheckpoint.RunKey runKey = RunCheckpoint.runKey(config, info, null, data);
         torch.manual_seed(config.seed);
         EfficientNet model = ModelRegistry.create(info.spec());
-        model.initTimm();
+        model.initTimm(); // on the host, from the CPU generator: the same initial weights on every device
         model.nativeDepthwise(config.nativeDepthwise);
+        if (config.device.isCuda()) {
+            DeviceTensors.moveModule(model, config.device);
+            model.toChannelsLast(); // same values; cuDNN's depthwise convolutions want channels-last
+        }
         List<EpochResult> history = new ArrayList<>();
         int start = 0;
         TrainOptimizer opt = null;
@@ -162,11 +177,11 @@ public final class Trainer {
             }
             SyncBatchNorm syncBn = sync;
             new EpochLoop(config, model, opt).run(data, config.transform(), start, () -> model.train(true),
-                    b -> {
+                    x -> {
                         if (syncBn != null) {
                             syncBn.newStep();
                         }
-                        return model.forward(b.input());
+                        return model.forward(x);
                     }, listener::afterStep, s -> {
                         TopKAccuracy acc = val == null ? null : TrainEval.evaluate(model, val,
                                 new FixResTestTransform(config.resolution, config.interpolation,

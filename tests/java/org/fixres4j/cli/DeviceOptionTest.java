@@ -82,6 +82,44 @@ class DeviceOptionTest {
     }
 
     @Test
+    void trainingCommandsCheckTheDeviceFirstThenThePrecision() throws Exception {
+        Path out = dir.resolve("never.safetensors");
+        // the device first: a machine without CUDA says so whatever the precision
+        Run r = run("train", "--data", "shapes", "--out", out.toString(), "--device", "cuda", "--amp", "fp16");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("fixres train: error: cuda:0 is not usable: "), r.err());
+        // float16 never trains; on the CPU with the CPU's reason, as eval says it
+        for (String cmd : List.of("train", "finetune")) {
+            Run f = cmd.equals("train")
+                    ? run("train", "--data", "shapes", "--out", out.toString(), "--amp", "fp16")
+                    : run("finetune", "--model", demo.toString(), "--res", "64", "--out", out.toString(), "--amp",
+                            "fp16");
+            assertEquals(2, f.code(), f.err());
+            assertEquals(1, f.err().lines().count(), f.err());
+            assertTrue(f.err().startsWith("fixres " + cmd + ": error: --amp fp16 is not supported on the CPU"),
+                    f.err());
+            assertEquals("", f.out());
+        }
+        assertFalse(Files.exists(out), "nothing was written");
+        Run help = run("train", "--help");
+        assertTrue(help.out().contains("--amp=M"), help.out());
+        assertTorchCudaUntouched();
+    }
+
+    @Test
+    void eachLocalRankOfADataParallelJobGetsItsOwnDevice() throws Exception {
+        DeviceOptions cpu = new DeviceOptions();
+        assertEquals(org.fixres4j.torch.DeviceSpec.CPU, cpu.forLocalRank(3), "the CPU is shared");
+        DeviceOptions cuda = new DeviceOptions();
+        cuda.device = org.fixres4j.torch.DeviceSpec.cuda(1);
+        // here every CUDA device is refused, the shifted one with the same reason
+        org.fixres4j.torch.DeviceUnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.fixres4j.torch.DeviceUnavailableException.class, () -> cuda.forLocalRank(2));
+        assertTrue(e.getMessage().startsWith("cuda:1 is not usable"), e.getMessage());
+        assertTorchCudaUntouched();
+    }
+
+    @Test
     void aValueThatIsNoDeviceIsAUsageError() {
         Run r = run("predict", "--weights", demo.toString(), "--device", "gpu", photo.toString());
         assertEquals(2, r.code(), r.err());
