@@ -11,6 +11,12 @@
 //    items too and, when none is left, takes its batch off the queue (no worker can join any more) and
 //    waits for the workers still running one of its items. A worker never blocks inside an item, so a call
 //    always completes even if no worker ever joins (the caller does everything);
+//  - hand-over without sleeping: a worker that finds no work first spins for up to 200 us (watching an atomic
+//    hint, without the mutex) before it sleeps on the condition variable, and a caller waiting for the workers
+//    still running its items spins the same way before it sleeps. Back-to-back batch calls (a data loader's
+//    steady state: a few microseconds of the caller's own work between them) then never pay the wake-up of a
+//    sleeping thread (tens of microseconds on a VM whose idle vCPU was halted), once when the batch starts and
+//    once when it ends; idle pools still sleep after the spin;
 //  - exceptions never leave a worker: BatchFn::run must not throw (preprocess.cpp catches everything);
 //  - shutdown: a destructor function of the library (run at dlclose and at normal process exit) asks the
 //    workers to stop, joins them and frees the pool; the pool object itself is heap allocated and never
@@ -20,7 +26,9 @@
 #include "cpu_internal.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -34,10 +42,44 @@ namespace cpu {
 
 namespace {
 
+// How long an idle worker, or a caller waiting for its helpers, spins before it sleeps: 200 us, or
+// FIXRES4J_POOL_SPIN_US (0 to 100000; 0: sleep at once, the hand-over of earlier versions, for comparisons).
+std::chrono::microseconds spin_time() {
+    static const std::chrono::microseconds t = [] {
+        long us = 200;
+        if (const char *v = std::getenv("FIXRES4J_POOL_SPIN_US")) {
+            char *end = nullptr;
+            const long parsed = std::strtol(v, &end, 10);
+            if (end != v && *end == '\0' && parsed >= 0 && parsed <= 100000) us = parsed;
+        }
+        return std::chrono::microseconds(us);
+    }();
+    return t;
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+// Spins until done() or spin_time() has passed; returns done().
+template <class Done> bool spin_until(Done done) {
+    if (spin_time().count() == 0) return done();
+    const auto end = std::chrono::steady_clock::now() + spin_time();
+    for (;;) {
+        for (int i = 0; i < 64; ++i) {
+            if (done()) return true;
+            cpu_relax();
+        }
+        if (std::chrono::steady_clock::now() >= end) return done();
+    }
+}
+
 struct Batch {
     BatchFn *fn;
-    int32_t helpers_wanted; // workers that may still join
-    int32_t helpers_active; // workers running items of this batch (guarded by Pool::mutex)
+    int32_t helpers_wanted;              // workers that may still join (guarded by Pool::mutex)
+    std::atomic<int32_t> helpers_active; // workers running items of this batch (written under Pool::mutex)
 };
 
 struct Pool {
@@ -46,11 +88,15 @@ struct Pool {
     std::condition_variable done_cv; // a worker left a batch
     std::deque<Batch *> queue;       // batches that may still want helpers
     std::vector<std::thread> threads;
-    int32_t idle = 0;
+    int32_t idle = 0;                // workers asleep on work_cv
     bool stop = false;
+    // Sum of helpers_wanted over the queued batches, and stop, for spinning workers (written under mutex).
+    std::atomic<int32_t> wanted{0};
+    std::atomic<bool> stopping{false};
 
     void worker() {
         std::unique_lock<std::mutex> lock(mutex);
+        bool spun = false;
         for (;;) {
             Batch *b = nullptr;
             for (Batch *q : queue)
@@ -60,17 +106,30 @@ struct Pool {
                 }
             if (b == nullptr) {
                 if (stop) return;
+                if (!spun) { // a batch call often follows closely: watch for it before sleeping
+                    spun = true;
+                    lock.unlock();
+                    spin_until([this]() {
+                        return wanted.load(std::memory_order_relaxed) > 0 || stopping.load(std::memory_order_relaxed);
+                    });
+                    lock.lock();
+                    continue; // look again under the lock (a notify while spinning was not waited for)
+                }
+                spun = false;
                 ++idle;
                 work_cv.wait(lock);
                 --idle;
                 continue;
             }
+            spun = false;
             --b->helpers_wanted;
-            ++b->helpers_active;
+            wanted.fetch_sub(1, std::memory_order_relaxed);
+            b->helpers_active.fetch_add(1, std::memory_order_relaxed);
             lock.unlock();
             b->fn->run(b->fn->ctx); // must not throw
             lock.lock();
-            if (--b->helpers_active == 0) done_cv.notify_all();
+            // release: the caller may read the batch's results (and free b) as soon as it sees 0, without the mutex
+            if (b->helpers_active.fetch_sub(1, std::memory_order_release) == 1) done_cv.notify_all();
         }
     }
 };
@@ -116,6 +175,7 @@ __attribute__((destructor)) void shutdown_pool() {
     {
         std::lock_guard<std::mutex> lock(p->mutex);
         p->stop = true;
+        p->stopping.store(true);
     }
     p->work_cv.notify_all();
     // A worker stops once no queued batch wants it: batches in flight (other threads calling while the process
@@ -135,23 +195,37 @@ void run_batch(BatchFn &fn, int32_t helpers) {
         fn.run(fn.ctx);
         return;
     }
-    Batch b{&fn, helpers, 0};
+    Batch b{&fn, helpers, {0}};
+    int32_t sleeping;
     {
         std::lock_guard<std::mutex> lock(p->mutex);
         p->queue.push_back(&b);
+        p->wanted.fetch_add(helpers, std::memory_order_relaxed);
+        sleeping = p->idle;
     }
-    if (helpers == 1)
-        p->work_cv.notify_one();
-    else
-        p->work_cv.notify_all();
+    // Spinning workers see `wanted`; only sleeping ones need the (costly) wake-up. A worker that stops spinning
+    // after this read looks at the queue under the mutex before it sleeps, so it cannot miss the batch.
+    if (sleeping > 0) {
+        if (helpers == 1)
+            p->work_cv.notify_one();
+        else
+            p->work_cv.notify_all();
+    }
     fn.run(fn.ctx);
     std::unique_lock<std::mutex> lock(p->mutex);
     for (auto it = p->queue.begin(); it != p->queue.end(); ++it)
         if (*it == &b) {
             p->queue.erase(it);
+            p->wanted.fetch_sub(b.helpers_wanted, std::memory_order_relaxed);
+            b.helpers_wanted = 0;
             break;
         }
-    while (b.helpers_active > 0) p->done_cv.wait(lock);
+    if (b.helpers_active.load(std::memory_order_acquire) == 0) return;
+    // No worker can join any more; the ones still in an item finish soon (the items are small): spin first.
+    lock.unlock();
+    if (spin_until([&b]() { return b.helpers_active.load(std::memory_order_acquire) == 0; })) return;
+    lock.lock();
+    while (b.helpers_active.load(std::memory_order_acquire) > 0) p->done_cv.wait(lock);
 }
 
 int32_t pool_threads() {

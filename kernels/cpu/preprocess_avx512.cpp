@@ -30,7 +30,8 @@ struct Prep512Hdr {
     int32_t uniform_J;
     int32_t groups; // groups of 16 outputs (uniform, gather) or of 8 (the 256-bit tables)
     int32_t gather_M; // > 0: the VBMI gather tables (see below), M quads of taps
-    int32_t pad[13];
+    int32_t gather_pair; // 1: the last quad of the gather tables is a pair of 16-bit taps (see below)
+    int32_t pad[12];
 };
 static_assert(sizeof(Prep512Hdr) == 64, "Prep512Hdr must be 64 bytes");
 
@@ -96,6 +97,13 @@ void write_group16(const HorizontalJob &j, int32_t g, int32_t J, uint8_t *buf) {
 // Record of one group (64-byte aligned): int32 window offset (bytes from the row's roi column 0), int32 bytes of
 // the window that may be read (0-128), 56 bytes of padding; then nplanes x M vpermt2b controls (64 bytes); then
 // M x {k2[64], k1[64], k0[64]} (signed bytes, lane i = the 4 taps of output i).
+// Pair variant (gather_pair, when the widest output's taps end 1 or 2 past a multiple of 4: 5-6 taps, the usual
+// bicubic reduction between 1.25x and 1.5x): the last quad m = M - 1 only has taps 4m and 4m + 1, and it is
+// gathered as two 16-bit pixels per lane (a zero-masked vpermt2b) and weighted by vpdpwssd with the coefficients
+// split as (k >> 8, k & 255), which join the Horner chain at its second and third stages:
+//     acc = ((32 + S2) * 2^8 + S1 + sum p * (k >> 8)) * 2^8 + S0 + sum p * (k & 255) = 2^21 + sum p * k,
+// two instructions on port 0 for those taps instead of three. Its coefficient slots: {int16 (k >> 8) pairs[32],
+// int16 (k & 255) pairs[32], unused[64]}.
 constexpr int32_t kGatherMaxM = 4; // quads of taps of the unrolled kernels (taps <= 16)
 constexpr int32_t kGatherWindow = 128;
 
@@ -150,7 +158,7 @@ int32_t gather_quads(const HorizontalJob &j) {
     return M;
 }
 
-void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, uint8_t *buf) {
+void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, bool pair, uint8_t *buf) {
     const int32_t ch = j.channels;
     int32_t base = -1;
     for (int i = 0; i < 16; ++i) {
@@ -172,7 +180,21 @@ void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, uint8_t *b
         const bool live = o < j.out_w && j.n[o] > 0;
         const int32_t n = live ? j.n[o] : 0;
         const int32_t *k = live ? j.coeffs + (size_t)o * (size_t)j.ksize : nullptr;
-        for (int32_t m = 0; m < M; ++m)
+        for (int32_t m = 0; m < M; ++m) {
+            if (pair && m == M - 1) { // taps 4m, 4m + 1 as 16-bit pixels: bytes 4i and 4i + 2 of lane i
+                int8_t *hi = kq + (size_t)m * 3 * 64, *lo = hi + 64; // int16 lanes 2i + e
+                for (int e = 0; e < 2; ++e) {
+                    const int32_t t = 4 * m + e;
+                    for (int p = 0; p < j.nplanes; ++p)
+                        ctrl[((size_t)p * M + m) * 64 + 4 * i + 2 * e] =
+                            (uint8_t)(t < n ? (j.first[o] - base + t) * ch + j.src_ch[p] : 0);
+                    const int32_t kv = t < n ? k[t] : 0;
+                    const int16_t kh = (int16_t)(kv >> 8), kl = (int16_t)(kv & 255); // |k| < 2^23 (split3 held)
+                    memcpy(hi + 2 * (2 * i + e), &kh, 2);
+                    memcpy(lo + 2 * (2 * i + e), &kl, 2);
+                }
+                continue;
+            }
             for (int e = 0; e < 4; ++e) {
                 const int32_t t = 4 * m + e;
                 for (int p = 0; p < j.nplanes; ++p)
@@ -182,14 +204,16 @@ void write_gather_group(const HorizontalJob &j, int32_t g, int32_t M, uint8_t *b
                 if (t < n) split3(k[t], b); // checked by gather_quads
                 for (int part = 0; part < 3; ++part) kq[((size_t)m * 3 + (size_t)(2 - part)) * 64 + 4 * i + e] = b[part];
             }
+        }
     }
 }
 
 #define FX_VBMI __attribute__((target("avx512vbmi")))
 
-template <int M, int NP>
+template <int M, int NP, bool PAIR>
 FX_VBMI void hrow_gather(const HorizontalJob &, const uint8_t *src_row, uint8_t *const *dst, const uint8_t *rec,
                          int32_t groups) {
+    constexpr int MQ = PAIR ? M - 1 : M; // quads on vpdpbusd
     constexpr size_t kRecord = 64 + (size_t)(NP + 3) * M * 64;
     const __m512i round = _mm512_set1_epi32(32); // 2^21 >> 16
     const __m512i zero = _mm512_setzero_si512();
@@ -221,16 +245,21 @@ FX_VBMI void hrow_gather(const HorizontalJob &, const uint8_t *src_row, uint8_t 
         __m512i t[NP];
         for (int p = 0; p < NP; ++p) {
             __m512i u[M];
-            for (int m = 0; m < M; ++m)
+            for (int m = 0; m < MQ; ++m)
                 u[m] = _mm512_permutex2var_epi8(w0, _mm512_loadu_si512(rec + 64 + ((size_t)p * M + m) * 64), w1);
+            if (PAIR) // 16-bit pixels: the odd bytes zeroed
+                u[M - 1] = _mm512_maskz_permutex2var_epi8((__mmask64)0x5555555555555555ULL, w0,
+                                                          _mm512_loadu_si512(rec + 64 + ((size_t)p * M + M - 1) * 64), w1);
             __m512i acc = round;
-            for (int m = 0; m < M; ++m) acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192));
+            for (int m = 0; m < MQ; ++m) acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192));
             acc = _mm512_shuffle_epi8(acc, shl8);
-            for (int m = 0; m < M; ++m)
+            for (int m = 0; m < MQ; ++m)
                 acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 64));
+            if (PAIR) acc = _mm512_dpwssd_epi32(acc, u[M - 1], _mm512_loadu_si512(kp + (size_t)(M - 1) * 192));
             acc = _mm512_shuffle_epi8(acc, shl8);
-            for (int m = 0; m < M; ++m)
+            for (int m = 0; m < MQ; ++m)
                 acc = _mm512_dpbusd_epi32(acc, u[m], _mm512_loadu_si512(kp + (size_t)m * 192 + 128));
+            if (PAIR) acc = _mm512_dpwssd_epi32(acc, u[M - 1], _mm512_loadu_si512(kp + (size_t)(M - 1) * 192 + 64));
             t[p] = _mm512_srai_epi32(acc, kPrecisionBits);
         }
         if (NP == 3) { // saturating packs clamp to [0, 255]; one vpermb puts each plane's 16 bytes in a lane
@@ -246,14 +275,14 @@ FX_VBMI void hrow_gather(const HorizontalJob &, const uint8_t *src_row, uint8_t 
     }
 }
 
-template <int NP>
+template <int NP, bool PAIR>
 FX_VBMI void hrow_gather_dispatch(int32_t M, const HorizontalJob &j, const uint8_t *src_row, uint8_t *const *dst,
                                   const uint8_t *rec, int32_t groups) {
     switch (M) {
-    case 1: hrow_gather<1, NP>(j, src_row, dst, rec, groups); break;
-    case 2: hrow_gather<2, NP>(j, src_row, dst, rec, groups); break;
-    case 3: hrow_gather<3, NP>(j, src_row, dst, rec, groups); break;
-    default: hrow_gather<4, NP>(j, src_row, dst, rec, groups); break;
+    case 1: hrow_gather<1, NP, PAIR>(j, src_row, dst, rec, groups); break;
+    case 2: hrow_gather<2, NP, PAIR>(j, src_row, dst, rec, groups); break;
+    case 3: hrow_gather<3, NP, PAIR>(j, src_row, dst, rec, groups); break;
+    default: hrow_gather<4, NP, PAIR>(j, src_row, dst, rec, groups); break;
     }
 }
 
@@ -265,11 +294,12 @@ size_t plan512(const HorizontalJob &j, uint8_t *buf) {
     const int32_t M = cpu_has_vbmi() ? gather_quads(j) : 0;
     if (M > 0) {
         h.gather_M = M;
+        h.gather_pair = (j.max_n % 4 == 1 || j.max_n % 4 == 2) ? 1 : 0;
         h.groups = (j.out_w + 15) / 16;
         const size_t record = gather_record_bytes(j.nplanes, M);
         if (buf) {
             memcpy(buf, &h, sizeof h);
-            for (int32_t g = 0; g < h.groups; ++g) write_gather_group(j, g, M, buf + sizeof h + (size_t)g * record);
+            for (int32_t g = 0; g < h.groups; ++g) write_gather_group(j, g, M, h.gather_pair != 0, buf + sizeof h + (size_t)g * record);
         }
         return sizeof h + (size_t)h.groups * record;
     }
@@ -354,10 +384,16 @@ void avx512_hrow(const HorizontalJob &j, const uint8_t *src_row, uint8_t *const 
     memcpy(&h, j.prep, sizeof h);
     const uint8_t *rec = j.prep + sizeof h;
     if (h.gather_M > 0) {
-        if (j.nplanes == 3)
-            hrow_gather_dispatch<3>(h.gather_M, j, src_row, dst, rec, h.groups);
-        else
-            hrow_gather_dispatch<1>(h.gather_M, j, src_row, dst, rec, h.groups);
+        if (h.gather_pair) {
+            if (j.nplanes == 3)
+                hrow_gather_dispatch<3, true>(h.gather_M, j, src_row, dst, rec, h.groups);
+            else
+                hrow_gather_dispatch<1, true>(h.gather_M, j, src_row, dst, rec, h.groups);
+        } else if (j.nplanes == 3) {
+            hrow_gather_dispatch<3, false>(h.gather_M, j, src_row, dst, rec, h.groups);
+        } else {
+            hrow_gather_dispatch<1, false>(h.gather_M, j, src_row, dst, rec, h.groups);
+        }
         return;
     }
     deinterleave(j, src_row);

@@ -3,12 +3,14 @@
 //   224: short side 256 -> 341x256, crop 224      320: short 365 -> 486x365, crop 320
 //   600: short 685 -> 913x685, crop 600
 // plus 1- and 2-thread batch throughput (batches of 16 and 64, one call per batch).
-// Usage: bench_preprocess_cpu [min_seconds_per_measure (default 0.5)]
+// Usage: bench_preprocess_cpu [min_seconds_per_measure (default 0.5) [auto]] (auto: only the FX_ISA_AUTO parts:
+// the other outputs at 224 and the batch scaling)
 #include "test_util.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 using namespace fxtest;
 
@@ -61,8 +63,14 @@ double measure(const fx_image &img, const fx_resample_plan &plan, const fx_outpu
     return samples[samples.size() / 2];
 }
 
-double measure_batch(const fx_image &img, const fx_resample_plan &plan, int32_t count, int32_t threads,
-                     double min_seconds) {
+// 1 thread against `threads` threads on the same batch, in interleaved rounds (one call per batch each): medians of
+// us/image and the median, lowest and highest per-round ratio.
+struct BatchScaling {
+    double one, many, ratio, ratio_min, ratio_max;
+};
+
+BatchScaling measure_batch(const fx_image &img, const fx_resample_plan &plan, int32_t count, int32_t threads,
+                           double min_seconds) {
     Output o = make_output(count, plan.out_w, plan.out_h, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
     std::vector<fx_preprocess_job> jobs((size_t)count);
     for (int32_t i = 0; i < count; ++i) {
@@ -70,22 +78,32 @@ double measure_batch(const fx_image &img, const fx_resample_plan &plan, int32_t 
         jobs[(size_t)i].plan = plan;
         jobs[(size_t)i].index = i;
     }
-    fx_preprocess_cpu_batch(jobs.data(), count, &o.desc, threads);
-    std::vector<double> samples;
-    const double t_end = now() + min_seconds;
-    while (now() < t_end || samples.size() < 3) {
+    auto block = [&](int32_t t, int calls) {
         const double t0 = now();
-        fx_preprocess_cpu_batch(jobs.data(), count, &o.desc, threads);
-        samples.push_back((now() - t0) / count * 1e6);
+        for (int c = 0; c < calls; ++c) fx_preprocess_cpu_batch(jobs.data(), count, &o.desc, t);
+        return (now() - t0) / ((double)calls * count) * 1e6;
+    };
+    block(1, 2), block(threads, 2); // warm up (tables, scratch, the pool's threads)
+    const int calls = std::max(1, (int)(min_seconds / 9 / (block(1, 1) * 1e-6 * count)));
+    std::vector<double> one, many, ratio;
+    for (int r = 0; r < 9; ++r) {
+        one.push_back(block(1, calls));
+        many.push_back(block(threads, calls));
+        ratio.push_back(one.back() / many.back());
     }
-    std::sort(samples.begin(), samples.end());
-    return samples[samples.size() / 2];
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    return {median(one), median(many), median(ratio), *std::min_element(ratio.begin(), ratio.end()),
+            *std::max_element(ratio.begin(), ratio.end())};
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
     const double min_seconds = argc > 1 ? std::atof(argv[1]) : 0.5;
+    const bool auto_only = argc > 2 && std::strcmp(argv[2], "auto") == 0; // only the FX_ISA_AUTO parts
     Rng rng(1);
     // smooth content with noise (speed does not depend on the pixel values: integer arithmetic only)
     Image img = random_image(rng, 500, 375, 3, FX_ORDER_RGB, 0);
@@ -99,6 +117,7 @@ int main(int argc, char **argv) {
                 "speedup");
     const char *fname[3] = {"nearest", "bilinear", "bicubic"};
     for (const Geometry &g : geos) {
+        if (auto_only) break;
         for (int32_t filter : {FX_FILTER_BICUBIC, FX_FILTER_BILINEAR}) {
             const fx_resample_plan plan = timm_plan(500, 375, g.res, g.short_side, filter);
             Output o = make_output(1, g.res, g.res, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
@@ -125,7 +144,7 @@ int main(int argc, char **argv) {
     if (avx2) {
         fx_cpu_set_isa(FX_ISA_AUTO);
         const char *isa = fx_cpu_isa() == FX_ISA_AVX512 ? "AVX-512" : fx_cpu_isa() == FX_ISA_AVX2_VNNI ? "AVX2-VNNI" : "AVX2";
-        std::printf("\n%s, 224 bicubic, other outputs (us/image):\n", isa);
+        std::printf("\n%s, 224 bicubic, one thread, other outputs (us/image):\n", isa);
         const fx_resample_plan plan = timm_plan(500, 375, 224, 256, FX_FILTER_BICUBIC);
         const char *dn[4] = {"float32", "float16", "bfloat16", "uint8"};
         for (int32_t layout = 0; layout < 2; ++layout)
@@ -133,10 +152,12 @@ int main(int argc, char **argv) {
                 Output o = make_output(1, 224, 224, layout, dtype, FX_ORDER_RGB);
                 std::printf("  %s %-9s %8.1f\n", layout == 0 ? "NCHW" : "NHWC", dn[dtype], measure(img.view, plan, o.desc, min_seconds / 2));
             }
-        std::printf("\n%s, 224 bicubic, batch (one call per batch), us/image:\n", isa);
-        for (int32_t count : {16, 64})
-            std::printf("  batch %2d: 1 thread %.1f, 2 threads %.1f\n", count,
-                        measure_batch(img.view, plan, count, 1, min_seconds), measure_batch(img.view, plan, count, 2, min_seconds));
+        std::printf("\n%s, 224 bicubic, batch (one call per batch), us/image, 9 interleaved rounds (median):\n", isa);
+        for (int32_t count : {16, 64}) {
+            const BatchScaling b = measure_batch(img.view, plan, count, 2, min_seconds);
+            std::printf("  batch %2d: 1 thread %.1f, 2 threads %.1f, ratio %.2fx [%.2f-%.2f]\n", count, b.one, b.many,
+                        b.ratio, b.ratio_min, b.ratio_max);
+        }
     }
     fx_cpu_set_isa(FX_ISA_AUTO);
     return 0;

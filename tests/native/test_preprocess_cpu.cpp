@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 using namespace fxtest;
@@ -233,6 +234,47 @@ void test_concurrent_batches(uint64_t seed) {
     for (auto &c : callers) c.join();
     CHECK(errors.load() == 0, "%d concurrent batch calls failed", errors.load());
     CHECK(bad.load() == 0, "%d concurrent batch calls differ from the single calls", bad.load());
+}
+
+// ---- back-to-back batch calls ------------------------------------------------------------------------------
+// The pool's hand-over: a worker spins a while for the next call before it sleeps, and a caller spins for its
+// helpers before it sleeps. Calls that follow at once (taken by spinning workers), calls after a pause longer
+// than the spin (workers asleep, woken), and a batch of a single job (no helper) in between: every result equals
+// the single-image calls.
+void test_back_to_back_batches(uint64_t seed) {
+    Rng rng(seed);
+    const int32_t out_w = rng.uniform(8, 96), out_h = rng.uniform(8, 96);
+    std::vector<Case> cases;
+    std::vector<fx_preprocess_job> jobs;
+    const int32_t count = 7;
+    for (int32_t i = 0; i < count; ++i) {
+        Case c = random_case(rng, 200);
+        c.plan.out_w = out_w;
+        c.plan.out_h = out_h;
+        cases.push_back(std::move(c));
+    }
+    for (int32_t i = 0; i < count; ++i) {
+        fx_preprocess_job j{};
+        j.image = cases[(size_t)i].img.view;
+        j.plan = cases[(size_t)i].plan;
+        j.index = i;
+        jobs.push_back(j);
+    }
+    Output single = make_output(count, out_w, out_h, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
+    for (const auto &j : jobs) CHECK(fx_preprocess_cpu(&j.image, &j.plan, j.index, &single.desc) == FX_OK, "%s", fx_last_error());
+    Output b = make_output(count, out_w, out_h, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
+    const size_t sample_bytes = (size_t)3 * (size_t)out_w * (size_t)out_h * sizeof(float);
+    int bad = 0;
+    for (int call = 0; call < 120; ++call) {
+        if (call % 10 == 9) std::this_thread::sleep_for(std::chrono::milliseconds(2)); // workers fall asleep
+        const int32_t n = call % 15 == 7 ? 1 : count;
+        std::fill(b.bytes.begin(), b.bytes.end(), (uint8_t)0xA5);
+        CHECK(fx_preprocess_cpu_batch(jobs.data(), n, &b.desc, 2 + call % 3) == FX_OK, "%s", fx_last_error());
+        if (n == count ? b.bytes != single.bytes
+                       : !std::equal(b.bytes.begin(), b.bytes.begin() + (ptrdiff_t)sample_bytes, single.bytes.begin()))
+            ++bad;
+    }
+    CHECK(bad == 0, "%d of 120 back-to-back batch calls differ from the single calls", bad);
 }
 
 // ---- semantics -----------------------------------------------------------------------------------------
@@ -604,6 +646,7 @@ int main(int argc, char **argv) {
     for (int32_t isa : cpu_isas()) {
         set_isa(isa);
         test_concurrent_batches(5 + (uint64_t)isa);
+        test_back_to_back_batches(11 + (uint64_t)isa);
     }
     set_isa(FX_ISA_AUTO);
     return test_summary();
