@@ -31,3 +31,19 @@ rc=0
 "$root/fixres" >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || { echo "launcher: no command exited 0" >&2; exit 1; }
 echo "launcher: caller's directory kept, unicode paths under LANG=C, exit status passed on" >&2
+
+# 4. the allocator: glibc's malloc keeps freed memory unless the caller set GLIBC_TUNABLES (even empty)
+"$root/fixres" info >"$work/info" 2>&1
+grep -q "glibc malloc under libtorch: keeps freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_max=0" "$work/info" \
+  || { echo "launcher: GLIBC_TUNABLES not set by default:" >&2; cat "$work/info" >&2; exit 1; }
+env GLIBC_TUNABLES= "$root/fixres" info >"$work/info" 2>&1
+grep -q "glibc malloc under libtorch: glibc's default" "$work/info" \
+  || { echo "launcher: an empty GLIBC_TUNABLES of the caller was replaced:" >&2; cat "$work/info" >&2; exit 1; }
+echo "launcher: glibc's malloc keeps freed memory by default, the caller's GLIBC_TUNABLES wins" >&2
+# huge pages for libtorch's allocator: opt-in, seen by info --torch (the hg flag of a tensor's mapping)
+if [ -r /sys/kernel/mm/transparent_hugepage/enabled ] && [ -r /proc/self/smaps ]; then
+  env -u THP_MEM_ALLOC_ENABLE FIXRES_JAVA_OPTS=-Dfixres.thpAlloc=true "$root/fixres" info --torch >"$work/info" 2>&1 || true
+  grep -q "libtorch CPU allocator, huge pages: on (THP_MEM_ALLOC_ENABLE=1, set by FixRes4J" "$work/info" \
+    || { echo "launcher: -Dfixres.thpAlloc=true did not turn huge pages on:" >&2; cat "$work/info" >&2; exit 1; }
+  echo "launcher: -Dfixres.thpAlloc=true turns libtorch's huge pages on" >&2
+fi

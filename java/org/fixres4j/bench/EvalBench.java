@@ -56,6 +56,8 @@ public final class EvalBench {
     public static final String DEFAULT_MODEL = "tf_efficientnet_b0";
     public static final int DEFAULT_IMAGES = 400;
 
+    /** Set by the launcher: the environment variables it set itself (not the caller). */
+    static final String LAUNCHER_DEFAULTS = "FIXRES_LAUNCHER_DEFAULTS";
     private static final Pattern TIMM_BATCH = Pattern.compile("Test: \\[\\s*(\\d+)/(\\d+)\\]\\s+Time: ([0-9.]+)s");
 
     private EvalBench() {}
@@ -83,11 +85,13 @@ public final class EvalBench {
      * @param python the Python interpreter for timm
      * @param timmWorkers timm's DataLoader workers
      * @param amp the precision of the fast path, in the model-alone and the end-to-end figures alike (--amp)
+     * @param overlap whether eval's loader loads during forward passes (null: as {@link EvalPipeline#overlaps} says
+     *     for the split)
      */
     public record Options(Path data, int images, long seed, String model, Integer res, int batch, int threads,
                           Integer loaderThreads, Integer computeThreads, Integer chunk, int repeats, double seconds,
                           boolean baseline, Path timm, String python, int timmWorkers,
-                          org.fixres4j.torch.Amp amp) {
+                          org.fixres4j.torch.Amp amp, Boolean overlap) {
         public Options {
             java.util.Objects.requireNonNull(amp, "amp").checkDevice("cpu");
             if (images < 1 || images > 100_000) {
@@ -149,12 +153,11 @@ public final class EvalBench {
         PretrainedConfig config = ModelRegistry.resolve(o.model()).config();
         int res = o.res() != null ? o.res() : config.inputSize();
         SampleTransform transform = config.evalTransform(res);
-        EvalPipeline.Split split = o.loaderThreads() == null && o.computeThreads() == null
-                ? EvalPipeline.split(o.threads())
-                : new EvalPipeline.Split(o.loaderThreads() != null ? o.loaderThreads()
-                        : EvalPipeline.split(o.threads()).loaderThreads(),
-                        o.computeThreads() != null ? o.computeThreads()
-                                : EvalPipeline.split(o.threads()).computeThreads());
+        EvalPipeline.Split auto = EvalPipeline.split(o.threads());
+        int loaderThreads = o.loaderThreads() != null ? o.loaderThreads() : auto.loaderThreads();
+        int computeThreads = o.computeThreads() != null ? o.computeThreads() : auto.computeThreads();
+        EvalPipeline.Split split = new EvalPipeline.Split(loaderThreads, computeThreads, o.overlap() != null
+                ? o.overlap() : EvalPipeline.overlaps(loaderThreads, computeThreads, o.threads()));
         int chunk = o.chunk() != null ? o.chunk() : o.batch();
 
         Map<String, Object> report = new LinkedHashMap<>();
@@ -169,8 +172,10 @@ public final class EvalBench {
         report.put("batch", o.batch());
         report.put("threads", o.threads());
         report.put("eval_split", Map.of("loader_threads", split.loaderThreads(), "compute_threads",
-                split.computeThreads(), "forward_chunk", chunk));
+                split.computeThreads(), "forward_chunk", chunk, "overlap", split.overlap()));
         report.put("machine", Machine.describe());
+        report.put("huge_pages", Torch.hugePageReport());
+        report.put("malloc", Torch.mallocReport());
 
         int saved = torch.get_num_threads();
         try {
@@ -201,10 +206,11 @@ public final class EvalBench {
                     int[] first = new int[Math.min(n, 2 * o.batch())];
                     Arrays.setAll(first, i -> i);
                     sweep(new SubsetDataset(dataset, first, "warm-up"), transform, o.batch(), split.loaderThreads(),
-                            fn);
+                            split.overlap(), fn);
                     List<Map<String, Object>> runs = new ArrayList<>();
                     for (int r = 0; r < o.repeats(); r++) {
-                        runs.add(runMap(sweep(dataset, transform, o.batch(), split.loaderThreads(), fn)));
+                        runs.add(runMap(sweep(dataset, transform, o.batch(), split.loaderThreads(), split.overlap(),
+                                fn)));
                     }
                     Map<String, Object> median = median(runs);
                     report.put("e2e_runs", runs);
@@ -216,11 +222,11 @@ public final class EvalBench {
                                 + o.threads() + " loader + " + o.threads() + " libtorch threads)");
                         org.fixres4j.kernels.ComputeThreads.set(o.threads());
                         Sweep.ModelFn whole = fast::forward;
-                        sweep(new SubsetDataset(dataset, first, "warm-up"), transform, o.batch(), o.threads(),
+                        sweep(new SubsetDataset(dataset, first, "warm-up"), transform, o.batch(), o.threads(), true,
                                 whole);
                         List<Map<String, Object>> base = new ArrayList<>();
                         for (int r = 0; r < o.repeats(); r++) {
-                            base.add(runMap(sweep(dataset, transform, o.batch(), o.threads(), whole)));
+                            base.add(runMap(sweep(dataset, transform, o.batch(), o.threads(), true, whole)));
                         }
                         Map<String, Object> bm = median(base);
                         report.put("baseline_runs", base);
@@ -242,8 +248,9 @@ public final class EvalBench {
     }
 
     private static Sweep.Result sweep(Dataset dataset, SampleTransform transform, int batch, int loaderThreads,
-                                      Sweep.ModelFn fn) throws IOException {
-        return Sweep.over(dataset, List.of(transform)).batchSize(batch).threads(loaderThreads).run(fn);
+                                      boolean overlap, Sweep.ModelFn fn) throws IOException {
+        return Sweep.over(dataset, List.of(transform)).batchSize(batch).threads(loaderThreads).overlap(overlap)
+                .run(fn);
     }
 
     private static Map<String, Object> runMap(Sweep.Result r) {
@@ -354,6 +361,8 @@ public final class EvalBench {
         }
         String[] versions = p.output.strip().split("\\s+");
         m.put("versions", "torch " + versions[0] + ", timm " + versions[1] + ", Pillow " + versions[2]);
+        m.put("environment", launcherDefaults().isEmpty() ? "this process's"
+                : "this process's without the launcher's " + String.join(", ", launcherDefaults()));
         // validate.py asks for pretrained weights unless given a checkpoint: give it one of random weights
         Path dir = Files.createTempDirectory("fixres4j-bench-timm-");
         Path checkpoint = dir.resolve("random.pth");
@@ -408,6 +417,11 @@ public final class EvalBench {
     private static Proc exec(List<String> cmd, Path pythonPath, long timeoutSeconds)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        // timm runs in the caller's environment, as its users run it: without what the launcher set for FixRes4J
+        // (glibc's malloc keeping freed memory speeds Python's torch up as well: docs/PERFORMANCE.md)
+        for (String name : launcherDefaults()) {
+            pb.environment().remove(name);
+        }
         String pp = System.getenv("PYTHONPATH");
         pb.environment().put("PYTHONPATH", pythonPath + (pp == null || pp.isEmpty() ? "" : ":" + pp));
         Process proc;
@@ -425,6 +439,12 @@ public final class EvalBench {
             return new Proc(124, "timed out after " + timeoutSeconds + " s");
         }
         return new Proc(proc.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    /** The environment variables the launcher set itself (its {@value #LAUNCHER_DEFAULTS}: names, space-separated). */
+    static List<String> launcherDefaults() {
+        String names = System.getenv(LAUNCHER_DEFAULTS);
+        return names == null || names.isBlank() ? List.of() : List.of(names.strip().split("\\s+"));
     }
 
     private static void deleteTree(Path dir) {
@@ -449,7 +469,9 @@ public final class EvalBench {
         b.append(String.format(Locale.ROOT, "Model: %s at %s px%s, batch %s, %s threads; folder: %s (%s images)%n",
                 r.get("model"), r.get("res"), r.get("amp") != null ? ", " + r.get("amp") + " fast path" : "",
                 r.get("batch"), r.get("threads"), r.get("folder"), r.get("images")));
-        b.append("Machine: ").append(r.get("machine")).append("\n\n");
+        b.append("Machine: ").append(r.get("machine")).append('\n');
+        b.append("libtorch CPU allocator, huge pages: ").append(r.get("huge_pages")).append('\n');
+        b.append("glibc malloc: ").append(r.get("malloc")).append("\n\n");
         b.append("| stage | images/s | note |\n|---|---:|---|\n");
         row(b, "decoder alone", r.get("decode_images_per_s"), r.get("threads") + " threads");
         row(b, "decode + preprocess (loader, no model)", r.get("decode_preprocess_images_per_s"),
@@ -458,9 +480,10 @@ public final class EvalBench {
                 + " libtorch threads, whole batch");
         Map<String, Object> med = (Map<String, Object>) r.get("e2e_median_run");
         row(b, "eval end to end", r.get("e2e_images_per_s"), String.format(Locale.ROOT,
-                "%s loader + %s libtorch threads, forward %s images at a time; median of %d: %.2f s = forward %.2f s"
-                        + " + waiting for the loader %.2f s + other %.2f s", split.get("loader_threads"),
-                split.get("compute_threads"), split.get("forward_chunk"), ((List<?>) r.get("e2e_runs")).size(),
+                "%s loader + %s libtorch threads (%s), forward %s images at a time; median of %d: %.2f s = forward"
+                        + " %.2f s + waiting for the loader %.2f s + other %.2f s", split.get("loader_threads"),
+                split.get("compute_threads"), Boolean.TRUE.equals(split.get("overlap")) ? "loading during forward"
+                        : "loading between forward passes", split.get("forward_chunk"), ((List<?>) r.get("e2e_runs")).size(),
                 med.get("seconds"), med.get("forward_seconds"), med.get("load_wait_seconds"),
                 med.get("other_seconds")));
         if (r.get("baseline_images_per_s") != null) {

@@ -244,6 +244,11 @@ final class BenchCommand implements Runnable {
         @Option(names = "--compute-threads", paramLabel = "N", description = "Override eval's libtorch threads.")
         Integer computeThreads;
 
+        @Option(names = "--overlap", paramLabel = "on|off",
+                description = "Whether eval's loader loads during forward passes (on) or only between them (off; "
+                        + "default: off where the loader and libtorch share cores).")
+        String overlap;
+
         @Option(names = "--chunk", paramLabel = "N",
                 description = "Run the end-to-end forward passes N images at a time (default: the whole batch, as eval "
                         + "does; logits may then differ in the last bit).")
@@ -293,7 +298,13 @@ final class BenchCommand implements Runnable {
             EvalBench.Options o = new EvalBench.Options(data, images, seed, arch, res, batch, t, loaderThreads,
                     computeThreads, chunk, repeats, seconds, baseline, timm,
                     python != null ? python : java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/python3"))
-                            ? "/usr/bin/python3" : "python3", timmWorkers, amp.cpu());
+                            ? "/usr/bin/python3" : "python3", timmWorkers, amp.cpu(), overlap == null ? null
+                            : switch (overlap) {
+                                case "on" -> Boolean.TRUE;
+                                case "off" -> Boolean.FALSE;
+                                default -> throw new IllegalArgumentException("--overlap must be on or off, got '"
+                                        + overlap + "'");
+                            });
             Map<String, Object> report = EvalBench.run(o, System.err);
             System.out.println(json ? Json.writePretty(report) : EvalBench.table(report));
             return 0;

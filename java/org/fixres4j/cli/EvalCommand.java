@@ -382,6 +382,7 @@ final class EvalCommand implements Callable<Integer> {
                 .device(device)
                 .batchSize(pre.compute.batch())
                 .threads(pre.split().loaderThreads())
+                .overlap(pre.split().overlap())
                 .strict(pre.strict)
                 .allowNonFinite(pre.allowNonFinite)
                 .realLabels(o.data().real())

@@ -5,6 +5,7 @@ import java.util.List;
 import org.fixres4j.kernels.Backends;
 import org.fixres4j.kernels.Kernels;
 import org.fixres4j.torch.CudaSupport;
+import org.fixres4j.torch.Torch;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +27,10 @@ final class InfoCommand implements Runnable {
         for (Backends.Backend b : report) {
             System.out.println(b);
         }
+        // libtorch's allocator: huge pages for blocks of 2 MB and more (the activations of a forward pass)
+        System.out.println("libtorch CPU allocator, huge pages: " + (torch && Torch.isLoaded() ? Torch.hugePageReport()
+                : Torch.hugePagePolicy()));
+        System.out.println("glibc malloc under libtorch: " + Torch.mallocReport());
         System.out.println();
         System.out.println("CUDA path of libtorch (--device cuda), piece by piece:");
         System.out.printf("%-14s %-3s %s%n", "piece", "ok", "detail");

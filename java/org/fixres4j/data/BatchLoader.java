@@ -68,6 +68,11 @@ import org.fixres4j.transform.SampleTransform;
  *       compute threads) loses no core while the model has nothing to do, e.g. at the start of an epoch. Which
  *       thread loads a sample changes nothing in the batch: every sample is written into its own row, with its own
  *       generator.</li>
+ *   <li><b>Loading in the model's gaps.</b> With {@link Builder#overlap(boolean) overlap(false)} the worker threads
+ *       load only while the consumer waits in {@link Epoch#hasNext()} for a batch, not while it works on the
+ *       previous one: for a consumer whose own work is parallel on every core (a forward pass on libtorch's OpenMP
+ *       team), where a worker that takes a core from one of its threads stalls the others at the next barrier (see
+ *       {@link EvalPipeline}). Batches and their contents are the same either way.</li>
  * </ul>
  *
  * <p><b>Use and memory discipline.</b>
@@ -109,6 +114,10 @@ public final class BatchLoader implements AutoCloseable {
     private final int shards;
     private final String name;
     private final boolean consumerHelps;
+    private final boolean overlap;
+    /** With {@code overlap(false)}: whether the consumer waits in hasNext, i.e. the workers may load (guarded). */
+    private final Object gate = new Object();
+    private boolean gateOpen;
     private final ThreadPoolExecutor workers;
     private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final List<Thread> workerThreads = new ArrayList<>();
@@ -182,6 +191,7 @@ public final class BatchLoader implements AutoCloseable {
         this.shard = b.shard;
         this.shards = b.shards;
         this.consumerHelps = b.consumerHelps;
+        this.overlap = b.overlap;
         this.name = "fixres4j-loader-" + IDS.incrementAndGet();
         Torch.ensureLoaded();
         this.preprocessor = new CpuPreprocessor(1);
@@ -261,6 +271,7 @@ public final class BatchLoader implements AutoCloseable {
         private int shard;
         private int shards = 1;
         private boolean consumerHelps;
+        private boolean overlap = true;
 
         private Builder(Dataset dataset, List<? extends SampleTransform> transforms) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -374,6 +385,17 @@ public final class BatchLoader implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the worker threads load ahead while the consumer works on a batch (default true). False: they load
+         * only while the consumer waits in {@link Epoch#hasNext()} for the next batch (a sample they started runs to
+         * its end), so that loading never competes for a core with the consumer's own threads; see {@link
+         * BatchLoader} and {@link EvalPipeline}. The batches are the same either way.
+         */
+        public Builder overlap(boolean on) {
+            this.overlap = on;
+            return this;
+        }
+
         /** Allocates the pool and starts the worker threads. */
         public BatchLoader build() {
             return new BatchLoader(this);
@@ -415,6 +437,11 @@ public final class BatchLoader implements AutoCloseable {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /** Whether the workers load while the consumer works ({@link Builder#overlap(boolean)}). */
+    public boolean overlap() {
+        return overlap;
     }
 
     /** Whether the consumer loads queued samples while it waits ({@link Builder#consumerHelps(boolean)}). */
@@ -532,6 +559,7 @@ public final class BatchLoader implements AutoCloseable {
         if (e != null) {
             e.close();
         }
+        openGate(true);
         workers.shutdownNow();
         boolean interrupted = false;
         List<Thread> started;
@@ -561,6 +589,40 @@ public final class BatchLoader implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Opens ({@code true}) or closes the gate of {@code overlap(false)}; waiting workers wake when it opens. */
+    private void openGate(boolean open) {
+        if (overlap) {
+            return;
+        }
+        synchronized (gate) {
+            gateOpen = open;
+            if (open) {
+                gate.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * With {@code overlap(false)}, waits until the consumer waits for a batch (or {@code e} is cancelled, or the loader
+     * closes); false if interrupted (the loader is closing).
+     */
+    private boolean passGate(Epoch e) {
+        if (overlap) {
+            return true;
+        }
+        synchronized (gate) {
+            while (!gateOpen && !e.cancelled && !closed) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Gives a slot back: to the free queue, or freed when the loader is closed. */
@@ -671,7 +733,7 @@ public final class BatchLoader implements AutoCloseable {
         /** Decodes, plans and preprocesses one sample into its row of the slot. */
         private void load(Pending p, int row) {
             try {
-                if (cancelled) {
+                if (!passGate(this) || cancelled) {
                     return;
                 }
                 int position = p.start + row;
@@ -789,7 +851,11 @@ public final class BatchLoader implements AutoCloseable {
                             + "close() each Batch before asking for the next one (or raise poolSize)");
                 }
                 Batch b;
+                boolean gated = !f.isDone();
                 try {
+                    if (gated) {
+                        openGate(true);
+                    }
                     help(f, next);
                     long w0 = System.nanoTime();
                     b = f.get();
@@ -799,6 +865,10 @@ public final class BatchLoader implements AutoCloseable {
                     throw new IllegalStateException("interrupted while waiting for batch " + next, e);
                 } catch (ExecutionException | CancellationException e) {
                     return true; // next() reports it
+                } finally {
+                    if (gated) {
+                        openGate(false);
+                    }
                 }
                 if (b == null) {
                     next++;
@@ -884,6 +954,9 @@ public final class BatchLoader implements AutoCloseable {
             }
             closed = true;
             cancelled = true;
+            synchronized (gate) {
+                gate.notifyAll(); // gated workers drop this epoch's samples
+            }
             dispatcher.interrupt();
             boolean interrupted = false;
             while (true) {

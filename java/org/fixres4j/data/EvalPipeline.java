@@ -22,6 +22,19 @@ import org.bytedeco.pytorch.global.torch;
  * not idle at the start of an epoch either. On two cores, one loader thread and two compute threads ran eval end to
  * end 12% faster than one and one (the loader's thread rarely runs, the model's second thread always does).
  *
+ * <p><b>Loading during the forward pass, or between.</b> Where the loader's thread shares a core with one of
+ * libtorch's OpenMP threads, it can pre-empt that thread, and the team's other threads then wait at the next
+ * barrier. The alternative, {@link BatchLoader.Builder#overlap(boolean) overlap(false)}, loads only in the gaps
+ * between forward passes, on the loader's threads and the model's thread together (about 17 ms a batch of 32 on two
+ * cores, against about 220 ms for the forward pass). Measured on a 2-vCPU Sapphire Rapids VM as the launcher runs it
+ * (glibc's malloc keeping freed memory, so that the forward pass no longer faults its activations in;
+ * docs/PERFORMANCE.md), batch 32, both cores, in the same session: loading between forward passes ran eval end to
+ * end at 135.8 images/s against 127.2 overlapped in float32 (the 400 images' forward passes took 2.72 s against
+ * 3.12 s, for 0.22 s more waiting), and 186.4 against 181.3 in bfloat16; on one core (batch 8) 65.2 against 59.2.
+ * So the loader overlaps the forward pass only where it has cores of its own ({@link #overlaps}). While the forward
+ * pass still page-faulted (glibc's default), the two were even: the loader's thread ran in the kernel's share of the
+ * forward pass. The logits are the same either way: the split changes when images are loaded, not the forward pass.
+ *
  * <p><b>Forward passes in chunks.</b> On the CPU the activations of a large batch outgrow the caches: at one thread,
  * EfficientNet-B0 at 224 runs faster at batch 8 than at batch 32. {@link #chunked(UnaryOperator, int)} runs a batch
  * through the model a few images at a time and concatenates the logits. It is not eval's default: libtorch's kernels
@@ -40,8 +53,10 @@ public final class EvalPipeline {
      *
      * @param loaderThreads the loader's decode and preprocessing threads
      * @param computeThreads libtorch's intra-op threads for the forward pass (the fused depthwise kernel uses as many)
+     * @param overlap whether the loader's threads load while the forward pass runs ({@link
+     *     BatchLoader.Builder#overlap(boolean)}), or only in the gaps between forward passes
      */
-    public record Split(int loaderThreads, int computeThreads) {
+    public record Split(int loaderThreads, int computeThreads, boolean overlap) {
         /** Checks that both counts are at least one. */
         public Split {
             if (loaderThreads < 1 || computeThreads < 1) {
@@ -49,19 +64,35 @@ public final class EvalPipeline {
                         + loaderThreads + " and " + computeThreads);
             }
         }
+
+        /** A split whose loader loads while the forward pass runs. */
+        public Split(int loaderThreads, int computeThreads) {
+            this(loaderThreads, computeThreads, true);
+        }
+    }
+
+    /**
+     * Whether a loader of {@code loaderThreads} should load during the forward passes of {@code computeThreads} on
+     * {@code cores} cores: only where they do not share a core; else loading waits for the gaps between forward
+     * passes (see the class comment).
+     */
+    public static boolean overlaps(int loaderThreads, int computeThreads, int cores) {
+        return loaderThreads + computeThreads <= cores;
     }
 
     /**
      * The split of {@code cores} for an evaluation: one loader thread per eight cores (at least one); the model gets
      * every core up to four, and the cores the loader does not take above four. One core: 1 + 1, two: 1 + 2, four:
-     * 1 + 4, eight: 1 + 7, sixteen: 2 + 14.
+     * 1 + 4, eight: 1 + 7, sixteen: 2 + 14. The loader loads during forward passes only on more than four cores,
+     * where it has cores of its own ({@link #overlaps}).
      */
     public static Split split(int cores) {
         if (cores < 1) {
             throw new IllegalArgumentException("cores must be >= 1, got " + cores);
         }
         int loader = Math.max(1, cores / 8);
-        return new Split(loader, cores <= 4 ? cores : cores - loader);
+        int compute = cores <= 4 ? cores : cores - loader;
+        return new Split(loader, compute, overlaps(loader, compute, cores));
     }
 
     /**

@@ -197,6 +197,16 @@ public final class Sweep {
             return this;
         }
 
+        /**
+         * Whether the loader's threads load ahead while the model runs (default true), or only while the model's
+         * thread waits for a batch ({@link BatchLoader.Builder#overlap(boolean)}; {@link
+         * org.fixres4j.data.EvalPipeline.Split#overlap()} says which an evaluation uses).
+         */
+        public Builder overlap(boolean on) {
+            loader.overlap(on);
+            return this;
+        }
+
         /** Stop at the first sample that cannot be loaded (default false: count, list and skip it). */
         public Builder strict(boolean on) {
             this.strict = on;

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.fixres4j.transform.RandomResizedCropTransform;
 import org.fixres4j.transform.SampleTransform;
@@ -45,14 +46,19 @@ class LoaderOverlapTest {
         for (int threads : new int[] {1, 2, 3}) {
             for (boolean helps : new boolean[] {false, true}) {
                 for (int pool : new int[] {1, 2, 3}) {
-                    // no PointerScope around the iteration: the consumer helps only without one
-                    try (BatchLoader loader = BatchLoader.builder(images, t).batchSize(4).threads(threads)
-                            .poolSize(pool).seed(9).shuffle(true).consumerHelps(helps).build()) {
-                        assertEquals(helps, loader.consumerHelps());
-                        List<BatchLoaderTest.Copy> both = new ArrayList<>(BatchLoaderTest.collect(loader, 0));
-                        both.addAll(BatchLoaderTest.collect(loader, 1));
-                        runs.add(both);
-                        names.add(threads + " threads, helps " + helps + ", pool " + pool);
+                    for (boolean overlap : new boolean[] {true, false}) {
+                        // no PointerScope around the iteration: the consumer helps only without one
+                        try (BatchLoader loader = BatchLoader.builder(images, t).batchSize(4).threads(threads)
+                                .poolSize(pool).seed(9).shuffle(true).consumerHelps(helps).overlap(overlap)
+                                .build()) {
+                            assertEquals(helps, loader.consumerHelps());
+                            assertEquals(overlap, loader.overlap());
+                            List<BatchLoaderTest.Copy> both = new ArrayList<>(BatchLoaderTest.collect(loader, 0));
+                            both.addAll(BatchLoaderTest.collect(loader, 1));
+                            runs.add(both);
+                            names.add(threads + " threads, helps " + helps + ", pool " + pool + ", overlap "
+                                    + overlap);
+                        }
                     }
                 }
             }
@@ -142,11 +148,54 @@ class LoaderOverlapTest {
         }
     }
 
+    /** A dataset that counts the samples asked for (a loader asks for each as it starts loading it). */
+    private static Dataset counting(Dataset d, AtomicInteger asked) {
+        return new Dataset() {
+            public int size() { return d.size(); }
+            public Sample get(int index) { asked.incrementAndGet(); return d.get(index); }
+            public List<String> classNames() { return d.classNames(); }
+            public String describe() { return "counting " + d.describe(); }
+        };
+    }
+
+    @Test
+    void withoutOverlapTheWorkersLoadOnlyWhileTheConsumerWaits() throws Exception {
+        SampleTransform t = RandomResizedCropTransform.of(16);
+        AtomicInteger asked = new AtomicInteger();
+        List<BatchLoaderTest.Copy> gated;
+        try (BatchLoader loader = BatchLoader.builder(counting(images, asked), t).batchSize(4).threads(2)
+                .poolSize(2).seed(3).overlap(false).build();
+             BatchLoader.Epoch e = loader.epoch(0)) {
+            Thread.sleep(300); // the workers would have loaded both pool slots' samples by now
+            assertEquals(0, asked.get(), "no sample is loaded before the consumer asks for a batch");
+            assertTrue(e.hasNext());
+            try (Batch b = e.next()) {
+                int after = asked.get();
+                Thread.sleep(300);
+                // a worker that passed the gate finishes its sample; none starts another while the consumer works
+                assertTrue(asked.get() <= after + 2, "loaded " + (asked.get() - after) + " samples meanwhile");
+            }
+        }
+        // an epoch closed while the workers wait at the gate ends, and the loader closes
+        try (BatchLoader loader = BatchLoader.builder(images, t).batchSize(4).threads(2).overlap(false).build()) {
+            loader.epoch(0).close();
+            gated = BatchLoaderTest.collect(loader, 1);
+        }
+        try (BatchLoader loader = BatchLoader.builder(images, t).batchSize(4).threads(2).build()) {
+            List<BatchLoaderTest.Copy> ref = BatchLoaderTest.collect(loader, 1);
+            assertEquals(ref.size(), gated.size());
+            for (int k = 0; k < ref.size(); k++) {
+                assertArrayEquals(ref.get(k).indices(), gated.get(k).indices());
+                assertArrayEquals(ref.get(k).values(), gated.get(k).values(), 0f);
+            }
+        }
+    }
+
     @Test
     void theSplitGivesTheModelEveryCoreUpToFourAndNeverShares() {
-        assertEquals(new EvalPipeline.Split(1, 1), EvalPipeline.split(1));
-        assertEquals(new EvalPipeline.Split(1, 2), EvalPipeline.split(2));
-        assertEquals(new EvalPipeline.Split(1, 4), EvalPipeline.split(4));
+        assertEquals(new EvalPipeline.Split(1, 1, false), EvalPipeline.split(1));
+        assertEquals(new EvalPipeline.Split(1, 2, false), EvalPipeline.split(2));
+        assertEquals(new EvalPipeline.Split(1, 4, false), EvalPipeline.split(4));
         assertEquals(new EvalPipeline.Split(1, 7), EvalPipeline.split(8));
         assertEquals(new EvalPipeline.Split(2, 14), EvalPipeline.split(16));
         for (int cores = 5; cores <= 256; cores++) {
