@@ -111,6 +111,9 @@ final class EvalCommand implements Callable<Integer> {
 
         // with torchrun's variables (or fixres launch) each rank scores its shard; rank 0 reports the whole
         try (Collective ranks = dist.connect()) {
+            if (ranks.worldSize() > 1) {
+                dev = device.forLocalRank(dist.config().localRank()); // one device per process of a machine
+            }
             boolean main = ranks.isMain();
             PrintStream log = main ? System.err : new PrintStream(OutputStream.nullOutputStream());
             Opened opened = open(data, dataOptions, source, pre, log, dev);
