@@ -145,7 +145,14 @@ inline int64_t dw_nhwc_scratch(const DwFwdJob &j) { return (int64_t)(j.k + 1) * 
 // Packs input row ih of image n (xn: x of image n) into dst ([G][span][16]). The row is read in memory order
 // (pixel by pixel, all channels), so that the hardware prefetcher streams it from DRAM; the writes scatter over the
 // G group rows, which stay in cache.
-template <class X, class T>
+// InSilu (FX_ACT_IN_SILU): each value is replaced by dw_silu of it as it is packed (float32, not rounded).
+template <class X, bool InSilu>
+DW_INLINE typename X::V dw_in(typename X::V v) {
+    if constexpr (InSilu) return dw_silu<X>(v);
+    return v;
+}
+
+template <class X, bool InSilu, class T>
 DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const T *xn, int64_t ih, float *dst) {
     typedef typename X::V V;
     constexpr int L = X::L, NV = 16 / X::L;
@@ -162,12 +169,12 @@ DW_INLINE void dw_nhwc_pack(const DwFwdJob &j, const T *xn, int64_t ih, float *d
         const T *sp = src + (q - j.pl) * C;
         float *d = dst + q * 16;
         for (int64_t g = 0; g < gfull; ++g, sp += 16, d += gstride)
-            for (int h = 0; h < NV; ++h) X::store(d + h * L, dw_vload<X>(sp + h * L));
+            for (int h = 0; h < NV; ++h) X::store(d + h * L, dw_in<X, InSilu>(dw_vload<X>(sp + h * L)));
         if (rest != 0)
             for (int h = 0; h < NV; ++h) {
                 const int lanes = rest - h * L;
-                X::store(d + h * L, lanes >= L ? dw_vload<X>(sp + h * L)
-                                    : lanes > 0 ? dw_vloadm<X>(sp + h * L, X::mask(lanes)) : z);
+                X::store(d + h * L, lanes >= L ? dw_in<X, InSilu>(dw_vload<X>(sp + h * L))
+                                    : lanes > 0 ? dw_in<X, InSilu>(dw_vloadm<X>(sp + h * L, X::mask(lanes))) : z);
             }
     }
     for (int64_t q = qhi; q < span; ++q)
@@ -333,7 +340,10 @@ struct DwRing {
             const int slot = (int)(ih % K);
             float *dst = scratch + slot * rowsz;
             if (held[slot] != ih) {
-                dw_nhwc_pack<X>(j, xn, ih, dst);
+                if (j.in_silu)
+                    dw_nhwc_pack<X, true>(j, xn, ih, dst);
+                else
+                    dw_nhwc_pack<X, false>(j, xn, ih, dst);
                 held[slot] = ih;
             }
             rows[kh] = dst;
