@@ -76,6 +76,7 @@ struct Portable {
         return r;
     }
     static constexpr bool kExactSilu = true;
+    static constexpr bool kFastSiluIn = false; // the input SiLU is silu (dw_silu_in)
     static inline V silu(V a) {
         V r;
         for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] / (1.0f + std::exp(-a.v[i]));
