@@ -38,7 +38,10 @@ import org.fixres4j.torch.AmpScope;
  * activations kept in it; the depthwise layers on the CPU stay on the fused kernel (bfloat16: float32 arithmetic,
  * each output rounded once). What needs the range or the sums stays float32: the SE's spatial sums, its two small
  * matrix products and gates (cast to the activation type for the scaling), the global pooling (accumulated in
- * float32) and the classifier, so the logits are float32.
+ * float32) and the classifier, so the logits are float32. On the CPU in bfloat16 the SiLU after the stem (before a
+ * block without skip) and after each expansion conv runs inside the next depthwise kernel as it reads its input
+ * (float32, not rounded to bfloat16 in between), and where a map has more pixels than the projection has outputs the
+ * SE gates scale the projection's weights per image (one batched matrix product) instead of the activations.
  *
  * <p>The folded weights are copies: later changes to the model do not reach this object (fuse again). Thread-safe:
  * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
@@ -61,6 +64,8 @@ public final class FastEfficientNet implements AutoCloseable {
      * resolutions scale the projection's weights per image instead of the activations (see FusedBlock#forward).
      */
     private final boolean cpuBf16;
+    /** Pixels per row of the projection's bias in the scaled projection (FusedBlock#scaledProjection). */
+    private static final int BIAS_TILE = 64;
     /** On CUDA with {@link #fuse(EfficientNet)}: which layer kinds run on our kernels; null: all or none. */
     private final CudaDepthwiseSwitch cudaSwitch;
 
@@ -308,6 +313,8 @@ public final class FastEfficientNet implements AutoCloseable {
         final boolean nativeDw; // this block's depthwise runs on FixRes4J's kernel
         /** cpuBf16 with an SE: the projection's weight as float32 {@code [C, O]} (the bfloat16 values, widened). */
         final Tensor projectWT;
+        /** cpuBf16 with an SE: the projection's bias repeated BIAS_TILE times, {@code [BIAS_TILE * O]}. */
+        final Tensor projectBiasTile;
 
         FusedBlock(EfficientNet.Block b) {
             skip = b.cfg.hasSkip();
@@ -333,8 +340,10 @@ public final class FastEfficientNet implements AutoCloseable {
                 seExpandB = keep(b.se.convExpand.bias().detach().clone());
                 projectWT = cpuBf16
                         ? keep(project.weight.flatten(1, 3).transpose(0, 1).to(ScalarType.Float).contiguous()) : null;
+                projectBiasTile = cpuBf16 ? keep(project.bias.repeat(BIAS_TILE).contiguous()) : null;
             } else {
                 projectWT = null;
+                projectBiasTile = null;
                 seReduceW = null;
                 seReduceB = null;
                 seExpandW = null;
@@ -411,8 +420,14 @@ public final class FastEfficientNet implements AutoCloseable {
             long o = projectWT.size(1);
             Tensor ws = gates.unsqueeze(2).mul(projectWT).to(dtype); // [N, C, O]
             Tensor yv = y.permute(0, 2, 3, 1).reshape(n, h * w, c); // a view of the channels-last memory
-            Tensor out = residual == null ? project.bias.expand(n, h * w, o).contiguous()
-                    : residual.permute(0, 2, 3, 1).reshape(n, h * w, o).add(project.bias);
+            // the bias over rows of t pixels (t the largest power of two up to BIAS_TILE dividing n * h * w), so that
+            // libtorch's broadcast add or copy runs over long rows instead of one short row of o values per pixel
+            long t = Math.min(BIAS_TILE, Long.lowestOneBit(n * h * w));
+            Tensor tile = projectBiasTile.narrow(0, 0, t * o);
+            long rows = n * h * w / t;
+            Tensor out = residual == null ? tile.expand(rows, t * o).contiguous()
+                    : residual.permute(0, 2, 3, 1).reshape(rows, t * o).add(tile);
+            out = out.view(n, h * w, o);
             out.baddbmm_(yv, ws);
             return out.view(n, h, w, o).permute(0, 3, 1, 2);
         }
