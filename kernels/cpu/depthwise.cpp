@@ -76,6 +76,7 @@ struct Portable {
         return r;
     }
     static constexpr bool kExactSilu = true;
+    static constexpr bool kFastSiluIn = false; // the input SiLU is silu (dw_silu_in)
     static inline V silu(V a) {
         V r;
         for (int i = 0; i < 8; ++i) r.v[i] = a.v[i] / (1.0f + std::exp(-a.v[i]));
@@ -342,7 +343,8 @@ void forward_run(const fx_depthwise_shape *shape, const float *x, const float *w
     job.xb = xb;
     job.yb = yb;
     job.se = se_sums;
-    job.act = act;
+    job.act = act & ~(int32_t)FX_ACT_IN_SILU;
+    job.in_silu = (act & FX_ACT_IN_SILU) != 0;
     const DwFwdOps &ops = forward_ops_for(xb != nullptr);
     {
         std::vector<float> bias((size_t)job.cpad, 0.0f);
@@ -529,9 +531,13 @@ fx_status dw_validate_forward(const char *fn, const fx_depthwise_shape *shape, i
     if (!aligned4(se_sums))
         return elem == 4 ? fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: every pointer must be aligned to 4 bytes (float32)", fn)
                          : fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: se_sums must be aligned to 4 bytes (float32)", fn);
-    if (act != FX_ACT_NONE && act != FX_ACT_SILU)
-        return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1) (got %d)", fn,
-                        (int)act);
+    const int32_t out_act = act & ~(int32_t)FX_ACT_IN_SILU;
+    if (out_act != FX_ACT_NONE && out_act != FX_ACT_SILU)
+        return fx::fail(FX_ERR_INVALID_ARGUMENT,
+                        "%s: act must be FX_ACT_NONE (0) or FX_ACT_SILU (1), optionally | FX_ACT_IN_SILU (0x100) "
+                        "(got %d)", fn, (int)act);
+    if ((act & FX_ACT_IN_SILU) != 0 && shape->layout != FX_LAYOUT_NHWC)
+        return fx::fail(FX_ERR_UNSUPPORTED, "%s: FX_ACT_IN_SILU needs the NHWC layout", fn);
     if (threads < 1 || threads > kMaxThreads)
         return fx::fail(FX_ERR_INVALID_ARGUMENT, "%s: threads must be in [1, %d] (got %d)", fn, (int)kMaxThreads,
                         (int)threads);

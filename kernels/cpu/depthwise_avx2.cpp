@@ -37,6 +37,7 @@ struct Avx2 {
 
     // SiLU's primitives (dw_silu in depthwise_fwd.h)
     static constexpr bool kExactSilu = false;
+    static constexpr bool kFastSiluIn = false; // the input SiLU is dw_silu (dw_silu_in)
     static inline V min(V a, V b) { return _mm256_min_ps(a, b); }
     static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
     static inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }

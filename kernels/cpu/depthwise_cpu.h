@@ -25,7 +25,8 @@ struct DwFwdJob {
     float *se; // [n][c] or nullptr
     int64_t n, c, h, w, cpad;
     int32_t k, s, pt, pl, oh, ow;
-    int32_t act;
+    int32_t act;     // FX_ACT_NONE or FX_ACT_SILU (the FX_ACT_IN_SILU flag is in_silu)
+    int32_t in_silu; // NHWC: x is read as silu(x) (dw_nhwc_pack); 0 for the gradient kernels
     int32_t wp; // NCHW: floats per row of the padded row buffer (see DwFwdOps::nchw)
 };
 

@@ -29,6 +29,13 @@ extern "C" {
 #endif
 
 enum { FX_ACT_NONE = 0, FX_ACT_SILU = 1 /* y = pre / (1 + exp(-pre)) */ };
+/* OR-ed into act of the CPU forwards (fx_depthwise_forward_cpu, fx_depthwise_forward_cpu_dtype), NHWC only: the
+ * convolution reads silu(x) instead of x (each element of x widened to float32 and passed through a SiLU in float32,
+ * not rounded: the kernels' own under FX_ISA_SCALAR and FX_ISA_AVX2*, a cheaper one good to ~7e-5 relative under
+ * FX_ISA_AVX512), so that the SiLU of the layer before needs no pass of its own. The padding stays 0
+ * (silu(0) = 0); se_sums and the output activation are as without it. NCHW: FX_ERR_UNSUPPORTED. The CUDA forward
+ * refuses it (FX_ERR_INVALID_ARGUMENT). */
+enum { FX_ACT_IN_SILU = 0x100 };
 
 typedef struct fx_depthwise_shape {
     int64_t n, c, h, w; /* > 0 */

@@ -107,7 +107,23 @@ public final class Depthwise {
      */
     public static Tensor forward(Tensor x, Tensor w, Tensor b, int stride, Pad pad, Activation act, Tensor seSums,
                                  int threads) {
+        return forward(x, w, b, stride, pad, act, false, seSums, threads);
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, int, Pad, Activation, Tensor, int)} that, with {@code inputSilu},
+     * convolves {@code silu(x)} instead of {@code x}: the SiLU of the layer before, applied by the kernel as it reads
+     * {@code x} (in float32 from the widened value, not rounded; C ABI {@code FX_ACT_IN_SILU}), so that it needs no
+     * pass of its own. {@code inputSilu} needs a channels-last CPU tensor ({@link IllegalArgumentException}
+     * otherwise).
+     */
+    public static Tensor forward(Tensor x, Tensor w, Tensor b, int stride, Pad pad, Activation act, boolean inputSilu,
+                                 Tensor seSums, int threads) {
         Geometry g = Geometry.of(x, w, stride, pad);
+        if (inputSilu && (g.cuda || !g.nhwc)) {
+            throw new IllegalArgumentException("depthwise forward: the input SiLU needs a channels-last CPU tensor");
+        }
+        int actCode = act.code | (inputSilu ? ACT_IN_SILU : 0);
         if (b != null) {
             check(b, "bias", new long[] {g.c}, g);
             requireContiguous(b, "bias");
@@ -127,13 +143,16 @@ public final class Depthwise {
         int status = g.dtype == CudaDepthwise.DType.BFLOAT16
                 ? FxNative.fxj_depthwise_forward_cpu_dtype(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
                         pad.bottom(), pad.right(), g.layout(), DTYPE_BFLOAT16, address(x), address(w),
-                        b == null ? 0 : address(b), act.code, address(y), seSums == null ? 0 : address(seSums), threads)
+                        b == null ? 0 : address(b), actCode, address(y), seSums == null ? 0 : address(seSums), threads)
                 : FxNative.fxj_depthwise_forward_cpu(g.n, g.c, g.h, g.w, g.k, stride, pad.top(), pad.left(),
                         pad.bottom(), pad.right(), g.layout(), address(x), address(w), b == null ? 0 : address(b),
-                        act.code, address(y), seSums == null ? 0 : address(seSums), threads);
+                        actCode, address(y), seSums == null ? 0 : address(seSums), threads);
         Kernels.check(status, "depthwise forward");
         return y;
     }
+
+    /** FX_ACT_IN_SILU of the C ABI (depthwise.h). */
+    private static final int ACT_IN_SILU = 0x100;
 
     /** FX_DTYPE_BFLOAT16 of the C ABI (kernels.h). */
     private static final int DTYPE_BFLOAT16 = 2;

@@ -38,7 +38,10 @@ import org.fixres4j.torch.AmpScope;
  * activations kept in it; the depthwise layers on the CPU stay on the fused kernel (bfloat16: float32 arithmetic,
  * each output rounded once). What needs the range or the sums stays float32: the SE's spatial sums, its two small
  * matrix products and gates (cast to the activation type for the scaling), the global pooling (accumulated in
- * float32) and the classifier, so the logits are float32.
+ * float32) and the classifier, so the logits are float32. On the CPU in bfloat16 the SiLU after the stem (before a
+ * block without skip) and after each expansion conv runs inside the next depthwise kernel as it reads its input
+ * (float32, not rounded to bfloat16 in between), and where a map has more pixels than the projection has outputs the
+ * SE gates scale the projection's weights per image (one batched matrix product) instead of the activations.
  *
  * <p>The folded weights are copies: later changes to the model do not reach this object (fuse again). Thread-safe:
  * forward passes only read the weights. Outputs follow the same PointerScope rules as {@link EfficientNet}'s.
@@ -55,6 +58,14 @@ public final class FastEfficientNet implements AutoCloseable {
     private final boolean nativeDepthwise;
     private final Amp amp;
     private final ScalarType dtype; // of the activations and the folded conv weights
+    /**
+     * The CPU bfloat16 path on the fused kernel: the SiLU after the stem (before a DS block without skip) and after
+     * each expansion conv runs inside the next depthwise kernel as it reads its input, and SE blocks at large
+     * resolutions scale the projection's weights per image instead of the activations (see FusedBlock#forward).
+     */
+    private final boolean cpuBf16;
+    /** Pixels per row of the projection's bias in the scaled projection (FusedBlock#scaledProjection). */
+    private static final int BIAS_TILE = 64;
     /** On CUDA with {@link #fuse(EfficientNet)}: which layer kinds run on our kernels; null: all or none. */
     private final CudaDepthwiseSwitch cudaSwitch;
 
@@ -68,6 +79,7 @@ public final class FastEfficientNet implements AutoCloseable {
         this.amp = amp;
         this.dtype = AmpScope.scalarType(amp);
         this.cudaSwitch = cudaSwitch;
+        this.cpuBf16 = nativeDepthwise && amp == Amp.BF16 && cudaSwitch == null;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             stem = fold(model.convStem(), model.bn1());
             for (EfficientNet.Block b : model.blocks()) {
@@ -177,9 +189,12 @@ public final class FastEfficientNet implements AutoCloseable {
         return Scopes.run(() -> {
             Tensor x = amp.enabled() ? input.to(dtype).contiguous(MemoryFormat.ChannelsLast)
                     : input.contiguous(MemoryFormat.ChannelsLast);
-            Tensor y = Scopes.run(() -> silu(stem.apply(x)));
+            boolean deferSilu = cpuBf16 && !blocks.isEmpty() && blocks.get(0).siluInKernel();
+            Tensor y = Scopes.run(() -> deferSilu ? stem.apply(x) : silu(stem.apply(x)));
+            boolean pending = deferSilu;
             for (FusedBlock b : blocks) {
-                Tensor next = b.forward(y);
+                Tensor next = b.forward(y, pending);
+                pending = false;
                 y.close();
                 y = next;
             }
@@ -296,6 +311,10 @@ public final class FastEfficientNet implements AutoCloseable {
         final Tensor seExpandB;
         final Tensor dwWeight; // [C, 1, k, k] contiguous, for the native kernel
         final boolean nativeDw; // this block's depthwise runs on FixRes4J's kernel
+        /** cpuBf16 with an SE: the projection's weight as float32 {@code [C, O]} (the bfloat16 values, widened). */
+        final Tensor projectWT;
+        /** cpuBf16 with an SE: the projection's bias repeated BIAS_TILE times, {@code [BIAS_TILE * O]}. */
+        final Tensor projectBiasTile;
 
         FusedBlock(EfficientNet.Block b) {
             skip = b.cfg.hasSkip();
@@ -319,7 +338,12 @@ public final class FastEfficientNet implements AutoCloseable {
                 seReduceB = keep(b.se.convReduce.bias().detach().clone());
                 seExpandW = keep(b.se.convExpand.weight().detach().flatten(1, 3).contiguous());
                 seExpandB = keep(b.se.convExpand.bias().detach().clone());
+                projectWT = cpuBf16
+                        ? keep(project.weight.flatten(1, 3).transpose(0, 1).to(ScalarType.Float).contiguous()) : null;
+                projectBiasTile = cpuBf16 ? keep(project.bias.repeat(BIAS_TILE).contiguous()) : null;
             } else {
+                projectWT = null;
+                projectBiasTile = null;
                 seReduceW = null;
                 seReduceB = null;
                 seExpandW = null;
@@ -327,15 +351,26 @@ public final class FastEfficientNet implements AutoCloseable {
             }
         }
 
-        Tensor forward(Tensor x) {
+        /** Whether this block can take its input before the SiLU (cpuBf16: its depthwise kernel then applies it). */
+        boolean siluInKernel() {
+            return cpuBf16 && nativeDw && !ir && !skip;
+        }
+
+        /**
+         * @param x the block's input
+         * @param xSiluPending x still lacks the SiLU of the layer before (only when {@link #siluInKernel()})
+         */
+        Tensor forward(Tensor x, boolean xSiluPending) {
             return Scopes.run(() -> {
-                Tensor y = ir ? silu(expand.apply(x)) : x;
+                // cpuBf16: the expansion's SiLU runs inside the depthwise kernel, as it reads its input
+                boolean inSilu = ir ? cpuBf16 && nativeDw : xSiluPending;
+                Tensor y = ir ? (inSilu ? expand.apply(x) : silu(expand.apply(x))) : x;
                 Tensor sums = null;
                 if (nativeDw) {
                     sums = seReduceW == null ? null : torch.empty(new long[] {y.size(0), y.size(1)},
                             y.options().dtype(new ScalarTypeOptional(ScalarType.Float)),
                             new org.bytedeco.pytorch.MemoryFormatOptional(MemoryFormat.Contiguous));
-                    y = depthwise(y, sums);
+                    y = depthwise(y, sums, inSilu);
                 } else {
                     y = silu(dw.apply(y));
                 }
@@ -347,6 +382,9 @@ public final class FastEfficientNet implements AutoCloseable {
                                     ? new ScalarTypeOptional(ScalarType.Float) : new ScalarTypeOptional());
                     s = silu(torch.linear(s, seReduceW, new TensorOptional(seReduceB)));
                     s = sigmoid(torch.linear(s, seExpandW, new TensorOptional(seExpandB)));
+                    if (projectWT != null && y.size(2) * y.size(3) > projectWT.size(1)) {
+                        return scaledProjection(y, s, skip ? x : null);
+                    }
                     if (amp.enabled()) {
                         s = s.to(dtype);
                     }
@@ -367,13 +405,40 @@ public final class FastEfficientNet implements AutoCloseable {
                     : v == ScalarType.BFloat16.value ? CudaDepthwise.DType.BFLOAT16 : CudaDepthwise.DType.FLOAT32;
         }
 
+        /**
+         * cpuBf16, where a map has more pixels than the projection has outputs (so scaling the weights is cheaper
+         * than scaling the activations): {@code project(y * gates) (+ residual)} as one batched matrix product per
+         * image with the projection's weight scaled by that image's gates, {@code [HW, C] x [C, O]} on the
+         * channels-last memory (weights scaled in float32 and rounded once to bfloat16; bias and residual added
+         * first, the product accumulated onto them). Saves the pass of the gates' multiply over the activations.
+         */
+        private Tensor scaledProjection(Tensor y, Tensor gates, Tensor residual) {
+            long n = y.size(0);
+            long c = y.size(1);
+            long h = y.size(2);
+            long w = y.size(3);
+            long o = projectWT.size(1);
+            Tensor ws = gates.unsqueeze(2).mul(projectWT).to(dtype); // [N, C, O]
+            Tensor yv = y.permute(0, 2, 3, 1).reshape(n, h * w, c); // a view of the channels-last memory
+            // the bias over rows of t pixels (t the largest power of two up to BIAS_TILE dividing n * h * w), so that
+            // libtorch's broadcast add or copy runs over long rows instead of one short row of o values per pixel
+            long t = Math.min(BIAS_TILE, Long.lowestOneBit(n * h * w));
+            Tensor tile = projectBiasTile.narrow(0, 0, t * o);
+            long rows = n * h * w / t;
+            Tensor out = residual == null ? tile.expand(rows, t * o).contiguous()
+                    : residual.permute(0, 2, 3, 1).reshape(rows, t * o).add(tile);
+            out = out.view(n, h * w, o);
+            out.baddbmm_(yv, ws);
+            return out.view(n, h, w, o).permute(0, 3, 1, 2);
+        }
+
         /** SiLU(depthwise(x, w') + b') on the native kernel, channels-last, writing the SE sums when asked. */
-        private Tensor depthwise(Tensor x, Tensor sums) {
+        private Tensor depthwise(Tensor x, Tensor sums, boolean inSilu) {
             Tensor in = x.contiguous(MemoryFormat.ChannelsLast);
             int stride = (int) dw.stride[0];
             Depthwise.Pad pad = dw.dynamicSame ? Depthwise.Pad.same(in.size(2), in.size(3), dw.kernel, stride)
                     : Depthwise.Pad.symmetric((int) dw.padding[0]);
-            return Depthwise.forward(in, dwWeight, dw.bias, stride, pad, Depthwise.Activation.SILU, sums,
+            return Depthwise.forward(in, dwWeight, dw.bias, stride, pad, Depthwise.Activation.SILU, inSilu, sums,
                     torch.get_num_threads());
         }
     }

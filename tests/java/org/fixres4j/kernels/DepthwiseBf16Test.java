@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * The bfloat16 depthwise forward through {@link Depthwise#forward}: every output is the float32 kernel's output on the
  * same (widened) inputs rounded once to bfloat16 (libtorch's float-to-bfloat16 conversion rounds to nearest even too;
  * no output here is subnormal, where the kernel's rule flushes to zero), the SE sums equal the float32 kernel's, the
- * output keeps the input's memory format, and mixed dtypes are refused.
+ * output keeps the input's memory format, and mixed dtypes are refused; the input SiLU ({@code inputSilu}).
  */
 class DepthwiseBf16Test {
     @BeforeAll
@@ -50,6 +50,42 @@ class DepthwiseBf16Test {
             Tensor rounded = yf.to(ScalarType.BFloat16).to(ScalarType.Float);
             assertEquals(0.0, yb.to(ScalarType.Float).sub(rounded).abs().max().item_double(), 0.0);
             assertEquals(0.0, sb.sub(sf).abs().max().item_double(), 0.0);
+        }
+    }
+
+    /**
+     * The input SiLU (the layer before's SiLU, applied as the kernel reads x): bfloat16 equals the float32 kernel with
+     * the same flag, rounded; both are close to the plain kernel on libtorch's silu(x) (the AVX-512 input SiLU is
+     * good to ~7e-5 relative); NCHW is refused.
+     */
+    @Test
+    void inputSiluIsTheSiluOfTheLayerBefore() {
+        try (PointerScope scope = new PointerScope()) {
+            int n = 2;
+            int c = 40;
+            int hw = 17;
+            Tensor xb = torch.randn(n, c, hw, hw).mul_(new org.bytedeco.pytorch.Scalar(3.0)).to(ScalarType.BFloat16)
+                    .contiguous(MemoryFormat.ChannelsLast);
+            Tensor wb = torch.randn(c, 1, 5, 5).mul_(new org.bytedeco.pytorch.Scalar(0.3)).to(ScalarType.BFloat16)
+                    .contiguous();
+            Tensor bb = torch.randn(c).to(ScalarType.BFloat16).contiguous();
+            Tensor xf = xb.to(ScalarType.Float).contiguous(MemoryFormat.ChannelsLast);
+            Tensor wf = wb.to(ScalarType.Float).contiguous();
+            Tensor bf = bb.to(ScalarType.Float).contiguous();
+            Depthwise.Pad pad = Depthwise.Pad.same(hw, hw, 5, 2);
+            Tensor yf = Depthwise.forward(xf, wf, bf, 2, pad, Depthwise.Activation.SILU, true, null, 1);
+            Tensor yb = Depthwise.forward(xb, wb, bb, 2, pad, Depthwise.Activation.SILU, true, null, 2);
+            Tensor rounded = yf.to(ScalarType.BFloat16).to(ScalarType.Float);
+            assertEquals(0.0, yb.to(ScalarType.Float).sub(rounded).abs().max().item_double(), 0.0);
+            Tensor ref = Depthwise.forward(torch.silu(xf).contiguous(MemoryFormat.ChannelsLast), wf, bf, 2, pad,
+                    Depthwise.Activation.SILU, null, 1);
+            double scale = ref.abs().max().item_double();
+            assertTrue(scale > 1.0);
+            assertEquals(0.0, yf.sub(ref).abs().max().item_double(), 1e-3 * scale);
+            Tensor xNchw = xb.contiguous();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Depthwise.forward(xNchw,
+                    wb, bb, 1, Depthwise.Pad.symmetric(2), Depthwise.Activation.SILU, true, null, 1));
+            assertTrue(e.getMessage().contains("channels-last"), e.getMessage());
         }
     }
 
