@@ -17,7 +17,7 @@ import org.fixres4j.preprocess.OutputType;
  * anything that aliases them) afterwards, and {@code clone()} what must outlive the batch. Tensors you compute from a
  * batch are yours: make them inside your own {@code PointerScope}, one per batch. Not thread-safe.
  */
-public final class Batch implements AutoCloseable {
+public final class Batch implements LoadedBatch {
     private final BatchLoader.Slot slot;
     private final BatchLoader owner;
     private final int number;

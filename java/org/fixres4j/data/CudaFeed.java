@@ -118,7 +118,7 @@ public final class CudaFeed implements AutoCloseable {
     }
 
     /** One batch on the device; close it once the model's work on it is enqueued (or done). */
-    public final class DeviceBatch implements AutoCloseable {
+    public final class DeviceBatch implements LoadedBatch {
         private final Filled f;
         private boolean closed;
 

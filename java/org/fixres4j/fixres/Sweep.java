@@ -16,11 +16,11 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.fixres4j.data.Batch;
 import org.fixres4j.data.BatchLoader;
 import org.fixres4j.data.CudaFeed;
 import org.fixres4j.data.Dataset;
 import org.fixres4j.data.LoadFailure;
+import org.fixres4j.data.LoadedBatch;
 import org.fixres4j.data.Progress;
 import org.fixres4j.data.RealLabels;
 import org.fixres4j.data.Seeds;
@@ -477,7 +477,7 @@ public final class Sweep {
             try (Feed epoch = feed()) {
                 while (true) {
                     long w0 = System.nanoTime();
-                    Feed.Item b = epoch.next();
+                    LoadedBatch b = epoch.next();
                     waitNanos += System.nanoTime() - w0;
                     if (strict && collective == null) {
                         // (shared by ranks, a strict sweep stops after combining, so that no rank waits for one
@@ -592,16 +592,8 @@ public final class Sweep {
                 CudaFeed f = CudaFeed.cuda(dataset, transforms, batch, threads, shard, shards, device);
                 return new Feed() {
                     @Override
-                    public Item next() throws IOException {
-                        CudaFeed.DeviceBatch b = f.next();
-                        return b == null ? null : new Item() {
-                            public int number() { return b.number(); }
-                            public int size() { return b.size(); }
-                            public int[] labels() { return b.labels(); }
-                            public int[] indices() { return b.indices(); }
-                            public Tensor input(int t) { return b.input(t); }
-                            public void close() { b.close(); }
-                        };
+                    public LoadedBatch next() throws IOException {
+                        return f.next();
                     }
 
                     public List<LoadFailure> failures() { return f.failures(); }
@@ -619,16 +611,8 @@ public final class Sweep {
             }
             return new Feed() {
                 @Override
-                public Item next() {
-                    Batch b = epoch.hasNext() ? epoch.next() : null;
-                    return b == null ? null : new Item() {
-                        public int number() { return b.number(); }
-                        public int size() { return b.size(); }
-                        public int[] labels() { return b.labels(); }
-                        public int[] indices() { return b.indices(); }
-                        public Tensor input(int t) { return b.input(t); }
-                        public void close() { b.close(); }
-                    };
+                public LoadedBatch next() {
+                    return epoch.hasNext() ? epoch.next() : null;
                 }
 
                 public List<LoadFailure> failures() { return epoch.failures(); }
@@ -680,24 +664,8 @@ public final class Sweep {
 
     /** Where a sweep's batches come from (the CPU loader's epoch, or the CUDA feed), as the engine reads them. */
     private interface Feed extends AutoCloseable {
-        /** One batch; close it once its logits are read. */
-        interface Item extends AutoCloseable {
-            int number();
-
-            int size();
-
-            int[] labels();
-
-            int[] indices();
-
-            Tensor input(int t);
-
-            @Override
-            void close();
-        }
-
-        /** The next batch, null at the end. */
-        Item next() throws IOException;
+        /** The next batch (close it once its logits are read), null at the end. */
+        LoadedBatch next() throws IOException;
 
         List<LoadFailure> failures();
 
