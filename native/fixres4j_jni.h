@@ -138,9 +138,10 @@ static inline int32_t fxj_cuda_device_count(void) {
 
 /* ---- depthwise convolution (kernels/include/fixres4j/depthwise.h): geometry as scalars, tensors as addresses --- */
 
-static inline void fxj_depthwise_fill(long long n, long long c, long long h, long long w, int32_t k, int32_t stride,
-                                      int32_t pad_top, int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
-                                      int32_t layout, fx_depthwise_shape *shape) {
+/* The shape from its scalars, its derived fields filled in and checked (fx_depthwise_shape_derive's status). */
+static inline fx_status fxj_depthwise_shape_of(long long n, long long c, long long h, long long w, int32_t k,
+                                               int32_t stride, int32_t pad_top, int32_t pad_left, int32_t pad_bottom,
+                                               int32_t pad_right, int32_t layout, fx_depthwise_shape *shape) {
     memset(shape, 0, sizeof(*shape));
     shape->n = n;
     shape->c = c;
@@ -153,6 +154,7 @@ static inline void fxj_depthwise_fill(long long n, long long c, long long h, lon
     shape->pad_bottom = pad_bottom;
     shape->pad_right = pad_right;
     shape->layout = layout;
+    return fx_depthwise_shape_derive(shape);
 }
 
 /* Output size as out_h << 32 | out_w, or a negative fx_status (fx_last_error() says why). */
@@ -160,8 +162,8 @@ static inline long long fxj_depthwise_out_size(long long n, long long c, long lo
                                                int32_t stride, int32_t pad_top, int32_t pad_left, int32_t pad_bottom,
                                                int32_t pad_right, int32_t layout) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return -(long long)status;
     }
@@ -174,8 +176,8 @@ static inline int32_t fxj_depthwise_forward_cpu(long long n, long long c, long l
                                                 long long bias, int32_t act, long long y, long long se_sums,
                                                 int32_t threads) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return status;
     }
@@ -191,8 +193,8 @@ static inline int32_t fxj_depthwise_forward_cpu_dtype(long long n, long long c, 
                                                       int32_t dtype, long long x, long long weight, long long bias,
                                                       int32_t act, long long y, long long se_sums, int32_t threads) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return status;
     }
@@ -207,8 +209,8 @@ static inline int32_t fxj_depthwise_backward_cpu(long long n, long long c, long 
                                                  long long weight, long long dy, long long dx, long long dw,
                                                  long long db, int32_t threads) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return status;
     }
@@ -234,8 +236,8 @@ static inline int32_t fxj_depthwise_forward_cuda(int32_t device, long long n, lo
                                                  long long x, long long weight, long long bias, int32_t act,
                                                  long long y, long long se_sums, long long stream) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return status;
     }
@@ -256,8 +258,8 @@ static inline long long fxj_depthwise_backward_cuda_workspace(long long n, long 
                                                               int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
                                                               int32_t layout, int32_t dtype) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return -(long long)status;
     }
@@ -273,8 +275,8 @@ static inline int32_t fxj_depthwise_backward_cuda(int32_t device, long long n, l
                                                   long long dx, long long dw, long long db, long long workspace,
                                                   long long workspace_bytes, long long stream) {
     fx_depthwise_shape shape;
-    fxj_depthwise_fill(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout, &shape);
-    fx_status status = fx_depthwise_shape_derive(&shape);
+    fx_status status = fxj_depthwise_shape_of(n, c, h, w, k, stride, pad_top, pad_left, pad_bottom, pad_right, layout,
+                                              &shape);
     if (status != FX_OK) {
         return status;
     }
