@@ -33,6 +33,7 @@ import org.fixres4j.fixres.Sweep;
 import org.fixres4j.image.DecodedImage;
 import org.fixres4j.image.ImageDecoder;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.BatchStreams;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelRegistry;
 import org.fixres4j.model.PretrainedConfig;
@@ -185,22 +186,36 @@ public final class EvalBench {
             report.put("decode_preprocess_images_per_s", loaderOnly(dataset, transform, o.batch(), o.threads()));
 
             torch.manual_seed(0);
+            List<BatchStreams> closeLater = new ArrayList<>();
             try (EfficientNet plain = ModelRegistry.create(o.model())) {
                 plain.eval();
                 try (FastEfficientNet fast = o.amp().enabled() ? FastEfficientNet.fuse(plain, o.amp())
                         : FastEfficientNet.fuse(plain, true)) {
-                    log.println("fixres bench eval: the model alone (fast path)");
+                    // as eval runs it: BatchStreams where EvalPipeline.streams says so (bf16 on 2+ threads)
+                    boolean bf16 = o.amp() == org.fixres4j.torch.Amp.BF16;
+                    int aloneStreams = EvalPipeline.streams(bf16, o.threads(), null);
+                    int e2eStreams = EvalPipeline.streams(bf16, split.computeThreads(), null);
+                    log.println("fixres bench eval: the model alone (fast path"
+                            + (aloneStreams > 1 ? ", " + aloneStreams + " streams)" : ")"));
                     org.fixres4j.kernels.ComputeThreads.set(o.threads());
                     double modelAlone;
-                    try (PointerScope scope = new PointerScope()) {
+                    try (PointerScope scope = new PointerScope();
+                         BatchStreams streams = aloneStreams > 1 ? BatchStreams.of(o.threads(), aloneStreams) : null) {
                         Tensor x = torch.randn(o.batch(), 3, res, res);
+                        java.util.function.UnaryOperator<Tensor> f = streams == null ? fast::forward
+                                : streams.over(fast::forward);
                         modelAlone = 1000.0 / ModelBench.interleavedTimings(o.seconds(), o.batch(),
-                                List.of(() -> fast.forward(x)))[0].msPerItem();
+                                List.of(() -> f.apply(x)))[0].msPerItem();
                     }
                     report.put("model_images_per_s", modelAlone);
+                    report.put("model_streams", aloneStreams);
+                    report.put("e2e_streams", e2eStreams);
 
                     org.fixres4j.kernels.ComputeThreads.set(split.computeThreads());
-                    Sweep.ModelFn fn = EvalPipeline.chunked(fast::forward, chunk)::apply;
+                    BatchStreams e2e = e2eStreams > 1 ? BatchStreams.of(split.computeThreads(), e2eStreams) : null;
+                    closeLater.add(e2e);
+                    Sweep.ModelFn fn = EvalPipeline.chunked(e2e == null ? fast::forward : e2e.over(fast::forward),
+                            chunk)::apply;
                     log.println("fixres bench eval: eval end to end");
                     // warm-up on the first two batches: JIT, libtorch's kernel choice per shape, the loader's code
                     int[] first = new int[Math.min(n, 2 * o.batch())];
@@ -231,6 +246,12 @@ public final class EvalBench {
                         Map<String, Object> bm = median(base);
                         report.put("baseline_runs", base);
                         report.put("baseline_images_per_s", bm.get("images_per_s"));
+                    }
+                }
+            } finally {
+                for (BatchStreams b : closeLater) {
+                    if (b != null) {
+                        b.close();
                     }
                 }
             }
@@ -418,7 +439,7 @@ public final class EvalBench {
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         // timm runs in the caller's environment, as its users run it: without what the launcher set for FixRes4J
-        // (glibc's malloc keeping freed memory speeds Python's torch up as well: docs/PERFORMANCE.md)
+        // (jemalloc, or glibc's malloc keeping freed memory, speeds Python's torch up as well: docs/PERFORMANCE.md)
         for (String name : launcherDefaults()) {
             pb.environment().remove(name);
         }

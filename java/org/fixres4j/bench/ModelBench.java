@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.fixres4j.model.EfficientNet;
+import org.fixres4j.model.BatchStreams;
 import org.fixres4j.model.FastEfficientNet;
 import org.fixres4j.model.ModelRegistry;
 import org.fixres4j.torch.Amp;
@@ -123,6 +124,7 @@ public final class ModelBench {
                  FastEfficientNet fastAmp = amp.enabled() ? FastEfficientNet.fuse(plain, amp) : null) {
                 for (int t : threads) {
                     org.fixres4j.kernels.ComputeThreads.set(t); // libtorch's threads, OpenBLAS on one
+                    try (BatchStreams streams = t >= 2 ? BatchStreams.of(t, t) : null) {
                     for (int b : batches) {
                         try (PointerScope scope = new PointerScope()) {
                             Tensor x = torch.randn(b, inChannels, res, res);
@@ -132,6 +134,15 @@ public final class ModelBench {
                             if (fastAmp != null) {
                                 paths.add(() -> AmpScope.forward(amp, "cpu", plain::forward, x));
                                 paths.add(() -> fastAmp.forward(x));
+                            }
+                            // one stream per thread (BatchStreams): rows only where each stream gets 2+ images
+                            boolean streamed = streams != null && b >= 2 * t;
+                            int streamsAt = paths.size();
+                            if (streamed) {
+                                paths.add(() -> streams.forward(fast::forward, x));
+                                if (fastAmp != null) {
+                                    paths.add(() -> streams.forward(fastAmp::forward, x));
+                                }
                             }
                             Timing[] ms = interleavedTimings(paths.size() * secondsPerRow, b, paths);
                             double plainMs = ms[0].msPerItem();
@@ -150,6 +161,13 @@ public final class ModelBench {
                                 Map<String, Object> sp = new LinkedHashMap<>();
                                 sp.put("plain", plainMs / ms[4].msPerItem());
                                 sp.put("fast", fastMs / ms[5].msPerItem());
+                                if (streamed) {
+                                    double fp32Best = Math.min(fastMs, ms[streamsAt].msPerItem());
+                                    double ampBest = Math.min(ms[5].msPerItem(), ms[streamsAt + 1].msPerItem());
+                                    sp.put("fast_" + t + "_streams", ms[streamsAt].msPerItem()
+                                            / ms[streamsAt + 1].msPerItem());
+                                    sp.put("fast_best", fp32Best / ampBest);
+                                }
                                 ampSpeedups.put(key, sp);
                                 Map<String, Object> dev = new LinkedHashMap<>();
                                 try (NoGradGuard g = new NoGradGuard()) {
@@ -159,7 +177,16 @@ public final class ModelBench {
                                 }
                                 ampDeviation.put(key, dev);
                             }
+                            if (streamed) {
+                                rows.add(row("fast, FixRes4J fused depthwise kernel, " + t + " streams of 1 thread", b,
+                                        t, ms[streamsAt], plainMs));
+                                if (fastAmp != null) {
+                                    rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel, " + t
+                                            + " streams of 1 thread", b, t, ms[streamsAt + 1], plainMs));
+                                }
+                            }
                         }
+                    }
                     }
                 }
             }

@@ -210,6 +210,11 @@ final class EvalCommand implements Callable<Integer> {
         @Mixin
         ForwardOptions forward;
 
+        @Option(names = "--streams", paramLabel = "N", description = "CPU fast path: cut each batch into N slices run "
+                + "at once, each on its own thread(s) (default: one per compute thread in bf16, else 1: one pass with "
+                + "libtorch's threads inside each operator; float32 logits then stay timm's).")
+        Integer streams;
+
         @Option(names = "--progress", paramLabel = "M", defaultValue = "auto",
                 description = "auto (a bar on a terminal, one line per 5%% otherwise), bar, lines or off; "
                         + "default: ${DEFAULT-VALUE}.")
@@ -240,6 +245,9 @@ final class EvalCommand implements Callable<Integer> {
         /** Where the model runs; the plain module's autocast ({@link #fn()}) is for this device. */
         final DeviceSpec device;
         org.fixres4j.torch.Amp amp = org.fixres4j.torch.Amp.NONE;
+        /** --streams (null: {@link EvalPipeline#streams}'s default); the streams themselves, made on first use. */
+        Integer streamsOption;
+        private org.fixres4j.model.BatchStreams streams;
 
         LoadedModel(EfficientNet model, FastEfficientNet fast) {
             this(model, fast, DeviceSpec.CPU);
@@ -259,7 +267,28 @@ final class EvalCommand implements Callable<Integer> {
                 String on = device.toString();
                 return x -> org.fixres4j.torch.AmpScope.forward(a, on, model::forward, x);
             }
-            return fast != null ? fast::forward : model::forward;
+            if (fast == null) {
+                return model::forward;
+            }
+            int threads = org.fixres4j.kernels.ComputeThreads.get();
+            int n = device.isCuda() ? 1 : EvalPipeline.streams(amp == org.fixres4j.torch.Amp.BF16, threads,
+                    streamsOption);
+            if (n <= 1) {
+                return fast::forward;
+            }
+            if (streams == null || streams.streams() != n || streams.threadsPerStream() != threads / n) {
+                if (streams != null) {
+                    streams.close();
+                }
+                streams = org.fixres4j.model.BatchStreams.of(threads, n);
+            }
+            FastEfficientNet f = fast;
+            return streams.over(f::forward)::apply;
+        }
+
+        /** The streams the CPU fast path runs on (1: one pass; see {@link #fn()}). */
+        int streamCount() {
+            return streams == null ? 1 : streams.streams();
         }
 
         /** Runs in this precision from now on (the fast path is folded again in it; --amp). */
@@ -277,6 +306,9 @@ final class EvalCommand implements Callable<Integer> {
 
         @Override
         public void close() {
+            if (streams != null) {
+                streams.close();
+            }
             if (fast != null) {
                 fast.close();
             }
@@ -357,6 +389,8 @@ final class EvalCommand implements Callable<Integer> {
         }
         // the cores asked for (all by default), split between the loader and libtorch's threads (EvalPipeline)
         org.fixres4j.kernels.ComputeThreads.set(pre.split().computeThreads());
+        EvalPipeline.streams(false, 1, pre.streams); // refuses --streams 0 before the sweep
+        model.streamsOption = pre.streams;
         return new Opened(ld, model);
     }
 
