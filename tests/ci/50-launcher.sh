@@ -32,14 +32,23 @@ rc=0
 [ "$rc" != 0 ] || { echo "launcher: no command exited 0" >&2; exit 1; }
 echo "launcher: caller's directory kept, unicode paths under LANG=C, exit status passed on" >&2
 
-# 4. the allocator: glibc's malloc keeps freed memory unless the caller set GLIBC_TUNABLES (even empty)
+# 4. the allocator: jemalloc preloaded where it is installed (./fixres test installs libjemalloc2), else glibc's malloc
+#    keeping freed memory; FIXRES_MALLOC=glibc picks glibc; the caller's GLIBC_TUNABLES (even empty) or LD_PRELOAD wins
 "$root/fixres" info >"$work/info" 2>&1
-grep -q "glibc malloc under libtorch: keeps freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_max=0" "$work/info" \
-  || { echo "launcher: GLIBC_TUNABLES not set by default:" >&2; cat "$work/info" >&2; exit 1; }
+if ls /usr/lib/*-linux-gnu/libjemalloc.so.2 >/dev/null 2>&1; then
+  grep -q "malloc under libtorch: libjemalloc.so.2 (LD_PRELOAD, MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)" \
+    "$work/info" || { echo "launcher: jemalloc installed but not preloaded:" >&2; cat "$work/info" >&2; exit 1; }
+  env MALLOC_CONF=narenas:2 "$root/fixres" info >"$work/info" 2>&1
+  grep -q "malloc under libtorch: libjemalloc.so.2 (LD_PRELOAD, MALLOC_CONF=narenas:2)" "$work/info" \
+    || { echo "launcher: the caller's MALLOC_CONF was replaced:" >&2; cat "$work/info" >&2; exit 1; }
+  FIXRES_MALLOC=glibc "$root/fixres" info >"$work/info" 2>&1
+fi
+grep -q "malloc under libtorch: keeps freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_max=0" "$work/info" \
+  || { echo "launcher: glibc's malloc not tuned without jemalloc:" >&2; cat "$work/info" >&2; exit 1; }
 env GLIBC_TUNABLES= "$root/fixres" info >"$work/info" 2>&1
-grep -q "glibc malloc under libtorch: glibc's default" "$work/info" \
+grep -q "malloc under libtorch: glibc's default" "$work/info" \
   || { echo "launcher: an empty GLIBC_TUNABLES of the caller was replaced:" >&2; cat "$work/info" >&2; exit 1; }
-echo "launcher: glibc's malloc keeps freed memory by default, the caller's GLIBC_TUNABLES wins" >&2
+echo "launcher: jemalloc where installed, else glibc keeping freed memory; the caller's settings win" >&2
 # huge pages for libtorch's allocator: opt-in, seen by info --torch (the hg flag of a tensor's mapping)
 if [ -r /sys/kernel/mm/transparent_hugepage/enabled ] && [ -r /proc/self/smaps ]; then
   env -u THP_MEM_ALLOC_ENABLE FIXRES_JAVA_OPTS=-Dfixres.thpAlloc=true "$root/fixres" info --torch >"$work/info" 2>&1 || true

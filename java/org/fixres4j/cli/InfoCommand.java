@@ -30,7 +30,7 @@ final class InfoCommand implements Runnable {
         // libtorch's allocator: huge pages for blocks of 2 MB and more (the activations of a forward pass)
         System.out.println("libtorch CPU allocator, huge pages: " + (torch && Torch.isLoaded() ? Torch.hugePageReport()
                 : Torch.hugePagePolicy()));
-        System.out.println("glibc malloc under libtorch: " + Torch.mallocReport());
+        System.out.println("malloc under libtorch: " + Torch.mallocReport());
         System.out.println();
         System.out.println("CUDA path of libtorch (--device cuda), piece by piece:");
         System.out.printf("%-14s %-3s %s%n", "piece", "ok", "detail");

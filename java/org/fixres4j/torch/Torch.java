@@ -33,9 +33,10 @@ import org.bytedeco.javacpp.PointerScope;
  * tensor exists (libc10's own {@code c10::utils::set_env}, which does not replace a value already set). It is not the
  * default: on a 2-vCPU VM it raised the fast path's median at batch 32 on two cores from about 96 to 129 images/s,
  * but one forward pass in five or so took twice the median, the plain module at batch 32 on one thread got slower,
- * and eval end to end gained less than the median suggests. What the launcher {@code fixres} sets instead (glibc's
- * malloc keeps freed memory: {@code GLIBC_TUNABLES=glibc.malloc.mmap_max=0:...:glibc.malloc.arena_max=1}) must be
- * in the environment when the process starts, which a library cannot do: docs/PERFORMANCE.md has both, measured.
+ * and eval end to end gained less than the median suggests. What the launcher {@code fixres} sets instead (jemalloc
+ * preloaded with {@code MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1} where it is installed, else glibc's malloc
+ * keeping freed memory: {@code GLIBC_TUNABLES=glibc.malloc.mmap_max=0:...:glibc.malloc.arena_max=1}) must be in the
+ * environment when the process starts, which a library cannot do: docs/PERFORMANCE.md has them, measured.
  * {@link #hugePageAllocations()} says what the allocator does.
  */
 public final class Torch {
@@ -207,11 +208,19 @@ public final class Torch {
     }
 
     /**
-     * One line for reports: whether glibc's malloc, which libtorch's CPU allocator calls, keeps freed memory in the
-     * process ({@code mmap_max=0} in {@code GLIBC_TUNABLES} or {@code MALLOC_MMAP_MAX_=0}, as the launcher sets) or
-     * returns large blocks to the kernel (glibc's default), as this process's environment says.
+     * One line for reports: the malloc libtorch's CPU allocator calls. A preloaded jemalloc or tcmalloc (the launcher
+     * preloads jemalloc where it is installed) by its file name and settings; else whether glibc's malloc keeps freed
+     * memory in the process ({@code mmap_max=0} in {@code GLIBC_TUNABLES} or {@code MALLOC_MMAP_MAX_=0}, as the
+     * launcher sets without jemalloc) or returns large blocks to the kernel (glibc's default), as this process's
+     * environment says.
      */
     public static String mallocReport() {
+        String preloaded = preloadedMalloc();
+        if (preloaded != null) {
+            String conf = System.getenv(preloaded.contains("jemalloc") ? "MALLOC_CONF" : "TCMALLOC_RELEASE_RATE");
+            return preloaded + " (LD_PRELOAD" + (conf == null ? "" : (preloaded.contains("jemalloc")
+                    ? ", MALLOC_CONF=" : ", TCMALLOC_RELEASE_RATE=") + conf) + ")";
+        }
         String tunables = System.getenv("GLIBC_TUNABLES");
         String legacy = System.getenv("MALLOC_MMAP_MAX_");
         boolean keeps = (tunables != null && tunables.contains("glibc.malloc.mmap_max=0"))
@@ -220,6 +229,21 @@ public final class Torch {
                 : legacy != null ? "MALLOC_MMAP_MAX_=" + legacy : "GLIBC_TUNABLES unset";
         return (keeps ? "keeps freed memory" : "glibc's default: large blocks mmapped and returned to the kernel")
                 + " (" + why + ")";
+    }
+
+    /**
+     * The malloc this process runs on instead of glibc's, when one is mapped into it (jemalloc or tcmalloc, as the
+     * launcher preloads where jemalloc is installed): its file name, else null (also without /proc).
+     */
+    static String preloadedMalloc() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            return lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                    .filter(f -> f.contains("/libjemalloc") || f.contains("/libtcmalloc"))
+                    .map(f -> f.substring(f.lastIndexOf('/') + 1))
+                    .findFirst().orElse(null);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Whether {@link #ensureLoaded()} has succeeded. */

@@ -28,6 +28,11 @@ class AllocatorSettingsTest {
 
     @Test
     void theMallocReportFollowsTheEnvironment() {
+        String preloaded = Torch.preloadedMalloc();
+        if (preloaded != null) { // LD_PRELOAD: the report names it (the launcher's jemalloc)
+            assertTrue(Torch.mallocReport().startsWith(preloaded + " (LD_PRELOAD"), Torch.mallocReport());
+            return;
+        }
         String tunables = System.getenv("GLIBC_TUNABLES");
         String legacy = System.getenv("MALLOC_MMAP_MAX_");
         boolean keeps = (tunables != null && tunables.contains("glibc.malloc.mmap_max=0"))
