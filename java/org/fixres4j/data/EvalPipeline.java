@@ -35,6 +35,11 @@ import org.bytedeco.pytorch.global.torch;
  * pass still page-faulted (glibc's default), the two were even: the loader's thread ran in the kernel's share of the
  * forward pass. The logits are the same either way: the split changes when images are loaded, not the forward pass.
  *
+ * <p><b>Streams.</b> In bfloat16 on two or more compute threads, eval runs each batch as one slice per thread at once
+ * ({@link org.fixres4j.model.BatchStreams}, {@link #streams}) instead of one pass with libtorch's threads inside each
+ * operator: the bf16 convolutions are fast enough that the serial gaps between the pass's ~300 operator calls held two
+ * threads to about 1.6x one. Float32 keeps one pass (as fast or faster there, and its logits stay timm's).
+ *
  * <p><b>Forward passes in chunks.</b> On the CPU the activations of a large batch outgrow the caches: at one thread,
  * EfficientNet-B0 at 224 runs faster at batch 8 than at batch 32. {@link #chunked(UnaryOperator, int)} runs a batch
  * through the model a few images at a time and concatenates the logits. It is not eval's default: libtorch's kernels

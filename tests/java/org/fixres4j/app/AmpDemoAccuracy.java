@@ -19,8 +19,9 @@ import org.fixres4j.transform.SampleTransform;
 
 /**
  * Not a test: the measurement behind docs/PERFORMANCE.md's bfloat16 top-1 row. Scores the demo's shipped checkpoint on
- * the demo's whole test set (Fashion-MNIST on a canvas, 10,000 images, at the checkpoint's input size) four ways in one
- * pass (each batch decoded once): fast path float32 and bfloat16, plain module float32 and under bfloat16 autocast;
+ * the demo's whole test set (Fashion-MNIST on a canvas, 10,000 images, at the checkpoint's input size) five ways in one
+ * pass (each batch decoded once): fast path float32 and bfloat16, plain module float32 and under bfloat16 autocast,
+ * and the bfloat16 fast path on {@code threads} {@link org.fixres4j.model.BatchStreams} as eval runs it;
  * prints the top-1 of each, the top-1 change and the largest logit deviation from float32 (absolute, and relative to
  * the largest |logit| of the test set). Run with the test classpath:
  * {@code java -cp target/test-classes:target/fixres4j-0.1.0-SNAPSHOT-cli.jar org.fixres4j.app.AmpDemoAccuracy [threads]}.
@@ -42,19 +43,23 @@ public final class AmpDemoAccuracy {
             loaded.model().eval();
             SampleTransform t = FinetuneConfig.testTransform(loaded.info(), loaded.info().inputSize());
             try (FastEfficientNet f32 = FastEfficientNet.fuse(loaded.model());
-                 FastEfficientNet bf16 = FastEfficientNet.fuse(loaded.model(), Amp.BF16)) {
+                 FastEfficientNet bf16 = FastEfficientNet.fuse(loaded.model(), Amp.BF16);
+                 org.fixres4j.model.BatchStreams streams = org.fixres4j.model.BatchStreams.of(threads, threads)) {
+                // the fifth: bf16 as eval runs it on 2+ threads (one slice of each batch per thread)
                 List<Sweep.ModelFn> models = List.of(f32::forward, bf16::forward, loaded.model()::forward,
-                        x -> AmpScope.forward(Amp.BF16, "cpu", loaded.model()::forward, x));
+                        x -> AmpScope.forward(Amp.BF16, "cpu", loaded.model()::forward, x),
+                        x -> streams.forward(bf16::forward, x));
                 long t0 = System.nanoTime();
-                Sweep.Result r = Sweep.over(test, List.of(t, t, t, t)).batchSize(64).threads(threads).strict(true)
+                Sweep.Result r = Sweep.over(test, List.of(t, t, t, t, t)).batchSize(64).threads(threads).strict(true)
                         .keepLogits(true).run(models);
-                String[] names = {"fast float32", "fast bf16", "plain float32", "plain bf16 autocast"};
+                String[] names = {"fast float32", "fast bf16", "plain float32", "plain bf16 autocast",
+                    "fast bf16, " + threads + " streams"};
                 System.out.printf(Locale.ROOT, "%s: %d test images at %d px, %s, %d threads, %.0f s%n", d.name(),
                         r.evaluated(), loaded.info().inputSize(), loaded.model().spec().name(), threads,
                         (System.nanoTime() - t0) / 1e9);
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < 5; i++) {
                     Sweep.Entry e = r.entries().get(i);
-                    Sweep.Entry ref = r.entries().get(i < 2 ? 0 : 2);
+                    Sweep.Entry ref = r.entries().get(i == 2 || i == 3 ? 2 : 0);
                     float[] a = ref.logits();
                     float[] b = e.logits();
                     double max = 0;
