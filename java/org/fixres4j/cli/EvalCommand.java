@@ -440,7 +440,9 @@ final class EvalCommand implements Callable<Integer> {
                 new EvalReportBuilder.RunModel(model.numClasses, model.model.parameterCount(), model.fast != null,
                         model.fast != null || model.model.isChannelsLast()),
                 o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(), pre.compute.threads,
-                        pre.strict));
+                        pre.strict, model.fast == null || model.device.isCuda() ? 1
+                        : EvalPipeline.streams(model.amp == org.fixres4j.torch.Amp.BF16,
+                                org.fixres4j.kernels.ComputeThreads.get(), pre.streams)));
     }
 
     /** Writes JSON (+ CSV next to it), the CSV alone, and the plot, as asked ({@link EvalReportBuilder}). */

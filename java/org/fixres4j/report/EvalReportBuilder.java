@@ -37,8 +37,14 @@ public final class EvalReportBuilder {
      * @param batch images per forward pass
      * @param threads the threads asked for, or null (all processors)
      * @param strict whether the first unreadable image stops the run
+     * @param streams slices of each batch run at once on the CPU ({@code BatchStreams}; 1: one pass)
      */
-    public record RunSettings(int batch, Integer threads, boolean strict) {}
+    public record RunSettings(int batch, Integer threads, boolean strict, int streams) {
+        /** Settings of a run whose forward passes are one pass over each batch (no {@code BatchStreams}). */
+        public RunSettings(int batch, Integer threads, boolean strict) {
+            this(batch, threads, strict, 1);
+        }
+    }
 
     /** The configuration block of the reports. */
     public static Map<String, Object> config(String command, List<String> arguments, ModelSource source,
@@ -88,6 +94,7 @@ public final class EvalReportBuilder {
         r.put("threads", run.threads() == null ? (long) Runtime.getRuntime().availableProcessors()
                 : (long) (int) run.threads());
         r.put("strict", run.strict());
+        r.put("streams", (long) run.streams());
         r.put("device", "cpu");
         c.put("run", r);
         c.put("software", Reports.software());

@@ -98,5 +98,36 @@ class AmpCliTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> config = (Map<String, Object>) ((Map<String, Object>) Json.read(json)).get("config");
         assertEquals("bf16", config.get("amp"));
+        assertEquals(1L, ((Number) ((Map<?, ?>) config.get("run")).get("streams")).longValue(), "one thread: one pass");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long streamsOfEval(String... extra) throws IOException {
+        Path json = dir.resolve("eval-streams.json");
+        Files.deleteIfExists(json);
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("eval", "--weights",
+                weights.toString(), "--arch", "efficientnet_b0", "--data", folder.toString(), "--progress", "off",
+                "--out", json.toString()));
+        args.addAll(java.util.List.of(extra));
+        Run r = run(args.toArray(new String[0]));
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> config = (Map<String, Object>) ((Map<String, Object>) Json.read(json)).get("config");
+        Map<String, Object> results = (Map<String, Object>) ((Map<String, Object>) Json.read(json)).get("summary");
+        assertTrue(results != null, "a summary");
+        return ((Number) ((Map<?, ?>) config.get("run")).get("streams")).longValue();
+    }
+
+    @Test
+    void evalRunsBf16BatchesOnOneStreamPerThreadAndFloat32AsOnePassUnlessAsked() throws IOException {
+        assertEquals(2, streamsOfEval("--threads", "2", "--amp", "bf16"));
+        assertEquals(1, streamsOfEval("--threads", "2"));
+        assertEquals(2, streamsOfEval("--threads", "2", "--streams", "2"));
+        assertEquals(1, streamsOfEval("--threads", "2", "--amp", "bf16", "--streams", "1"));
+        Path json = dir.resolve("eval-streams0.json");
+        Run r = run("eval", "--weights", weights.toString(), "--arch", "efficientnet_b0", "--data", folder.toString(),
+                "--streams", "0", "--out", json.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--streams must be at least 1, got 0"), r.err());
+        assertFalse(Files.exists(json));
     }
 }
