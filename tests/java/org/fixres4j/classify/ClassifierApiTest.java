@@ -142,6 +142,26 @@ class ClassifierApiTest {
     }
 
     @Test
+    void streamsGiveTheLogitsOfTheSameImagesInOnePass() throws IOException {
+        for (org.fixres4j.torch.Amp amp : new org.fixres4j.torch.Amp[] {org.fixres4j.torch.Amp.NONE,
+            org.fixres4j.torch.Amp.BF16}) {
+            try (DecodedImage im = ImageDecoder.decode(photo);
+                 Classifier c1 = Classifier.load(demo, new Classifier.Options().amp(amp).batchSize(4));
+                 Classifier c2 = Classifier.load(demo, new Classifier.Options().amp(amp).batchSize(4).streams(2))) {
+                List<DecodedImage> four = List.of(im, im, im, im); // one batch: two slices of two
+                float[][] a = c1.logits(four);
+                float[][] b = c2.logits(four);
+                for (int r = 0; r < 4; r++) {
+                    for (int i = 0; i < a[r].length; i++) {
+                        assertEquals(a[r][i], b[r][i], 1e-4f * Math.max(1f, Math.abs(a[r][i])), amp + " logit " + i);
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Classifier.Options().streams(0));
+    }
+
+    @Test
     void channelsLastGivesTheSameLogitsAsNchw() throws IOException {
         float[] nchw;
         float[] nhwc;
