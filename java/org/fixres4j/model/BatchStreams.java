@@ -107,47 +107,58 @@ public final class BatchStreams implements AutoCloseable {
         int k = streams;
         List<Future<Tensor>> parts = new ArrayList<>(k);
         List<Tensor> slices = new ArrayList<>(k);
+        List<Tensor> outs = new ArrayList<>(k);
+        RuntimeException failure = null;
+        boolean interrupted = false;
         try {
             long start = 0;
             for (int i = 0; i < k; i++) {
                 long len = n / k + (i < n % k ? 1 : 0);
                 Tensor slice = input.narrow(0, start, len);
-                slice.retainReference(); // the stream's thread reads it; released below
+                slice.retainReference(); // the stream's thread reads it; released below, after every stream ended
                 slices.add(slice);
                 start += len;
                 parts.add(pool.submit(() -> onStream(forward, slice)));
             }
-            List<Tensor> outs = new ArrayList<>(k);
-            RuntimeException failure = null;
-            for (Future<Tensor> f : parts) { // wait for every stream, even after a failure: they read the input
+        } catch (RuntimeException e) { // rejected (closed meanwhile): the streams already started still run
+            failure = e instanceof java.util.concurrent.RejectedExecutionException
+                    ? new IllegalStateException("these BatchStreams were closed", e) : e;
+        }
+        // wait for every stream that started, even after a failure or an interrupt: they read the slices
+        for (Future<Tensor> f : parts) {
+            while (true) {
                 try {
                     outs.add(f.get());
+                    break;
                 } catch (ExecutionException e) {
                     failure = failure != null ? failure : unwrap(e.getCause());
+                    break;
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    failure = failure != null ? failure : new IllegalStateException("interrupted", e);
+                    interrupted = true;
                 }
             }
-            try {
-                if (failure != null) {
-                    throw failure;
-                }
-                return Scopes.run(() -> {
-                    TensorVector v = new TensorVector();
-                    for (Tensor o : outs) {
-                        v.push_back(o);
-                    }
-                    return torch.cat(v);
-                });
-            } finally {
+        }
+        for (Tensor sl : slices) {
+            sl.releaseReference();
+        }
+        try {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+                failure = failure != null ? failure : new IllegalStateException("interrupted");
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return Scopes.run(() -> {
+                TensorVector v = new TensorVector();
                 for (Tensor o : outs) {
-                    o.releaseReference();
+                    v.push_back(o);
                 }
-            }
+                return torch.cat(v);
+            });
         } finally {
-            for (Tensor s : slices) {
-                s.releaseReference();
+            for (Tensor o : outs) {
+                o.releaseReference();
             }
         }
     }

@@ -126,6 +126,40 @@ class BatchStreamsTest {
     }
 
     @Test
+    void anInterruptedCallerWaitsForItsStreamsBeforeLettingGoOfTheInput() throws Exception {
+        try (PointerScope scope = new PointerScope(); BatchStreams streams = BatchStreams.of(2, 2)) {
+            Tensor x = torch.ones(4, 2);
+            java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+            Thread caller = Thread.currentThread();
+            java.util.concurrent.CountDownLatch interruptSent = new java.util.concurrent.CountDownLatch(1);
+            Thread interrupter = new Thread(() -> {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ignored) {
+                    // go on
+                }
+                caller.interrupt();
+                interruptSent.countDown();
+            });
+            interrupter.start();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> streams.forward(t -> {
+                try {
+                    interruptSent.await(30, java.util.concurrent.TimeUnit.SECONDS); // the caller is interrupted first
+                } catch (InterruptedException ignored) {
+                    // the stream's own thread is not interrupted
+                }
+                Tensor r = t.add(new org.bytedeco.pytorch.Scalar(1)); // reads the slice after the interrupt
+                finished.incrementAndGet();
+                return r;
+            }, x));
+            interrupter.join();
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+            assertEquals("interrupted", e.getMessage());
+            assertEquals(2, finished.get(), "both streams ran to their end before forward returned");
+        }
+    }
+
+    @Test
     void evalUsesStreamsForBf16OnTwoOrMoreThreadsOrWhenAsked() {
         assertEquals(1, EvalPipeline.streams(false, 2, null), "float32: one pass (timm's logits)");
         assertEquals(1, EvalPipeline.streams(true, 1, null));
