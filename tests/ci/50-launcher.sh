@@ -33,19 +33,21 @@ rc=0
 echo "launcher: caller's directory kept, unicode paths under LANG=C, exit status passed on" >&2
 
 # 4. the allocator: jemalloc preloaded where it is installed (./fixres test installs libjemalloc2), else glibc's malloc
-#    keeping freed memory; FIXRES_MALLOC=glibc picks glibc; the caller's GLIBC_TUNABLES (even empty) or LD_PRELOAD wins
-"$root/fixres" info >"$work/info" 2>&1
-if ls /usr/lib/*-linux-gnu/libjemalloc.so.2 >/dev/null 2>&1; then
+#    keeping freed memory; FIXRES_MALLOC=glibc picks glibc; the caller's GLIBC_TUNABLES (even empty), LD_PRELOAD and
+#    MALLOC_CONF win. Each run starts from none of these variables, whatever the caller of this step had.
+clean=(env -u LD_PRELOAD -u MALLOC_CONF -u GLIBC_TUNABLES -u FIXRES_MALLOC)
+"${clean[@]}" "$root/fixres" info >"$work/info" 2>&1
+if [ -f "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" ]; then
   grep -q "malloc under libtorch: libjemalloc.so.2 (LD_PRELOAD, MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1)" \
     "$work/info" || { echo "launcher: jemalloc installed but not preloaded:" >&2; cat "$work/info" >&2; exit 1; }
-  env MALLOC_CONF=narenas:2 "$root/fixres" info >"$work/info" 2>&1
+  "${clean[@]}" MALLOC_CONF=narenas:2 "$root/fixres" info >"$work/info" 2>&1
   grep -q "malloc under libtorch: libjemalloc.so.2 (LD_PRELOAD, MALLOC_CONF=narenas:2)" "$work/info" \
     || { echo "launcher: the caller's MALLOC_CONF was replaced:" >&2; cat "$work/info" >&2; exit 1; }
-  FIXRES_MALLOC=glibc "$root/fixres" info >"$work/info" 2>&1
+  "${clean[@]}" FIXRES_MALLOC=glibc "$root/fixres" info >"$work/info" 2>&1
 fi
 grep -q "malloc under libtorch: keeps freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_max=0" "$work/info" \
   || { echo "launcher: glibc's malloc not tuned without jemalloc:" >&2; cat "$work/info" >&2; exit 1; }
-env GLIBC_TUNABLES= "$root/fixres" info >"$work/info" 2>&1
+"${clean[@]}" GLIBC_TUNABLES= "$root/fixres" info >"$work/info" 2>&1
 grep -q "malloc under libtorch: glibc's default" "$work/info" \
   || { echo "launcher: an empty GLIBC_TUNABLES of the caller was replaced:" >&2; cat "$work/info" >&2; exit 1; }
 echo "launcher: jemalloc where installed, else glibc keeping freed memory; the caller's settings win" >&2

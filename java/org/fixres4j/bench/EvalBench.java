@@ -208,8 +208,9 @@ public final class EvalBench {
                                 List.of(() -> f.apply(x)))[0].msPerItem();
                     }
                     report.put("model_images_per_s", modelAlone);
-                    report.put("model_streams", aloneStreams);
-                    report.put("e2e_streams", e2eStreams);
+                    // what ran: a forward of fewer than two images per stream is one pass (BatchStreams.used)
+                    report.put("model_streams", BatchStreams.used(aloneStreams, o.batch()));
+                    report.put("e2e_streams", BatchStreams.used(e2eStreams, Math.min(o.batch(), chunk)));
 
                     org.fixres4j.kernels.ComputeThreads.set(split.computeThreads());
                     BatchStreams e2e = e2eStreams > 1 ? BatchStreams.of(split.computeThreads(), e2eStreams) : null;
@@ -463,7 +464,7 @@ public final class EvalBench {
     }
 
     /** The environment variables the launcher set itself (its {@value #LAUNCHER_DEFAULTS}: names, space-separated). */
-    static List<String> launcherDefaults() {
+    public static List<String> launcherDefaults() {
         String names = System.getenv(LAUNCHER_DEFAULTS);
         return names == null || names.isBlank() ? List.of() : List.of(names.strip().split("\\s+"));
     }

@@ -286,11 +286,6 @@ final class EvalCommand implements Callable<Integer> {
             return streams.over(f::forward)::apply;
         }
 
-        /** The streams the CPU fast path runs on (1: one pass; see {@link #fn()}). */
-        int streamCount() {
-            return streams == null ? 1 : streams.streams();
-        }
-
         /** Runs in this precision from now on (the fast path is folded again in it; --amp). */
         void amp(org.fixres4j.torch.Amp a) {
             if (a == amp) {
@@ -441,8 +436,9 @@ final class EvalCommand implements Callable<Integer> {
                         model.fast != null || model.model.isChannelsLast()),
                 o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(), pre.compute.threads,
                         pre.strict, model.fast == null || model.device.isCuda() ? 1
-                        : EvalPipeline.streams(model.amp == org.fixres4j.torch.Amp.BF16,
-                                org.fixres4j.kernels.ComputeThreads.get(), pre.streams)));
+                        : org.fixres4j.model.BatchStreams.used(EvalPipeline.streams(
+                                model.amp == org.fixres4j.torch.Amp.BF16, org.fixres4j.kernels.ComputeThreads.get(),
+                                pre.streams), pre.compute.batch())));
     }
 
     /** Writes JSON (+ CSV next to it), the CSV alone, and the plot, as asked ({@link EvalReportBuilder}). */

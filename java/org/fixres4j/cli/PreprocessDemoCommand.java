@@ -163,7 +163,11 @@ final class PreprocessDemoCommand implements Callable<Integer> {
         try {
             Path script = Samples.extractResource("/org/fixres4j/bench/pillow_reference.py", "pillow_reference.py");
             String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-            Process p = new ProcessBuilder(python, script.toString(), photo.toString()).start();
+            ProcessBuilder pb = new ProcessBuilder(python, script.toString(), photo.toString());
+            for (String name : org.fixres4j.bench.EvalBench.launcherDefaults()) { // Pillow as its users run it
+                pb.environment().remove(name);
+            }
+            Process p = pb.start();
             String out;
             try (InputStream in = p.getInputStream()) {
                 out = new String(in.readAllBytes(), StandardCharsets.UTF_8);

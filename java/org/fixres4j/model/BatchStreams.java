@@ -21,9 +21,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Why: a forward pass of the fast path is about 300 libtorch operator calls. With an intra-op team, each call is
  * a fork and a join, the Java side between calls runs on one thread while the others wait, and small operators (the
  * SE's, the pooling) barely divide. In bfloat16, whose convolutions run on AMX and leave those serial parts a larger
- * share, two streams of one thread each ran EfficientNet-B0 at batch 8 6-12% faster than one pass on two threads on a
- * 2-vCPU Sapphire Rapids VM (docs/PERFORMANCE.md); in float32, where the convolutions dominate, one pass on two
- * threads stayed as fast or faster. The allocator matters: glibc's malloc with a single arena serialises the streams
+ * share, two streams of one thread each ran EfficientNet-B0 6-10% faster than one pass on two threads at batch 8, 13% at
+ * batch 32, on a 2-vCPU Intel Xeon (Sapphire Rapids) VM (docs/PERFORMANCE.md); in float32 one pass was faster at
+ * batch 8 and streams 7% faster at batch 32. The allocator matters: glibc's malloc with a single arena serialises the streams
  * on its lock (two streams ran at 1.2 cores' worth); a malloc with per-thread caches (jemalloc, tcmalloc, or glibc's
  * per-thread arenas) does not. See {@code fixres}'s launcher and the README's Memory paragraph.
  *
@@ -33,6 +33,11 @@ import org.bytedeco.pytorch.global.torch;
  * than two images per stream runs as one pass on the calling thread, with that thread's libtorch threads. A row's result can differ in the last bits from a
  * pass over the whole batch (libtorch's kernels may block a batch of 4 otherwise than one of 8), so float32 eval,
  * whose logits are timm's, does not use streams by default.
+ *
+ * <p>Thread counts: a stream sets its own thread's libtorch count at its first pass; libtorch also stores that count as
+ * the default that threads first using libtorch later take, so the calling thread puts its own count back as that
+ * default once the streams ended. The calling thread's own count is never changed. A CUDA input runs as one pass on
+ * the calling thread (the streams would not run on the caller's CUDA stream).
  *
  * <p>Thread-safe: concurrent calls queue on the pool. The result joins the caller's innermost {@link PointerScope},
  * as {@code forward}'s own would. Exceptions thrown by {@code forward} on a stream are rethrown on the calling thread.
@@ -101,14 +106,15 @@ public final class BatchStreams implements AutoCloseable {
             throw new IllegalStateException("these BatchStreams were closed");
         }
         long n = input.size(0);
-        if (streams == 1 || n < 2L * streams) {
+        if (used(streams, n) == 1 || !input.is_cpu()) { // CUDA: the streams would not share the caller's stream
             return forward.apply(input);
         }
         int k = streams;
+        int callerThreads = torch.get_num_threads(); // the process-wide default, restored below
         List<Future<Tensor>> parts = new ArrayList<>(k);
         List<Tensor> slices = new ArrayList<>(k);
         List<Tensor> outs = new ArrayList<>(k);
-        RuntimeException failure = null;
+        Throwable failure = null;
         boolean interrupted = false;
         try {
             long start = 0;
@@ -124,30 +130,45 @@ public final class BatchStreams implements AutoCloseable {
             failure = e instanceof java.util.concurrent.RejectedExecutionException
                     ? new IllegalStateException("these BatchStreams were closed", e) : e;
         }
-        // wait for every stream that started, even after a failure or an interrupt: they read the slices
+        // wait for every stream that started, whatever happened: they read the slices and the caller's model
         for (Future<Tensor> f : parts) {
             while (true) {
                 try {
                     outs.add(f.get());
                     break;
                 } catch (ExecutionException e) {
-                    failure = failure != null ? failure : unwrap(e.getCause());
+                    failure = merge(failure, e.getCause());
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;
+                } catch (Throwable t) { // CancellationException, or an Error of this thread: the stream still runs
+                    failure = merge(failure, t);
+                    if (f.isDone()) {
+                        break;
+                    }
                 }
             }
         }
         for (Tensor sl : slices) {
             sl.releaseReference();
         }
+        if (threadCountSet) { // a stream set its own count, which libtorch also stores as the default of new threads
+            threadCountSet = false;
+            torch.set_num_threads(callerThreads);
+        }
         try {
             if (interrupted) {
                 Thread.currentThread().interrupt();
-                failure = failure != null ? failure : new IllegalStateException("interrupted");
+                failure = merge(failure, new IllegalStateException("interrupted"));
+            }
+            if (failure instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failure instanceof Error e) {
+                throw e;
             }
             if (failure != null) {
-                throw failure;
+                throw new IllegalStateException(failure);
             }
             return Scopes.run(() -> {
                 TensorVector v = new TensorVector();
@@ -163,10 +184,22 @@ public final class BatchStreams implements AutoCloseable {
         }
     }
 
+    /**
+     * How many streams a batch of {@code batch} images runs on with {@code streams} streams: all of them when each
+     * gets two images or more, else 1 (one pass on the calling thread).
+     */
+    public static int used(int streams, long batch) {
+        return streams > 1 && batch >= 2L * streams ? streams : 1;
+    }
+
+    /** Set by a stream that changed its thread's libtorch count (at its first pass); the caller restores the default. */
+    private volatile boolean threadCountSet;
+
     /** On a stream's thread: its libtorch thread count, then {@code forward}; the result carries one reference. */
     private Tensor onStream(UnaryOperator<Tensor> forward, Tensor slice) {
         if (torch.get_num_threads() != threadsPerStream) {
-            torch.set_num_threads(threadsPerStream);
+            torch.set_num_threads(threadsPerStream); // this thread's OpenMP count, and libtorch's stored default
+            threadCountSet = true;
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor out = forward.apply(slice);
@@ -175,14 +208,14 @@ public final class BatchStreams implements AutoCloseable {
         }
     }
 
-    private static RuntimeException unwrap(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
+    private static Throwable merge(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
         }
-        if (t instanceof Error e) {
-            throw e;
+        if (next != null && next != first) {
+            first.addSuppressed(next);
         }
-        return new IllegalStateException(t);
+        return first;
     }
 
     /** Stops the streams' threads (after the calls already queued); idempotent. */

@@ -151,9 +151,18 @@ class ClassifierApiTest {
                 List<DecodedImage> four = List.of(im, im, im, im); // one batch: two slices of two
                 float[][] a = c1.logits(four);
                 float[][] b = c2.logits(four);
+                float max = 0;
+                for (float[] row : a) {
+                    for (float v : row) {
+                        max = Math.max(max, Math.abs(v));
+                    }
+                }
+                // float32: rounding of other blockings only; bf16: one pass and the streams may run with other thread
+                // counts, so one rounding of a bf16 intermediate may differ (AmpModelTest's bound)
+                float tol = (amp == org.fixres4j.torch.Amp.NONE ? 1e-4f : 3e-2f) * Math.max(1f, max);
                 for (int r = 0; r < 4; r++) {
                     for (int i = 0; i < a[r].length; i++) {
-                        assertEquals(a[r][i], b[r][i], 1e-4f * Math.max(1f, Math.abs(a[r][i])), amp + " logit " + i);
+                        assertEquals(a[r][i], b[r][i], tol, amp + " logit " + i);
                     }
                 }
             }

@@ -91,6 +91,45 @@ class BatchStreamsTest {
     }
 
     @Test
+    void theStreamsLeaveLibtorchsDefaultThreadCountAsTheCallerHadIt() throws Exception {
+        int saved = Torch.threads();
+        try (PointerScope scope = new PointerScope(); BatchStreams streams = BatchStreams.of(2, 2)) {
+            Torch.setThreads(2);
+            List<Integer> inStreams = Collections.synchronizedList(new ArrayList<>());
+            streams.forward(t -> {
+                inStreams.add(torch.get_num_threads());
+                return t.clone();
+            }, torch.ones(4, 2));
+            assertEquals(List.of(1, 1), inStreams, "each stream on one thread");
+            assertEquals(2, Torch.threads(), "the caller's own count");
+            int[] fresh = new int[1];
+            Thread t = new Thread(() -> fresh[0] = torch.get_num_threads()); // first use of libtorch on this thread
+            t.start();
+            t.join();
+            assertEquals(2, fresh[0], "a new thread still starts from the caller's count");
+        } finally {
+            Torch.setThreads(saved);
+        }
+    }
+
+    @Test
+    void aNonCpuInputRunsAsOnePassOnTheCallingThread() {
+        try (PointerScope scope = new PointerScope(); BatchStreams streams = BatchStreams.of(2, 2)) {
+            Tensor meta = torch.zeros(8, 2).to(new org.bytedeco.pytorch.Device("meta"),
+                    org.bytedeco.pytorch.global.torch.ScalarType.Float);
+            List<Thread> seen = new ArrayList<>();
+            streams.forward(t -> {
+                seen.add(Thread.currentThread());
+                return t;
+            }, meta);
+            assertEquals(List.of(Thread.currentThread()), seen);
+        }
+        assertEquals(2, BatchStreams.used(2, 4));
+        assertEquals(1, BatchStreams.used(2, 3));
+        assertEquals(1, BatchStreams.used(1, 64));
+    }
+
+    @Test
     void aBatchTooSmallToShareRunsOnTheCallingThread() {
         try (PointerScope scope = new PointerScope(); BatchStreams streams = BatchStreams.of(2, 2)) {
             Tensor x = torch.ones(3, 2);
