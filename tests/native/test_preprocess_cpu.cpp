@@ -139,6 +139,28 @@ void test_simd_equals_scalar(int32_t isa, int cases, uint64_t seed, int32_t max_
 }
 
 // ---- batch == single ---------------------------------------------------------------------------------------
+// `count` random cases resized to out_w x out_h into `cases`, and their jobs: job i writes batch slot slot(i).
+// (The jobs point at the cases' images: built once every case is in place.)
+template <class Slot>
+std::vector<fx_preprocess_job> same_size_jobs(Rng &rng, int32_t count, int32_t out_w, int32_t out_h, int32_t max_side,
+                                              std::vector<Case> &cases, Slot slot) {
+    for (int32_t i = 0; i < count; ++i) {
+        Case c = random_case(rng, max_side);
+        c.plan.out_w = out_w;
+        c.plan.out_h = out_h;
+        cases.push_back(std::move(c));
+    }
+    std::vector<fx_preprocess_job> jobs;
+    for (int32_t i = 0; i < count; ++i) {
+        fx_preprocess_job j{};
+        j.image = cases[(size_t)i].img.view;
+        j.plan = cases[(size_t)i].plan;
+        j.index = slot(i);
+        jobs.push_back(j);
+    }
+    return jobs;
+}
+
 void test_batch_equals_single(uint64_t seed) {
     Rng rng(seed);
     for (int round = 0; round < 6; ++round) {
@@ -147,23 +169,11 @@ void test_batch_equals_single(uint64_t seed) {
         const int32_t count = rng.uniform(1, 9);
         const int64_t batch = count + rng.uniform(0, 2);
         std::vector<Case> cases;
-        std::vector<fx_preprocess_job> jobs;
         std::vector<int64_t> slots((size_t)batch);
         for (int64_t s = 0; s < batch; ++s) slots[(size_t)s] = s;
         for (int64_t s = batch - 1; s > 0; --s) std::swap(slots[(size_t)s], slots[(size_t)rng.uniform(0, (int32_t)s)]);
-        for (int32_t i = 0; i < count; ++i) {
-            Case c = random_case(rng, 300);
-            c.plan.out_w = out_w;
-            c.plan.out_h = out_h;
-            cases.push_back(std::move(c));
-        }
-        for (int32_t i = 0; i < count; ++i) {
-            fx_preprocess_job j{};
-            j.image = cases[(size_t)i].img.view;
-            j.plan = cases[(size_t)i].plan;
-            j.index = slots[(size_t)i];
-            jobs.push_back(j);
-        }
+        const std::vector<fx_preprocess_job> jobs =
+            same_size_jobs(rng, count, out_w, out_h, 300, cases, [&](int32_t i) { return slots[(size_t)i]; });
         for (int32_t isa : cpu_isas()) {
             set_isa(isa);
             Output single = make_output(batch, out_w, out_h, layout, dtype, order);
@@ -200,19 +210,7 @@ void test_concurrent_batches(uint64_t seed) {
         w.out_w = rng.uniform(1, 150), w.out_h = rng.uniform(1, 150);
         w.layout = rng.uniform(0, 1), w.dtype = rng.uniform(0, 3), w.order = rng.uniform(0, 1);
         const int32_t count = rng.uniform(1, 24);
-        for (int32_t i = 0; i < count; ++i) {
-            Case c = random_case(rng, 300);
-            c.plan.out_w = w.out_w;
-            c.plan.out_h = w.out_h;
-            w.cases.push_back(std::move(c));
-        }
-        for (int32_t i = 0; i < count; ++i) {
-            fx_preprocess_job j{};
-            j.image = w.cases[(size_t)i].img.view;
-            j.plan = w.cases[(size_t)i].plan;
-            j.index = count - 1 - i;
-            w.jobs.push_back(j);
-        }
+        w.jobs = same_size_jobs(rng, count, w.out_w, w.out_h, 300, w.cases, [&](int32_t i) { return count - 1 - i; });
         w.single = make_output(count, w.out_w, w.out_h, w.layout, w.dtype, w.order);
         for (const auto &j : w.jobs)
             CHECK(fx_preprocess_cpu(&j.image, &j.plan, j.index, &w.single.desc) == FX_OK, "%s", fx_last_error());
@@ -245,21 +243,9 @@ void test_back_to_back_batches(uint64_t seed) {
     Rng rng(seed);
     const int32_t out_w = rng.uniform(8, 96), out_h = rng.uniform(8, 96);
     std::vector<Case> cases;
-    std::vector<fx_preprocess_job> jobs;
     const int32_t count = 7;
-    for (int32_t i = 0; i < count; ++i) {
-        Case c = random_case(rng, 200);
-        c.plan.out_w = out_w;
-        c.plan.out_h = out_h;
-        cases.push_back(std::move(c));
-    }
-    for (int32_t i = 0; i < count; ++i) {
-        fx_preprocess_job j{};
-        j.image = cases[(size_t)i].img.view;
-        j.plan = cases[(size_t)i].plan;
-        j.index = i;
-        jobs.push_back(j);
-    }
+    std::vector<fx_preprocess_job> jobs =
+        same_size_jobs(rng, count, out_w, out_h, 200, cases, [](int32_t i) { return (int64_t)i; });
     Output single = make_output(count, out_w, out_h, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);
     for (const auto &j : jobs) CHECK(fx_preprocess_cpu(&j.image, &j.plan, j.index, &single.desc) == FX_OK, "%s", fx_last_error());
     Output b = make_output(count, out_w, out_h, FX_LAYOUT_NCHW, FX_DTYPE_FLOAT32, FX_ORDER_RGB);

@@ -111,7 +111,7 @@ public final class CudaModelBench {
                                 synced);
                         double plainMs = ms[0].msPerItem();
                         for (int i = 0; i < ms.length; i++) {
-                            rows.add(row(names.get(i), b, ms[i], plainMs));
+                            rows.add(ModelBench.row(names.get(i), b, 0, ms[i], plainMs)); // threads 0: device
                         }
                         String key = "batch " + b;
                         speedups.put(key, plainMs / ms[3].msPerItem());
@@ -169,22 +169,5 @@ public final class CudaModelBench {
             errors.put("batch " + batch, String.valueOf(e.getMessage()));
             return false;
         }
-    }
-
-    /** A row in {@link ModelBench}'s keys; threads 0 (libtorch's CPU threads play no part on the device). */
-    private static Map<String, Object> row(String path, int batch, ModelBench.Timing t, double plainMsPerImage) {
-        double msPerImage = t.msPerItem();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", path);
-        m.put("batch", batch);
-        m.put("threads", 0);
-        m.put("ms_per_batch", msPerImage * batch);
-        m.put("images_per_s", 1000.0 / msPerImage);
-        m.put("speedup_vs_plain", plainMsPerImage / msPerImage);
-        m.put("latency_ms_p50", t.p50());
-        m.put("latency_ms_p90", t.p90());
-        m.put("latency_ms_p99", t.p99());
-        m.put("latency_calls", t.calls());
-        return m;
     }
 }

@@ -186,15 +186,15 @@ public final class EvalBench {
             report.put("decode_preprocess_images_per_s", loaderOnly(dataset, transform, o.batch(), o.threads()));
 
             torch.manual_seed(0);
-            List<BatchStreams> closeLater = new ArrayList<>();
+            // as eval runs it: BatchStreams where EvalPipeline.streams says so (bf16 on 2+ threads)
+            boolean bf16 = o.amp() == org.fixres4j.torch.Amp.BF16;
+            int aloneStreams = EvalPipeline.streams(bf16, o.threads(), null);
+            int e2eStreams = EvalPipeline.streams(bf16, split.computeThreads(), null);
             try (EfficientNet plain = ModelRegistry.create(o.model())) {
                 plain.eval();
                 try (FastEfficientNet fast = o.amp().enabled() ? FastEfficientNet.fuse(plain, o.amp())
-                        : FastEfficientNet.fuse(plain, true)) {
-                    // as eval runs it: BatchStreams where EvalPipeline.streams says so (bf16 on 2+ threads)
-                    boolean bf16 = o.amp() == org.fixres4j.torch.Amp.BF16;
-                    int aloneStreams = EvalPipeline.streams(bf16, o.threads(), null);
-                    int e2eStreams = EvalPipeline.streams(bf16, split.computeThreads(), null);
+                        : FastEfficientNet.fuse(plain, true);
+                     BatchStreams e2e = e2eStreams > 1 ? BatchStreams.of(split.computeThreads(), e2eStreams) : null) {
                     log.println("fixres bench eval: the model alone (fast path"
                             + (aloneStreams > 1 ? ", " + aloneStreams + " streams)" : ")"));
                     org.fixres4j.kernels.ComputeThreads.set(o.threads());
@@ -213,8 +213,6 @@ public final class EvalBench {
                     report.put("e2e_streams", BatchStreams.used(e2eStreams, Math.min(o.batch(), chunk)));
 
                     org.fixres4j.kernels.ComputeThreads.set(split.computeThreads());
-                    BatchStreams e2e = e2eStreams > 1 ? BatchStreams.of(split.computeThreads(), e2eStreams) : null;
-                    closeLater.add(e2e);
                     Sweep.ModelFn fn = EvalPipeline.chunked(e2e == null ? fast::forward : e2e.over(fast::forward),
                             chunk)::apply;
                     log.println("fixres bench eval: eval end to end");
@@ -247,12 +245,6 @@ public final class EvalBench {
                         Map<String, Object> bm = median(base);
                         report.put("baseline_runs", base);
                         report.put("baseline_images_per_s", bm.get("images_per_s"));
-                    }
-                }
-            } finally {
-                for (BatchStreams b : closeLater) {
-                    if (b != null) {
-                        b.close();
                     }
                 }
             }

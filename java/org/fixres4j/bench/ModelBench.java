@@ -328,7 +328,8 @@ public final class ModelBench {
         }
     }
 
-    private static Map<String, Object> row(String path, int batch, int threads, Timing t, double plainMsPerImage) {
+    /** One report row: a path's timing, throughput and speed-up over the plain module (CudaModelBench's too). */
+    static Map<String, Object> row(String path, int batch, int threads, Timing t, double plainMsPerImage) {
         double msPerImage = t.msPerItem();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", path);
