@@ -430,12 +430,9 @@ public final class EvalBench {
 
     private static Proc exec(List<String> cmd, Path pythonPath, long timeoutSeconds)
             throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         // timm runs in the caller's environment, as its users run it: without what the launcher set for FixRes4J
         // (jemalloc, or glibc's malloc keeping freed memory, speeds Python's torch up as well: docs/PERFORMANCE.md)
-        for (String name : launcherDefaults()) {
-            pb.environment().remove(name);
-        }
+        ProcessBuilder pb = withoutLauncherDefaults(new ProcessBuilder(cmd).redirectErrorStream(true));
         String pp = System.getenv("PYTHONPATH");
         pb.environment().put("PYTHONPATH", pythonPath + (pp == null || pp.isEmpty() ? "" : ":" + pp));
         Process proc;
@@ -455,8 +452,19 @@ public final class EvalBench {
         return new Proc(proc.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
+    /**
+     * {@code pb} with the environment variables the launcher set itself removed ({@link #launcherDefaults()}): a
+     * reference child process (timm, Pillow) runs as its users run it, not with FixRes4J's allocator settings.
+     */
+    public static ProcessBuilder withoutLauncherDefaults(ProcessBuilder pb) {
+        for (String name : launcherDefaults()) {
+            pb.environment().remove(name);
+        }
+        return pb;
+    }
+
     /** The environment variables the launcher set itself (its {@value #LAUNCHER_DEFAULTS}: names, space-separated). */
-    public static List<String> launcherDefaults() {
+    static List<String> launcherDefaults() {
         String names = System.getenv(LAUNCHER_DEFAULTS);
         return names == null || names.isBlank() ? List.of() : List.of(names.strip().split("\\s+"));
     }

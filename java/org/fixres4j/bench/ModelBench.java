@@ -125,68 +125,68 @@ public final class ModelBench {
                 for (int t : threads) {
                     org.fixres4j.kernels.ComputeThreads.set(t); // libtorch's threads, OpenBLAS on one
                     try (BatchStreams streams = t >= 2 ? BatchStreams.of(t, t) : null) {
-                    for (int b : batches) {
-                        try (PointerScope scope = new PointerScope()) {
-                            Tensor x = torch.randn(b, inChannels, res, res);
-                            List<java.util.function.Supplier<Tensor>> paths = new ArrayList<>(List.of(
-                                    () -> plain.forward(x), () -> channelsLast.forward(x),
-                                    () -> fastTorchDw.forward(x), () -> fast.forward(x)));
-                            if (fastAmp != null) {
-                                paths.add(() -> AmpScope.forward(amp, "cpu", plain::forward, x));
-                                paths.add(() -> fastAmp.forward(x));
-                            }
-                            // one stream per thread (BatchStreams): rows only where each stream gets 2+ images
-                            boolean streamed = streams != null && b >= 2 * t;
-                            int streamsAt = paths.size();
-                            if (streamed) {
-                                paths.add(() -> streams.forward(fast::forward, x));
+                        for (int b : batches) {
+                            try (PointerScope scope = new PointerScope()) {
+                                Tensor x = torch.randn(b, inChannels, res, res);
+                                List<java.util.function.Supplier<Tensor>> paths = new ArrayList<>(List.of(
+                                        () -> plain.forward(x), () -> channelsLast.forward(x),
+                                        () -> fastTorchDw.forward(x), () -> fast.forward(x)));
                                 if (fastAmp != null) {
-                                    paths.add(() -> streams.forward(fastAmp::forward, x));
+                                    paths.add(() -> AmpScope.forward(amp, "cpu", plain::forward, x));
+                                    paths.add(() -> fastAmp.forward(x));
                                 }
-                            }
-                            Timing[] ms = interleavedTimings(paths.size() * secondsPerRow, b, paths);
-                            double plainMs = ms[0].msPerItem();
-                            double fastMs = ms[3].msPerItem();
-                            rows.add(row("plain", b, t, ms[0], plainMs));
-                            rows.add(row("plain, channels-last", b, t, ms[1], plainMs));
-                            rows.add(row("fast, libtorch depthwise (BN folded, channels-last, InferenceMode)", b, t,
-                                    ms[2], plainMs));
-                            rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, ms[3], plainMs));
-                            String key = "batch " + b + ", " + t + (t == 1 ? " thread" : " threads");
-                            speedups.put(key, plainMs / fastMs);
-                            if (fastAmp != null) {
-                                rows.add(row("plain, " + amp.label() + " autocast", b, t, ms[4], plainMs));
-                                rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel", b, t, ms[5],
-                                        plainMs));
-                                Map<String, Object> sp = new LinkedHashMap<>();
-                                sp.put("plain", plainMs / ms[4].msPerItem());
-                                sp.put("fast", fastMs / ms[5].msPerItem());
+                                // one stream per thread (BatchStreams): rows only where each stream gets 2+ images
+                                boolean streamed = streams != null && b >= 2 * t;
+                                int streamsAt = paths.size();
                                 if (streamed) {
-                                    double fp32Best = Math.min(fastMs, ms[streamsAt].msPerItem());
-                                    double ampBest = Math.min(ms[5].msPerItem(), ms[streamsAt + 1].msPerItem());
-                                    sp.put("fast_" + t + "_streams", ms[streamsAt].msPerItem()
-                                            / ms[streamsAt + 1].msPerItem());
-                                    sp.put("fast_best", fp32Best / ampBest);
+                                    paths.add(() -> streams.forward(fast::forward, x));
+                                    if (fastAmp != null) {
+                                        paths.add(() -> streams.forward(fastAmp::forward, x));
+                                    }
                                 }
-                                ampSpeedups.put(key, sp);
-                                Map<String, Object> dev = new LinkedHashMap<>();
-                                try (NoGradGuard g = new NoGradGuard()) {
-                                    dev.put("plain", deviation(plain.forward(x),
-                                            AmpScope.forward(amp, "cpu", plain::forward, x)));
-                                    dev.put("fast", deviation(fast.forward(x), fastAmp.forward(x)));
-                                }
-                                ampDeviation.put(key, dev);
-                            }
-                            if (streamed) {
-                                rows.add(row("fast, FixRes4J fused depthwise kernel, " + t + " streams of 1 thread", b,
-                                        t, ms[streamsAt], plainMs));
+                                Timing[] ms = interleavedTimings(paths.size() * secondsPerRow, b, paths);
+                                double plainMs = ms[0].msPerItem();
+                                double fastMs = ms[3].msPerItem();
+                                rows.add(row("plain", b, t, ms[0], plainMs));
+                                rows.add(row("plain, channels-last", b, t, ms[1], plainMs));
+                                rows.add(row("fast, libtorch depthwise (BN folded, channels-last, InferenceMode)", b, t,
+                                        ms[2], plainMs));
+                                rows.add(row("fast, FixRes4J fused depthwise kernel", b, t, ms[3], plainMs));
+                                String key = "batch " + b + ", " + t + (t == 1 ? " thread" : " threads");
+                                speedups.put(key, plainMs / fastMs);
                                 if (fastAmp != null) {
-                                    rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel, " + t
-                                            + " streams of 1 thread", b, t, ms[streamsAt + 1], plainMs));
+                                    rows.add(row("plain, " + amp.label() + " autocast", b, t, ms[4], plainMs));
+                                    rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel", b, t,
+                                            ms[5], plainMs));
+                                    Map<String, Object> sp = new LinkedHashMap<>();
+                                    sp.put("plain", plainMs / ms[4].msPerItem());
+                                    sp.put("fast", fastMs / ms[5].msPerItem());
+                                    if (streamed) {
+                                        double fp32Best = Math.min(fastMs, ms[streamsAt].msPerItem());
+                                        double ampBest = Math.min(ms[5].msPerItem(), ms[streamsAt + 1].msPerItem());
+                                        sp.put("fast_" + t + "_streams", ms[streamsAt].msPerItem()
+                                                / ms[streamsAt + 1].msPerItem());
+                                        sp.put("fast_best", fp32Best / ampBest);
+                                    }
+                                    ampSpeedups.put(key, sp);
+                                    Map<String, Object> dev = new LinkedHashMap<>();
+                                    try (NoGradGuard g = new NoGradGuard()) {
+                                        dev.put("plain", deviation(plain.forward(x),
+                                                AmpScope.forward(amp, "cpu", plain::forward, x)));
+                                        dev.put("fast", deviation(fast.forward(x), fastAmp.forward(x)));
+                                    }
+                                    ampDeviation.put(key, dev);
+                                }
+                                if (streamed) {
+                                    rows.add(row("fast, FixRes4J fused depthwise kernel, " + t
+                                            + " streams of 1 thread", b, t, ms[streamsAt], plainMs));
+                                    if (fastAmp != null) {
+                                        rows.add(row("fast, " + amp.label() + ", FixRes4J fused depthwise kernel, " + t
+                                                + " streams of 1 thread", b, t, ms[streamsAt + 1], plainMs));
+                                    }
                                 }
                             }
                         }
-                    }
                     }
                 }
             }

@@ -349,13 +349,9 @@ public final class PreprocessBench {
                 errors = Files.createTempFile("fixres4j-pillow-", ".log");
                 errors.toFile().deleteOnExit();
                 String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-                ProcessBuilder pb = new ProcessBuilder(python, script.toString(), photo.toString(), "--serve")
-                        .redirectError(ProcessBuilder.Redirect.to(errors.toFile()));
                 // Pillow runs as its users run it: without the allocator settings the launcher made for FixRes4J
-                for (String name : EvalBench.launcherDefaults()) {
-                    pb.environment().remove(name);
-                }
-                p = pb.start();
+                p = EvalBench.withoutLauncherDefaults(new ProcessBuilder(python, script.toString(), photo.toString(),
+                        "--serve").redirectError(ProcessBuilder.Redirect.to(errors.toFile()))).start();
             } catch (IOException | RuntimeException e) {
                 Pillow failed = new Pillow(null, errors);
                 failed.error = "skipped: " + e.getMessage();

@@ -147,10 +147,9 @@ public final class Classifier implements AutoCloseable {
          * On the CPU, with the fast path: cut each forward batch into {@code n} slices run at once, each on its own
          * thread with one libtorch thread ({@link org.fixres4j.model.BatchStreams}); default 1, one pass with
          * libtorch's threads as the application set them. In bfloat16 on a Sapphire Rapids VM, 2 streams ran
-         * EfficientNet-B0 6-10% faster than one pass on two threads at batch 8 (a 2-vCPU Intel Xeon (Sapphire Rapids) VM,
-         * docs/PERFORMANCE.md). A batch with
-         * fewer than two images per stream runs as one pass. A slice's logits can differ in the last bits from the
-         * whole batch's.
+         * EfficientNet-B0 6-10% faster than one pass on two threads at batch 8 (a 2-vCPU Intel Xeon (Sapphire Rapids)
+         * VM, docs/PERFORMANCE.md). A batch with fewer than two images per stream runs as one pass. A slice's logits
+         * can differ in the last bits from the whole batch's.
          */
         public Options streams(int n) {
             if (n < 1 || n > 256) {

@@ -270,12 +270,11 @@ final class EvalCommand implements Callable<Integer> {
             if (fast == null) {
                 return model::forward;
             }
-            int threads = org.fixres4j.kernels.ComputeThreads.get();
-            int n = device.isCuda() ? 1 : EvalPipeline.streams(amp == org.fixres4j.torch.Amp.BF16, threads,
-                    streamsOption);
+            int n = streamCount();
             if (n <= 1) {
                 return fast::forward;
             }
+            int threads = org.fixres4j.kernels.ComputeThreads.get();
             if (streams == null || streams.streams() != n || streams.threadsPerStream() != threads / n) {
                 if (streams != null) {
                     streams.close();
@@ -284,6 +283,18 @@ final class EvalCommand implements Callable<Integer> {
             }
             FastEfficientNet f = fast;
             return streams.over(f::forward)::apply;
+        }
+
+        /**
+         * The streams {@link #fn()}'s forward passes run on: {@link EvalPipeline#streams} for the fast path on the
+         * CPU at the current compute threads, else 1 (one pass).
+         */
+        int streamCount() {
+            if (fast == null || device.isCuda()) {
+                return 1;
+            }
+            return EvalPipeline.streams(amp == org.fixres4j.torch.Amp.BF16, org.fixres4j.kernels.ComputeThreads.get(),
+                    streamsOption);
         }
 
         /** Runs in this precision from now on (the fast path is folded again in it; --amp). */
@@ -434,11 +445,9 @@ final class EvalCommand implements Callable<Integer> {
         return EvalReportBuilder.config(command, argv, source,
                 new EvalReportBuilder.RunModel(model.numClasses, model.model.parameterCount(), model.fast != null,
                         model.fast != null || model.model.isChannelsLast()),
-                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(), pre.compute.threads,
-                        pre.strict, model.fast == null || model.device.isCuda() ? 1
-                        : org.fixres4j.model.BatchStreams.used(EvalPipeline.streams(
-                                model.amp == org.fixres4j.torch.Amp.BF16, org.fixres4j.kernels.ComputeThreads.get(),
-                                pre.streams), pre.compute.batch())));
+                o.data(), preprocessing, transforms, new EvalReportBuilder.RunSettings(pre.compute.batch(),
+                        pre.compute.threads, pre.strict,
+                        org.fixres4j.model.BatchStreams.used(model.streamCount(), pre.compute.batch())));
     }
 
     /** Writes JSON (+ CSV next to it), the CSV alone, and the plot, as asked ({@link EvalReportBuilder}). */

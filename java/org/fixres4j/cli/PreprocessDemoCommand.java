@@ -163,11 +163,8 @@ final class PreprocessDemoCommand implements Callable<Integer> {
         try {
             Path script = Samples.extractResource("/org/fixres4j/bench/pillow_reference.py", "pillow_reference.py");
             String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-            ProcessBuilder pb = new ProcessBuilder(python, script.toString(), photo.toString());
-            for (String name : org.fixres4j.bench.EvalBench.launcherDefaults()) { // Pillow as its users run it
-                pb.environment().remove(name);
-            }
-            Process p = pb.start();
+            Process p = org.fixres4j.bench.EvalBench.withoutLauncherDefaults( // Pillow as its users run it
+                    new ProcessBuilder(python, script.toString(), photo.toString())).start();
             String out;
             try (InputStream in = p.getInputStream()) {
                 out = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -38,8 +38,8 @@ import org.bytedeco.pytorch.global.torch;
  * <p><b>Streams.</b> In bfloat16 on two or more compute threads, eval runs each batch as one slice per thread at once
  * ({@link org.fixres4j.model.BatchStreams}, {@link #streams}) instead of one pass with libtorch's threads inside each
  * operator: the bf16 convolutions are fast enough that the serial gaps between the pass's ~300 operator calls held two
- * threads to about 1.6x one. Float32 keeps one pass, so that its logits stay timm's (one pass was also the faster at batch 8 there; streams were 7%
- * faster at batch 32).
+ * threads to about 1.6x one. Float32 keeps one pass, so that its logits stay timm's (one pass was also the faster at
+ * batch 8 there; streams were 7% faster at batch 32).
  *
  * <p><b>Forward passes in chunks.</b> On the CPU the activations of a large batch outgrow the caches: at one thread,
  * EfficientNet-B0 at 224 runs faster at batch 8 than at batch 32. {@link #chunked(UnaryOperator, int)} runs a batch
@@ -105,9 +105,9 @@ public final class EvalPipeline {
      * How many {@link org.fixres4j.model.BatchStreams streams} a CPU forward pass of the fast path runs on, for
      * {@code computeThreads} libtorch threads: {@code requested} when given (at most {@code computeThreads}); else, in
      * bfloat16 with two or more threads, one stream per thread (EfficientNet-B0 on a 2-vCPU Intel Xeon (Sapphire
-     * Rapids) VM: 6-10% faster than one pass on both threads at batch 8, 13% at batch 32), and one stream (one pass, libtorch's threads inside each
-     * operator) otherwise: float32's logits are timm's whatever the thread count, and a batch cut into slices could
-     * change their last bits.
+     * Rapids) VM: 6-10% faster than one pass on both threads at batch 8, 13% at batch 32), and one stream (one pass,
+     * libtorch's threads inside each operator) otherwise: float32's logits are timm's whatever the thread count, and a
+     * batch cut into slices could change their last bits.
      *
      * @throws IllegalArgumentException for a requested count below one
      */

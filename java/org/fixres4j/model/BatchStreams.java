@@ -18,21 +18,21 @@ import org.bytedeco.pytorch.global.torch;
  * A CPU forward pass over a batch on several threads at once, each on its own slice of the batch ("streams"), instead
  * of one pass whose every operator is split across the threads by libtorch's OpenMP team.
  *
- * <p>Why: a forward pass of the fast path is about 300 libtorch operator calls. With an intra-op team, each call is
- * a fork and a join, the Java side between calls runs on one thread while the others wait, and small operators (the
- * SE's, the pooling) barely divide. In bfloat16, whose convolutions run on AMX and leave those serial parts a larger
- * share, two streams of one thread each ran EfficientNet-B0 6-10% faster than one pass on two threads at batch 8, 13% at
- * batch 32, on a 2-vCPU Intel Xeon (Sapphire Rapids) VM (docs/PERFORMANCE.md); in float32 one pass was faster at
- * batch 8 and streams 7% faster at batch 32. The allocator matters: glibc's malloc with a single arena serialises the streams
- * on its lock (two streams ran at 1.2 cores' worth); a malloc with per-thread caches (jemalloc, tcmalloc, or glibc's
+ * <p>Why: a forward pass of the fast path is about 300 libtorch operator calls. With an intra-op team, each call is a
+ * fork and a join, the Java side between calls runs on one thread while the others wait, and small operators (the SE's,
+ * the pooling) barely divide. In bfloat16, whose convolutions run on AMX and leave those serial parts a larger share,
+ * two streams of one thread each ran EfficientNet-B0 6-10% faster than one pass on two threads at batch 8, 13% at batch
+ * 32, on a 2-vCPU Intel Xeon (Sapphire Rapids) VM (docs/PERFORMANCE.md); in float32 one pass was faster at batch 8 and
+ * streams 7% faster at batch 32. The allocator matters: glibc's malloc with a single arena serialises the streams on
+ * its lock (two streams ran at 1.2 cores' worth); a malloc with per-thread caches (jemalloc, tcmalloc, or glibc's
  * per-thread arenas) does not. See {@code fixres}'s launcher and the README's Memory paragraph.
  *
- * <p>The batch is cut along its first dimension into {@link #streams()} slices whose sizes differ by at most one;
- * each runs {@code forward} on a thread of this object's pool with {@link #threadsPerStream()} libtorch intra-op
- * threads (set on that thread), and the outputs are concatenated in order on the calling thread. A batch with fewer
- * than two images per stream runs as one pass on the calling thread, with that thread's libtorch threads. A row's result can differ in the last bits from a
- * pass over the whole batch (libtorch's kernels may block a batch of 4 otherwise than one of 8), so float32 eval,
- * whose logits are timm's, does not use streams by default.
+ * <p>The batch is cut along its first dimension into {@link #streams()} slices whose sizes differ by at most one; each
+ * runs {@code forward} on a thread of this object's pool with {@link #threadsPerStream()} libtorch intra-op threads
+ * (set on that thread), and the outputs are concatenated in order on the calling thread. A batch with fewer than two
+ * images per stream runs as one pass on the calling thread, with that thread's libtorch threads. A row's result can
+ * differ in the last bits from a pass over the whole batch (libtorch's kernels may block a batch of 4 otherwise than
+ * one of 8), so float32 eval, whose logits are timm's, does not use streams by default.
  *
  * <p>Thread counts: a stream sets its own thread's libtorch count at its first pass; libtorch also stores that count as
  * the default that threads first using libtorch later take, so the calling thread puts its own count back as that
@@ -48,6 +48,8 @@ public final class BatchStreams implements AutoCloseable {
     private final int streams;
     private final int threadsPerStream;
     private final ExecutorService pool;
+    /** Set by a stream that changed its thread's libtorch count (first pass); the caller restores the default. */
+    private volatile boolean threadCountSet;
 
     private BatchStreams(int streams, int threadsPerStream) {
         this.streams = streams;
@@ -191,9 +193,6 @@ public final class BatchStreams implements AutoCloseable {
     public static int used(int streams, long batch) {
         return streams > 1 && batch >= 2L * streams ? streams : 1;
     }
-
-    /** Set by a stream that changed its thread's libtorch count (at its first pass); the caller restores the default. */
-    private volatile boolean threadCountSet;
 
     /** On a stream's thread: its libtorch thread count, then {@code forward}; the result carries one reference. */
     private Tensor onStream(UnaryOperator<Tensor> forward, Tensor slice) {

@@ -217,9 +217,9 @@ public final class Torch {
     public static String mallocReport() {
         String preloaded = preloadedMalloc();
         if (preloaded != null) {
-            String conf = System.getenv(preloaded.contains("jemalloc") ? "MALLOC_CONF" : "TCMALLOC_RELEASE_RATE");
-            return preloaded + " (LD_PRELOAD" + (conf == null ? "" : (preloaded.contains("jemalloc")
-                    ? ", MALLOC_CONF=" : ", TCMALLOC_RELEASE_RATE=") + conf) + ")";
+            String setting = preloaded.contains("jemalloc") ? "MALLOC_CONF" : "TCMALLOC_RELEASE_RATE";
+            String conf = System.getenv(setting);
+            return preloaded + " (LD_PRELOAD" + (conf == null ? "" : ", " + setting + "=" + conf) + ")";
         }
         String tunables = System.getenv("GLIBC_TUNABLES");
         String legacy = System.getenv("MALLOC_MMAP_MAX_");
@@ -236,7 +236,8 @@ public final class Torch {
      * launcher preloads where jemalloc is installed): its file name, else null (also without /proc).
      */
     static String preloadedMalloc() {
-        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+        java.nio.file.Path maps = java.nio.file.Path.of("/proc/self/maps");
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(maps)) {
             return lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
                     .filter(f -> f.contains("/libjemalloc") || f.contains("/libtcmalloc"))
                     .map(f -> f.substring(f.lastIndexOf('/') + 1))
