@@ -51,7 +51,7 @@ struct EmitJob {
 
 struct IsaOps {
     const char *name;
-    // Bytes of ISA-specific horizontal tables for this job, and their construction into buf (16-byte aligned).
+    // Bytes of ISA-specific horizontal tables for this job, and their construction into buf (64-byte aligned).
     size_t (*hprep_size)(const HorizontalJob &job);
     void (*hprep)(const HorizontalJob &job, uint8_t *buf);
     // One input row (src row at roi column 0) -> nplanes rows dst[p] of out_w values (writes may run up to

@@ -9,6 +9,7 @@
 //   ring of max(n) intermediate rows (each input row once), then the vertical kernel makes the row's values
 //   (one byte row per plane) and the emit kernel writes them to the output (normalised, in its layout).
 //   Padding rows are written from a row of zeros.
+#include "aligned_bytes.h"
 #include "cpu_internal.h"
 
 #include <algorithm>
@@ -47,7 +48,7 @@ struct Scratch {
     TapsKey hkey, vkey;
     const IsaOps *prep_ops = nullptr; // ops the prep tables were built for (for hkey); nullptr: none
     int32_t prep_pixel[5] = {0, 0, 0, 0, 0}; // channels, nplanes, src_ch[3] the prep tables were built for
-    std::vector<uint8_t> prep, planes, ring, vb, zero;
+    AlignedBytes prep, planes, ring, vb, zero;
     std::vector<int32_t> slot_row, work;
     std::vector<const uint8_t *> rows;
 };
@@ -135,7 +136,7 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     const int32_t out_w = plan.out_w, out_h = plan.out_h;
     const int32_t y_begin = (int32_t)((int64_t)band * out_h / bands), y_end = (int32_t)((int64_t)(band + 1) * out_h / bands);
     const int32_t nplanes = img.channels == 1 ? 1 : 3;
-    const size_t wpad = round_up((size_t)out_w, 32) + kRowSlack;
+    const size_t wpad = round_up((size_t)out_w, AlignedBytes::kAlign) + kRowSlack; // rows start 64-byte aligned
 
     EmitJob ej;
     ej.out = (uint8_t *)out.data;
@@ -169,7 +170,7 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     }
 
     const size_t span = (size_t)(sx1 - sx0);
-    const size_t plane_bytes = span + (size_t)s.h.ksize + kRowSlack;
+    const size_t plane_bytes = round_up(span + (size_t)s.h.ksize + kRowSlack, AlignedBytes::kAlign);
     const size_t ring_rows = (size_t)max_vn;
     if (ring_rows * nplanes * wpad + nplanes * plane_bytes > kMaxScratch)
         return fail(FX_ERR_OUT_OF_MEMORY, "the plan needs more than %zu bytes of scratch (%zu intermediate rows of %zu)",
@@ -265,9 +266,8 @@ void trim(Scratch &s) {
     if (s.v.coeffs.capacity() * sizeof(int32_t) > kKeep) s.vkey = TapsKey{};
     shrink(s.h.coeffs);
     shrink(s.v.coeffs);
-    shrink(s.prep);
-    shrink(s.planes);
-    shrink(s.ring);
+    for (AlignedBytes *b : {&s.prep, &s.planes, &s.ring})
+        if (b->capacity() > kKeep) b->release();
 }
 
 // One batch call's work, shared by the caller and the pool's workers (BatchFn): jobs are claimed one at a time;

@@ -1,5 +1,6 @@
 // Internal pieces (linked statically from fixres4j_internal): float16 / bfloat16 rounding, the value table,
 // Pillow's axis taps (structural properties; the Pillow goldens check the values) and validation helpers.
+#include "aligned_bytes.h"
 #include "internal.h"
 #include "test_util.h"
 
@@ -185,9 +186,33 @@ void test_dtype_size() {
     CHECK(fx::ok() == FX_OK && fx_last_error()[0] == '\0');
 }
 
+// The scratch buffer of the CPU driver: 64-byte aligned after every growth, the kept bytes kept, new ones filled.
+void test_aligned_bytes() {
+    fx::AlignedBytes b;
+    CHECK(b.empty() && b.data() == nullptr, "a new buffer is empty");
+    bool aligned = true, kept = true, filled = true;
+    size_t size = 0;
+    for (size_t n : {1, 7, 64, 100, 5000, 30, 30, 70000, 3, 200000}) {
+        b.resize(n, 0xAB);
+        aligned = aligned && (uintptr_t)b.data() % 64 == 0;
+        for (size_t i = 0; i < std::min(size, n); ++i) kept = kept && b.data()[i] == (uint8_t)(i * 13);
+        for (size_t i = std::min(size, n); i < n; ++i) filled = filled && b.data()[i] == 0xAB;
+        for (size_t i = 0; i < n; ++i) b.data()[i] = (uint8_t)(i * 13);
+        size = n;
+    }
+    CHECK(aligned, "data() is 64-byte aligned after every resize");
+    CHECK(kept, "resize keeps the first min(old, new) bytes");
+    CHECK(filled, "resize fills the new bytes");
+    b.assign(4096, 7);
+    CHECK(b.size() == 4096 && b.data()[0] == 7 && b.data()[4095] == 7 && (uintptr_t)b.data() % 64 == 0, "assign");
+    b.release();
+    CHECK(b.empty() && b.capacity() == 0, "release frees the bytes");
+}
+
 } // namespace
 
 int main() {
+    test_aligned_bytes();
     test_dtype_size();
     test_bfloat16();
     test_value_table();
