@@ -60,6 +60,10 @@ fx_status axis_taps(int32_t filter, int32_t in_size, double box0, double box1, i
 struct ValueTable {
     float f32[3][256];
     uint16_t h16[3][256];
+    // The constants of the AVX kernels' arithmetic evaluation of the same values, per channel: mean, std, and 1/std
+    // as a float32 pair hi + lo (hi = (float)(1.0 / std), lo = (float)(1.0 / std - hi)). Made here once per output
+    // description rather than by the kernels for every row.
+    float norm[3][4];
 };
 void make_value_table(const fx_output *out, ValueTable *table);
 uint16_t float_to_half_bits(float f);     // round to nearest even, IEEE binary16

@@ -41,6 +41,12 @@ uint16_t float_to_bfloat16_bits(float f) {
 
 void make_value_table(const fx_output *out, ValueTable *table) {
     for (int c = 0; c < 3; ++c) {
+        const double r = 1.0 / (double)out->std[c];
+        const float r_hi = (float)r;
+        table->norm[c][0] = out->mean[c];
+        table->norm[c][1] = out->std[c];
+        table->norm[c][2] = r_hi;
+        table->norm[c][3] = (float)(r - (double)r_hi);
         for (int v = 0; v < 256; ++v) {
             if (out->dtype == FX_DTYPE_UINT8) {
                 table->f32[c][v] = (float)v;

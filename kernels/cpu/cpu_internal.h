@@ -45,7 +45,6 @@ struct EmitJob {
     int32_t out_w, out_h;
     int32_t nplanes;           // 1: plane 0 feeds the three output channels
     const ValueTable *table;   // nullptr for FX_DTYPE_UINT8
-    const float *mean, *std;   // out->mean / out->std (for the AVX2 arithmetic path)
     int32_t arith;             // IsaOps::check_arith's answer for this output (0: use the table)
 };
 

@@ -604,14 +604,13 @@ struct Norm {
     __m256 m, s, r_hi, r_lo;
 };
 
-inline Norm make_norm(float mean, float std) {
+// From ValueTable::norm[c]: mean, std, 1/std as hi + lo.
+inline Norm make_norm(const float k[4]) {
     Norm n;
-    const double r = 1.0 / (double)std;
-    const float r_hi = (float)r;
-    n.m = _mm256_set1_ps(mean);
-    n.s = _mm256_set1_ps(std);
-    n.r_hi = _mm256_set1_ps(r_hi);
-    n.r_lo = _mm256_set1_ps((float)(r - (double)r_hi));
+    n.m = _mm256_set1_ps(k[0]);
+    n.s = _mm256_set1_ps(k[1]);
+    n.r_hi = _mm256_set1_ps(k[2]);
+    n.r_lo = _mm256_set1_ps(k[3]);
     return n;
 }
 
@@ -670,7 +669,7 @@ template <int Mode> void emit_nchw(const EmitJob &e, int32_t y, const uint8_t *c
             memcpy(dst, v, (size_t)w);
             continue;
         }
-        const Norm n = make_norm(e.mean[c], e.std[c]);
+        const Norm n = make_norm(e.table->norm[c]);
         int32_t x = 0;
         if (e.dtype == FX_DTYPE_FLOAT32) {
             for (; x + 8 <= w; x += 8) _mm256_storeu_ps((float *)(dst + 4 * x), normalize8<Mode>(load8_u8(v + x), n));
@@ -720,8 +719,7 @@ template <int Mode> void emit_nhwc(const EmitJob &e, int32_t y, const uint8_t *c
         }
         return;
     }
-    const Norm n0 = make_norm(e.mean[0], e.std[0]), n1 = make_norm(e.mean[1], e.std[1]),
-               n2 = make_norm(e.mean[2], e.std[2]);
+    const Norm n0 = make_norm(e.table->norm[0]), n1 = make_norm(e.table->norm[1]), n2 = make_norm(e.table->norm[2]);
     for (; x < w; x += 8) {
         __m256 o[3];
         interleave3(normalize8<Mode>(load8_u8(v0 + x), n0), normalize8<Mode>(load8_u8(v1 + x), n1),
@@ -772,7 +770,7 @@ void avx2_emit(const EmitJob &e, int32_t y, const uint8_t *const *vb) {
 
 template <int Mode> bool arith_matches(const fx_output *out, const ValueTable *table) {
     for (int c = 0; c < 3; ++c) {
-        const Norm n = make_norm(out->mean[c], out->std[c]);
+        const Norm n = make_norm(table->norm[c]);
         for (int v = 0; v < 256; v += 8) {
             const __m256i vi = _mm256_add_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
             const __m256 f = normalize8<Mode>(vi, n);

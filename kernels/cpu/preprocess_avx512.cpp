@@ -483,10 +483,8 @@ struct Norm512 {
     __m512 m, s, r_hi, r_lo;
 };
 
-inline Norm512 make_norm512(float mean, float std) {
-    const Norm n = make_norm(mean, std);
-    return {_mm512_broadcast_f32x8(n.m), _mm512_broadcast_f32x8(n.s), _mm512_broadcast_f32x8(n.r_hi),
-            _mm512_broadcast_f32x8(n.r_lo)};
+inline Norm512 make_norm512(const float k[4]) {
+    return {_mm512_set1_ps(k[0]), _mm512_set1_ps(k[1]), _mm512_set1_ps(k[2]), _mm512_set1_ps(k[3])};
 }
 
 // normalize8 on 16 values: the same operations, in the same order, per value.
@@ -518,23 +516,34 @@ inline __m256i to_bf16_16(__m512 f) {
 }
 
 template <int Mode> void emit512_nchw(const EmitJob &e, int32_t y, const uint8_t *const *vb) {
-    const int32_t w = e.out_w;
-    const int32_t es = dtype_size(e.dtype);
+    // Everything the loops need in locals first: the stores through dst could alias e, which would make the
+    // compiler reload e's fields in every iteration.
+    const int32_t w = e.out_w, dtype = e.dtype;
+    const int64_t es = dtype_size(dtype);
+    const Norm512 norm[3] = {make_norm512(e.table->norm[0]), make_norm512(e.table->norm[1]),
+                             make_norm512(e.table->norm[2])};
+    const uint8_t *const v3[3] = {vb[0], vb[e.nplanes == 1 ? 0 : 1], vb[e.nplanes == 1 ? 0 : 2]};
+    uint8_t *const d3[3] = {e.out + ((e.index * 3 + 0) * e.out_h + y) * (int64_t)w * es,
+                            e.out + ((e.index * 3 + 1) * e.out_h + y) * (int64_t)w * es,
+                            e.out + ((e.index * 3 + 2) * e.out_h + y) * (int64_t)w * es};
+    const int32_t full = w & ~15;
+    const __mmask16 tail = (__mmask16)((1u << (w - full)) - 1);
     for (int32_t c = 0; c < 3; ++c) {
-        const uint8_t *v = vb[e.nplanes == 1 ? 0 : c];
-        uint8_t *dst = e.out + (((e.index * 3 + c) * e.out_h + y) * (int64_t)w) * es;
-        const Norm512 n = make_norm512(e.mean[c], e.std[c]);
-        for (int32_t x = 0; x < w; x += 16) {
-            // the values rows are padded past w (kRowSlack): a full 16-byte load is in bounds
-            const __m512 f = normalize16<Mode>(_mm512_cvtepu8_epi32(load16(v + x)), n);
-            const __mmask16 m = w - x >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - x)) - 1);
-            if (e.dtype == FX_DTYPE_FLOAT32) {
-                _mm512_mask_storeu_ps(dst + 4 * (int64_t)x, m, f);
-            } else {
-                const __m256i h = e.dtype == FX_DTYPE_FLOAT16
-                                      ? _mm512_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-                                      : to_bf16_16(f);
-                _mm256_mask_storeu_epi16(dst + 2 * (int64_t)x, m, h);
+        // the values rows are padded past w (kRowSlack): a full 16-byte load is in bounds
+        const uint8_t *v = v3[c];
+        uint8_t *dst = d3[c];
+        const Norm512 &n = norm[c];
+        if (dtype == FX_DTYPE_FLOAT32) {
+            float *d = (float *)dst;
+            for (int32_t x = 0; x < full; x += 16)
+                _mm512_storeu_ps(d + x, normalize16<Mode>(_mm512_cvtepu8_epi32(load16(v + x)), n));
+            if (full < w) _mm512_mask_storeu_ps(d + full, tail, normalize16<Mode>(_mm512_cvtepu8_epi32(load16(v + full)), n));
+        } else {
+            const bool half = dtype == FX_DTYPE_FLOAT16;
+            for (int32_t x = 0; x < w; x += 16) {
+                const __m512 f = normalize16<Mode>(_mm512_cvtepu8_epi32(load16(v + x)), n);
+                const __m256i h = half ? _mm512_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) : to_bf16_16(f);
+                _mm256_mask_storeu_epi16(dst + 2 * (int64_t)x, x < full ? (__mmask16)0xFFFF : tail, h);
             }
         }
     }

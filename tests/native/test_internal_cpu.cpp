@@ -100,6 +100,14 @@ void test_value_table() {
                 if (dtype == FX_DTYPE_BFLOAT16) bad += t.h16[c][v] != ref_bfloat16(f);
             }
         CHECK(bad == 0, "dtype %d: %d table entries differ", dtype, bad);
+        // the AVX kernels' constants: mean, std, and 1/std as a float pair whose sum is 1/std to about 2^-48
+        for (int c = 0; c < 3; ++c) {
+            const double r = 1.0 / (double)stdv[c], sum = (double)t.norm[c][2] + (double)t.norm[c][3];
+            CHECK(t.norm[c][0] == mean[c] && t.norm[c][1] == stdv[c] && t.norm[c][2] == (float)r &&
+                      std::fabs(sum - r) <= r * 0x1p-46,
+                  "dtype %d channel %d: norm constants %g %g %a %a", dtype, c, (double)t.norm[c][0],
+                  (double)t.norm[c][1], (double)t.norm[c][2], (double)t.norm[c][3]);
+        }
     }
 }
 
