@@ -171,9 +171,14 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     const size_t span = (size_t)(sx1 - sx0);
     const size_t plane_bytes = round_up(span + (size_t)s.h.ksize + kRowSlack, AlignedBytes::kAlign);
     const size_t ring_rows = (size_t)max_vn;
-    if (ring_rows * (nplanes * round_up((size_t)out_w, 32) + 2 * kRowSlack) + nplanes * plane_bytes > kMaxScratch)
+    // An intermediate row (a ring slot) and the row of values (vb) hold their planes back to back, `pitch` apart,
+    // so that the vertical pass runs over all planes as one row: at 224 that is 10 64-column steps and one of 32
+    // instead of three times 3 and one (the horizontal kernels write at most up to the next multiple of 32).
+    const size_t pitch = round_up((size_t)out_w, 32);
+    const size_t slot_bytes = round_up((size_t)nplanes * pitch + kRowSlack, AlignedBytes::kAlign);
+    if (ring_rows * slot_bytes + nplanes * plane_bytes > kMaxScratch)
         return fail(FX_ERR_OUT_OF_MEMORY, "the plan needs more than %zu bytes of scratch (%zu intermediate rows of %zu)",
-                    kMaxScratch, ring_rows, wpad);
+                    kMaxScratch, ring_rows, slot_bytes);
 
     HorizontalJob hj;
     hj.src = img.data + (int64_t)plan.roi_y * img.row_stride + (int64_t)plan.roi_x * img.channels;
@@ -208,11 +213,6 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     }
     hj.prep = s.prep.empty() ? nullptr : s.prep.data();
 
-    // An intermediate row (a ring slot) and the row of values (vb) hold their planes back to back, `pitch` apart,
-    // so that the vertical pass runs over all planes as one row: at 224 that is 10 64-column steps and one of 32
-    // instead of three times 3 and one (the horizontal kernels write at most up to the next multiple of 32).
-    const size_t pitch = round_up((size_t)out_w, 32);
-    const size_t slot_bytes = round_up((size_t)nplanes * pitch + kRowSlack, AlignedBytes::kAlign);
     if (s.ring.size() < ring_rows * slot_bytes) s.ring.resize(ring_rows * slot_bytes, 0);
     s.slot_row.assign(ring_rows, -1);
     if (s.vb.size() < slot_bytes) s.vb.resize(slot_bytes, 0);
