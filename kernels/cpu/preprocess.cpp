@@ -137,7 +137,11 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     const int32_t out_w = plan.out_w, out_h = plan.out_h;
     const int32_t y_begin = (int32_t)((int64_t)band * out_h / bands), y_end = (int32_t)((int64_t)(band + 1) * out_h / bands);
     const int32_t nplanes = img.channels == 1 ? 1 : 3;
-    const size_t wpad = round_up((size_t)out_w, AlignedBytes::kAlign) + kRowSlack; // rows start 64-byte aligned
+    // An intermediate row (a ring slot), the row of values (vb) and the zero row hold their planes back to back,
+    // `pitch` apart, so that the vertical pass runs over all planes as one row: at 224 that is 10 64-column steps and
+    // one of 32 instead of three times 3 and one (the horizontal kernels write at most up to the next multiple of 32).
+    const size_t pitch = round_up((size_t)out_w, 32), plane_step = nplanes == 3 ? pitch : 0;
+    const size_t slot_bytes = round_up((size_t)nplanes * pitch + kRowSlack, AlignedBytes::kAlign);
 
     EmitJob ej;
     ej.out = (uint8_t *)out.data;
@@ -160,8 +164,8 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
         }
     for (int32_t y = 0; y < out_h; ++y) max_vn = std::max(max_vn, s.v.n[(size_t)y]);
 
-    if (s.zero.size() < 3 * wpad) s.zero.assign(3 * wpad, 0);
-    const uint8_t *zero_rows[3] = {s.zero.data(), s.zero.data() + wpad, s.zero.data() + 2 * wpad};
+    if (s.zero.size() < slot_bytes) s.zero.assign(slot_bytes, 0);
+    const uint8_t *zero_rows[3] = {s.zero.data(), s.zero.data() + plane_step, s.zero.data() + 2 * plane_step};
 
     if (max_hn == 0 || max_vn == 0) { // the crop window misses the resized image: all padding
         for (int32_t y = y_begin; y < y_end; ++y) ops.emit(ej, y, zero_rows);
@@ -171,11 +175,6 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     const size_t span = (size_t)(sx1 - sx0);
     const size_t plane_bytes = round_up(span + (size_t)s.h.ksize + kRowSlack, AlignedBytes::kAlign);
     const size_t ring_rows = (size_t)max_vn;
-    // An intermediate row (a ring slot) and the row of values (vb) hold their planes back to back, `pitch` apart,
-    // so that the vertical pass runs over all planes as one row: at 224 that is 10 64-column steps and one of 32
-    // instead of three times 3 and one (the horizontal kernels write at most up to the next multiple of 32).
-    const size_t pitch = round_up((size_t)out_w, 32);
-    const size_t slot_bytes = round_up((size_t)nplanes * pitch + kRowSlack, AlignedBytes::kAlign);
     if (ring_rows * slot_bytes + nplanes * plane_bytes > kMaxScratch)
         return fail(FX_ERR_OUT_OF_MEMORY, "the plan needs more than %zu bytes of scratch (%zu intermediate rows of %zu)",
                     kMaxScratch, ring_rows, slot_bytes);
@@ -216,8 +215,7 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
     if (s.ring.size() < ring_rows * slot_bytes) s.ring.resize(ring_rows * slot_bytes, 0);
     s.slot_row.assign(ring_rows, -1);
     if (s.vb.size() < slot_bytes) s.vb.resize(slot_bytes, 0);
-    uint8_t *vb[3] = {s.vb.data(), s.vb.data() + (nplanes == 3 ? pitch : 0), s.vb.data() + (nplanes == 3 ? 2 * pitch : 0)};
-    uint8_t *const vb_row[3] = {s.vb.data(), s.vb.data(), s.vb.data()};
+    uint8_t *vb[3] = {s.vb.data(), s.vb.data() + plane_step, s.vb.data() + 2 * plane_step};
     const int32_t row_width = (int32_t)((size_t)nplanes * pitch);
     s.rows.assign(ring_rows * 3, nullptr);
     s.work.resize((kVrowWorkPerTap * ring_rows + 64) / sizeof(int32_t));
@@ -242,14 +240,14 @@ fx_status run_job(const IsaOps &ops, const fx_image &img, const fx_resample_plan
             const int32_t r = first + t;
             uint8_t *base = ring + slot * slot_bytes;
             if (slot_row[slot] != r) {
-                uint8_t *dst[3] = {base, base + (nplanes == 3 ? pitch : 0), base + (nplanes == 3 ? 2 * pitch : 0)};
+                uint8_t *dst[3] = {base, base + plane_step, base + 2 * plane_step};
                 ops.hrow(hj, hj.src + (int64_t)r * img.row_stride, dst);
                 slot_row[slot] = r;
             }
             rows[(size_t)t * 3] = base;
             if (++slot == ring_rows) slot = 0;
         }
-        ops.vrow(1, row_width, rows, n, vcoeffs + (size_t)y * vksize, vb_row, work);
+        ops.vrow(1, row_width, rows, n, vcoeffs + (size_t)y * vksize, vb, work); // all planes as one row: vb[0]
         ops.emit(ej, y, vb);
     }
     return FX_OK;

@@ -518,20 +518,18 @@ inline __m256i to_bf16_16(__m512 f) {
 template <int Mode> void emit512_nchw(const EmitJob &e, int32_t y, const uint8_t *const *vb) {
     // Everything the loops need in locals first: the stores through dst could alias e, which would make the
     // compiler reload e's fields in every iteration.
-    const int32_t w = e.out_w, dtype = e.dtype;
-    const int64_t es = dtype_size(dtype);
+    const int32_t w = e.out_w, dtype = e.dtype, nplanes = e.nplanes;
+    const int64_t es = dtype_size(dtype), first_row = (e.index * 3 * e.out_h + y) * (int64_t)w * es,
+                  plane_bytes = (int64_t)e.out_h * w * es;
+    uint8_t *const out = e.out;
     const Norm512 norm[3] = {make_norm512(e.table->norm[0]), make_norm512(e.table->norm[1]),
                              make_norm512(e.table->norm[2])};
-    const uint8_t *const v3[3] = {vb[0], vb[e.nplanes == 1 ? 0 : 1], vb[e.nplanes == 1 ? 0 : 2]};
-    uint8_t *const d3[3] = {e.out + ((e.index * 3 + 0) * e.out_h + y) * (int64_t)w * es,
-                            e.out + ((e.index * 3 + 1) * e.out_h + y) * (int64_t)w * es,
-                            e.out + ((e.index * 3 + 2) * e.out_h + y) * (int64_t)w * es};
     const int32_t full = w & ~15;
     const __mmask16 tail = (__mmask16)((1u << (w - full)) - 1);
     for (int32_t c = 0; c < 3; ++c) {
         // the values rows are padded past w (kRowSlack): a full 16-byte load is in bounds
-        const uint8_t *v = v3[c];
-        uint8_t *dst = d3[c];
+        const uint8_t *v = vb[nplanes == 1 ? 0 : c];
+        uint8_t *dst = out + first_row + c * plane_bytes;
         const Norm512 &n = norm[c];
         if (dtype == FX_DTYPE_FLOAT32) {
             float *d = (float *)dst;
